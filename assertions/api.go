@@ -1,0 +1,63 @@
+// Package assertions evaluates a suite's expectations against the record of
+// an SMTP conversation: the reply-pattern language and every expect
+// attribute of SPEC section 3. Pure functions: no HCL, no network.
+package assertions
+
+import (
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+)
+
+// Pattern is a parsed reply pattern: "250", "2xx", "55x", "250 2.1.5",
+// "5.7.606", "550 5.7.606-649", with optional text after the codes matched
+// as a case-insensitive substring ("550 5.7.1 Spamhaus").
+type Pattern struct {
+	// Source is the pattern as written, for messages.
+	Source string
+	// unexported parsed parts are defined by the implementation
+	p pattern
+}
+
+// Comparison is a parsed comparison such as ">= 1.2" or "< 14" (operators
+// = == != > >= < <=; a bare number means =).
+type Comparison struct {
+	Source string
+	Op     string
+	Value  float64
+}
+
+// Expect holds every expect attribute of SPEC section 3. A nil pointer or
+// nil slice means "not set".
+type Expect struct {
+	Connect             *bool
+	Banner              *Pattern
+	EHLO                *Pattern
+	Auth                *Pattern
+	Mail                *Pattern
+	Rcpt                []Pattern // one pattern: every RCPT; several: RCPTs in order
+	Data                *Pattern
+	StartTLS            *bool
+	TLSVersion          *Comparison
+	CertificateValid    *bool
+	CertificateDaysLeft *Comparison
+	Advertises          []string
+	NotAdvertises       []string
+	AuthBeforeTLS       *bool
+	No                  []Pattern
+	ClientIP            *string
+	MaxDuration         *time.Duration
+	BannerWithin        *time.Duration
+}
+
+// Failure is one expectation that did not hold.
+type Failure struct {
+	// Expectation names the attribute ("rcpt", "starttls", "no", or "step"
+	// for the default rule and unexpected stops).
+	Expectation string `json:"expectation"`
+	// Message says what was expected and what happened, on one line:
+	// `rcpt: expected "250", got 550 5.7.606 Access denied...`.
+	Message string `json:"message"`
+}
+
+var _ = conversation.Reply{}
