@@ -1,0 +1,113 @@
+// Package redact masks secrets (passwords, tokens, sensitive variable
+// values) in any text that leaves the process, in plain form and in the
+// base64 forms in which SMTP AUTH would carry them.
+package redact
+
+import (
+	"encoding/base64"
+	"sort"
+	"strings"
+)
+
+// Mask replaces a secret in output.
+const Mask = "****"
+
+// Redactor replaces every known form of a set of secrets with Mask.
+// The zero value masks nothing.
+type Redactor struct {
+	forms    []string
+	replacer *strings.Replacer
+}
+
+// New returns a Redactor for the given secrets. Besides each secret itself
+// it masks its standard and URL-safe base64 encodings at every alignment
+// (so a secret embedded in a longer base64 blob, such as the AUTH PLAIN
+// "\x00user\x00password" string of RFC 4616 or an XOAUTH2 initial response,
+// is caught too) and the base64 of the whole blobs when user names are
+// given with With.
+func New(secrets ...string) *Redactor {
+	r := &Redactor{}
+	r.add(secrets...)
+	return r
+}
+
+// WithAuth adds the AUTH blobs a client builds from user and secret:
+// PLAIN "\x00user\x00secret", XOAUTH2 "user=...\x01auth=Bearer ...\x01\x01".
+func (r *Redactor) WithAuth(user, secret string) *Redactor {
+	if secret == "" {
+		return r
+	}
+	r.add(secret,
+		"\x00"+user+"\x00"+secret,
+		user+"\x00"+user+"\x00"+secret,
+		"user="+user+"\x01auth=Bearer "+secret+"\x01\x01",
+	)
+	return r
+}
+
+func (r *Redactor) add(secrets ...string) {
+	seen := map[string]bool{}
+	for _, f := range r.forms {
+		seen[f] = true
+	}
+	for _, s := range secrets {
+		// Very short secrets would mask ordinary words; three bytes is the
+		// shortest that can be told apart from noise in a transcript.
+		if len(s) < 3 {
+			continue
+		}
+		for _, f := range forms(s) {
+			if len(f) >= 3 && !seen[f] {
+				seen[f] = true
+				r.forms = append(r.forms, f)
+			}
+		}
+	}
+	// Longest first, so that a whole base64 blob is masked before any of
+	// its parts.
+	sort.Slice(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
+	pairs := make([]string, 0, 2*len(r.forms))
+	for _, f := range r.forms {
+		pairs = append(pairs, f, Mask)
+	}
+	r.replacer = strings.NewReplacer(pairs...)
+}
+
+// forms lists the encodings of s to mask: s itself, its base64 encodings,
+// and the stable middle of its encoding at byte offsets 1 and 2 inside a
+// longer blob.
+func forms(s string) []string {
+	out := []string{s}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		full := enc.EncodeToString([]byte(s))
+		out = append(out, full, strings.TrimRight(full, "="))
+		for shift := 1; shift <= 2; shift++ {
+			pad := strings.Repeat("\x00", shift)
+			e := enc.EncodeToString([]byte(pad + s))
+			// Drop the characters that depend on the bytes before the secret
+			// and the last group, which depends on what follows it.
+			start := (shift*8 + 5) / 6
+			end := ((shift + len(s)) * 8) / 6
+			if end > start && end <= len(e) {
+				out = append(out, e[start:end])
+			}
+		}
+		if len(s) >= 2 {
+			// Offset 0 inside a longer blob: the last partial group differs.
+			end := (len(s) * 8) / 6
+			out = append(out, full[:end])
+		}
+	}
+	return out
+}
+
+// String masks every secret form in s.
+func (r *Redactor) String(s string) string {
+	if r == nil || r.replacer == nil || s == "" {
+		return s
+	}
+	return r.replacer.Replace(s)
+}
+
+// Empty reports whether the Redactor masks nothing.
+func (r *Redactor) Empty() bool { return r == nil || len(r.forms) == 0 }

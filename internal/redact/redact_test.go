@@ -1,0 +1,51 @@
+package redact
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestRedactorMasksPlainAndBase64Forms(t *testing.T) {
+	const user, secret = "scanner@contoso.com", "S3cr3t-p@ssw0rd"
+	r := New(secret).WithAuth(user, secret)
+	blobs := map[string]string{
+		"plain":          "password is " + secret + ".",
+		"base64":         base64.StdEncoding.EncodeToString([]byte(secret)),
+		"base64 raw":     base64.RawStdEncoding.EncodeToString([]byte(secret)),
+		"base64 url":     base64.URLEncoding.EncodeToString([]byte(secret)),
+		"AUTH PLAIN":     "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+secret)),
+		"XOAUTH2":        base64.StdEncoding.EncodeToString([]byte("user=" + user + "\x01auth=Bearer " + secret + "\x01\x01")),
+		"embedded, off1": base64.StdEncoding.EncodeToString([]byte("x" + secret + "tail")),
+		"embedded, off2": base64.StdEncoding.EncodeToString([]byte("xy" + secret + "tail")),
+		"embedded, off0": base64.StdEncoding.EncodeToString([]byte("xyz" + secret + "tail")),
+	}
+	for name, in := range blobs {
+		t.Run(name, func(t *testing.T) {
+			out := r.String(in)
+			if !strings.Contains(out, Mask) {
+				t.Fatalf("nothing masked in %q -> %q", in, out)
+			}
+			for _, leak := range []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))} {
+				if strings.Contains(out, leak) {
+					t.Fatalf("secret form %q still in %q", leak, out)
+				}
+			}
+		})
+	}
+}
+
+func TestRedactorLeavesOtherTextAlone(t *testing.T) {
+	r := New("hunter22")
+	in := "250 2.1.5 Recipient OK"
+	if got := r.String(in); got != in {
+		t.Fatalf("got %q, want %q", got, in)
+	}
+	var nilR *Redactor
+	if got := nilR.String(in); got != in {
+		t.Fatalf("nil redactor changed text: %q", got)
+	}
+	if got := New("ab").String("abc ab"); got != "abc ab" {
+		t.Fatalf("two-byte secrets must not mask ordinary text, got %q", got)
+	}
+}

@@ -1,0 +1,130 @@
+package runner
+
+import (
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/assertions"
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/knowledge"
+)
+
+// Status is a check's verdict.
+type Status string
+
+// The verdicts.
+const (
+	Passed  Status = "passed"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
+	// Errored is for the runner's own faults (a CA file that vanished, a
+	// panic in a check), never for anything the server did.
+	Errored Status = "error"
+)
+
+// CheckResult is the outcome of one check.
+type CheckResult struct {
+	// Index is the check's position in its suite.
+	Index int    `json:"index"`
+	Label string `json:"name"`
+	Kind  string `json:"kind"` // "smtp"
+	// Endpoint is the endpoint's label, Target what it named ("host:port").
+	Endpoint string `json:"endpoint"`
+	Target   string `json:"target"`
+
+	Status   Status               `json:"status"`
+	Failures []assertions.Failure `json:"failures,omitempty"`
+	// Diagnosis explains a failure; nil for passed checks.
+	Diagnosis *knowledge.Diagnosis `json:"diagnosis,omitempty"`
+	// Error is the runner's own fault for Errored checks.
+	Error string `json:"error,omitempty"`
+
+	// Conversation is the last attempt's record.
+	Conversation *conversation.Conversation `json:"conversation,omitempty"`
+	Attempts     int                        `json:"attempts"`
+	// DataSuppressed is true when the suite asked for a message but
+	// --no-send kept the runner from sending DATA.
+	DataSuppressed bool `json:"data_suppressed,omitempty"`
+
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// FirstFailure returns the first failed expectation's message, or the
+// runner error, or "".
+func (r *CheckResult) FirstFailure() string {
+	if len(r.Failures) > 0 {
+		return r.Failures[0].Message
+	}
+	return r.Error
+}
+
+// SuiteResult is the outcome of one suite file.
+type SuiteResult struct {
+	Name        string         `json:"name"`
+	Description string         `json:"description,omitempty"`
+	Path        string         `json:"path"`
+	Started     time.Time      `json:"started"`
+	Duration    time.Duration  `json:"duration_ns"`
+	Checks      []*CheckResult `json:"checks"`
+}
+
+// Counts tallies the suite's verdicts.
+func (s *SuiteResult) Counts() Counts {
+	var c Counts
+	for _, r := range s.Checks {
+		c.add(r.Status)
+	}
+	return c
+}
+
+// Counts tallies verdicts.
+type Counts struct {
+	Passed, Failed, Errored, Skipped int
+}
+
+func (c *Counts) add(s Status) {
+	switch s {
+	case Passed:
+		c.Passed++
+	case Failed:
+		c.Failed++
+	case Errored:
+		c.Errored++
+	case Skipped:
+		c.Skipped++
+	}
+}
+
+// Total is the number of checks.
+func (c Counts) Total() int { return c.Passed + c.Failed + c.Errored + c.Skipped }
+
+// Tally adds up the verdicts of several suites.
+func Tally(suites []*SuiteResult) Counts {
+	var c Counts
+	for _, s := range suites {
+		for _, r := range s.Checks {
+			c.add(r.Status)
+		}
+	}
+	return c
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// The kinds of event, in the order a run emits them.
+const (
+	SuiteStarted EventKind = iota
+	CheckFinished
+	SuiteFinished
+)
+
+// Event reports progress. CheckFinished events come in suite order even
+// when checks run in parallel.
+type Event struct {
+	Kind  EventKind
+	Suite *SuiteResult
+	Check *CheckResult // for CheckFinished
+	// Total is the number of checks in the suite.
+	Total int
+}

@@ -1,0 +1,281 @@
+// Package runner runs decoded suites: it turns each check into an SMTP
+// conversation plan, holds the conversations with bounded parallelism,
+// retries temporary failures, evaluates the expectations, attaches a
+// diagnosis, masks secrets, and reports results through events in suite
+// order. It never prints.
+package runner
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/assertions"
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/knowledge"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
+	"github.com/smtpdiag/smtpdiag/internal/suite"
+)
+
+// DefaultParallel is how many checks of a suite run at once when neither
+// the suite nor the command line says.
+const DefaultParallel = 4
+
+// Options tune a run.
+type Options struct {
+	// Parallel, when > 0, overrides every suite's parallel setting.
+	Parallel int
+	// Timeout, when > 0, overrides every endpoint's per-step timeout.
+	Timeout time.Duration
+	// NoSend keeps the runner from ever sending DATA, whatever a suite says.
+	NoSend bool
+	// Helo is the EHLO name for endpoints that set none; "" = DefaultHelo().
+	Helo string
+
+	// Now and Converse are injected by tests; nil means time.Now and
+	// smtpclient.Converse.
+	Now      func() time.Time
+	Converse func(context.Context, smtpclient.Plan) *conversation.Conversation
+	// Sleep waits between retries; nil means a context-aware time.Sleep.
+	Sleep func(context.Context, time.Duration) error
+}
+
+// Run runs every suite in order and returns their results. emit, when not
+// nil, is called from a single goroutine at a time.
+func Run(ctx context.Context, suites []*suite.Suite, opts Options, emit func(Event)) []*SuiteResult {
+	opts.fill()
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	results := make([]*SuiteResult, 0, len(suites))
+	for _, s := range suites {
+		results = append(results, runSuite(ctx, s, opts, emit))
+	}
+	return results
+}
+
+func (o *Options) fill() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Converse == nil {
+		o.Converse = smtpclient.Converse
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Helo == "" {
+		o.Helo = DefaultHelo()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// DefaultHelo is the machine's fully qualified name when it has one, else
+// "localhost" (RFC 5321 section 4.1.4 wants an FQDN or an address literal).
+func DefaultHelo() string {
+	h, err := os.Hostname()
+	if err != nil || !strings.Contains(h, ".") {
+		return "localhost"
+	}
+	return h
+}
+
+func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(Event)) *SuiteResult {
+	res := &SuiteResult{Name: s.Name, Description: s.Description, Path: s.Path, Started: opts.Now()}
+	res.Checks = make([]*CheckResult, len(s.Checks))
+	emit(Event{Kind: SuiteStarted, Suite: res, Total: len(s.Checks)})
+
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = s.Parallel
+	}
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	red := redactorFor(s)
+
+	// Checks run in parallel; results are emitted in suite order as soon as
+	// every earlier check has finished.
+	done := make(chan int, len(s.Checks))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, c := range s.Checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res.Checks[i] = runCheck(ctx, i, c, opts, red)
+			done <- i
+		}()
+	}
+	finished := make([]bool, len(s.Checks))
+	next := 0
+	for range s.Checks {
+		finished[<-done] = true
+		for next < len(finished) && finished[next] {
+			emit(Event{Kind: CheckFinished, Suite: res, Check: res.Checks[next], Total: len(s.Checks)})
+			next++
+		}
+	}
+	wg.Wait()
+	res.Duration = opts.Now().Sub(res.Started)
+	emit(Event{Kind: SuiteFinished, Suite: res, Total: len(s.Checks)})
+	return res
+}
+
+func redactorFor(s *suite.Suite) *redact.Redactor {
+	r := redact.New(s.Sensitive...)
+	for _, c := range s.Checks {
+		if c.Auth != nil {
+			r.WithAuth(c.Auth.Username, c.Auth.Password)
+			r.WithAuth(c.Auth.Username, c.Auth.Token)
+		}
+	}
+	return r
+}
+
+func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, red *redact.Redactor) (res *CheckResult) {
+	res = &CheckResult{Index: index, Label: c.Label, Kind: "smtp", Started: opts.Now()}
+	defer func() {
+		// A bug in one check must not take the others down with it.
+		if p := recover(); p != nil {
+			res.Status = Errored
+			res.Error = red.String(fmt.Sprintf("internal error: %v", p))
+		}
+		res.Duration = opts.Now().Sub(res.Started)
+	}()
+	if c.Endpoint != nil {
+		res.Endpoint = c.Endpoint.Name
+		res.Target = net.JoinHostPort(c.Endpoint.Host, strconv.Itoa(c.Endpoint.Port))
+	}
+	plan, err := planFor(c, opts)
+	if err != nil {
+		res.Status = Errored
+		res.Error = red.String(err.Error())
+		return res
+	}
+	res.DataSuppressed = opts.NoSend && c.Message != nil
+
+	attempts := max(c.Retry.Attempts, 1)
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		conv := opts.Converse(ctx, plan)
+		conv.Redact(red.String)
+		res.Conversation = conv
+		res.Failures = assertions.Evaluate(c.Expect, conv)
+		if len(res.Failures) == 0 || attempt >= attempts || !temporary(conv) || ctx.Err() != nil {
+			break
+		}
+		if opts.Sleep(ctx, c.Retry.Delay) != nil {
+			break
+		}
+	}
+	for i := range res.Failures {
+		res.Failures[i].Message = red.String(res.Failures[i].Message)
+	}
+	if len(res.Failures) == 0 {
+		res.Status = Passed
+		return res
+	}
+	res.Status = Failed
+	if d := knowledge.Diagnose(res.Conversation); d != nil {
+		d.Summary = red.String(d.Summary)
+		res.Diagnosis = d
+	}
+	return res
+}
+
+// temporary reports whether a conversation ended in a way worth retrying:
+// a 4xx reply anywhere (RFC 5321 section 4.2.1: transient negative), or a
+// timeout or dropped connection.
+func temporary(c *conversation.Conversation) bool {
+	for _, s := range c.Steps {
+		if s.Reply != nil && s.Reply.Temporary() && s.Step != conversation.StepQuit {
+			return true
+		}
+	}
+	if s := c.Stop(); s != nil && s.Fault != nil {
+		switch s.Fault.Kind {
+		case conversation.FaultTimeout, conversation.FaultClosed, conversation.FaultNetwork:
+			return true
+		}
+	}
+	return false
+}
+
+func planFor(c *suite.SMTPCheck, opts Options) (smtpclient.Plan, error) {
+	e := c.Endpoint
+	if e == nil {
+		return smtpclient.Plan{}, fmt.Errorf("check %q has no endpoint", c.Label)
+	}
+	p := smtpclient.Plan{
+		Host:              e.Host,
+		Port:              e.Port,
+		TLS:               smtpclient.TLSMode(e.TLS),
+		Helo:              e.Helo,
+		Timeout:           e.Timeout,
+		TLSMinVersion:     e.TLSMinVersion,
+		TLSMaxVersion:     e.TLSMaxVersion,
+		ServerName:        e.ServerName,
+		VerifyCertificate: e.VerifyCertificate,
+		SourceAddress:     e.SourceAddress,
+		IPVersion:         e.IPVersion,
+		MailFrom:          c.MailFrom,
+		RcptTo:            c.RcptTo,
+		Now:               opts.Now,
+	}
+	if p.Helo == "" {
+		p.Helo = opts.Helo
+	}
+	if opts.Timeout > 0 {
+		p.Timeout = opts.Timeout
+	}
+	if e.CAFile != "" {
+		pool, err := rootsWith(e.CAFile)
+		if err != nil {
+			return p, err
+		}
+		p.RootCAs = pool
+	}
+	if a := c.Auth; a != nil {
+		p.Auth = &smtpclient.Auth{Username: a.Username, Password: a.Password, Token: a.Token, Mechanism: a.Mechanism}
+	}
+	if m := c.Message; m != nil && !opts.NoSend {
+		p.Message = &smtpclient.Message{From: m.From, To: m.To, Subject: m.Subject, Body: m.Body, Headers: m.Headers}
+	}
+	return p, nil
+}
+
+// rootsWith returns the system roots plus the certificates of a PEM file.
+func rootsWith(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
