@@ -3,15 +3,12 @@
 // attribute of SPEC section 3. Pure functions: no HCL, no network.
 package assertions
 
-import (
-	"time"
-
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
-)
+import "time"
 
 // Pattern is a parsed reply pattern: "250", "2xx", "55x", "250 2.1.5",
-// "5.7.606", "550 5.7.606-649", with optional text after the codes matched
-// as a case-insensitive substring ("550 5.7.1 Spamhaus").
+// "5.7.606", "5.7.x", "550 5.7.606-649", with optional text after the codes
+// matched as a case-insensitive substring ("550 5.7.1 Spamhaus"). Make one
+// with ParsePattern or PatternFromCode; the zero Pattern matches nothing.
 type Pattern struct {
 	// Source is the pattern as written, for messages.
 	Source string
@@ -59,5 +56,3 @@ type Failure struct {
 	// `rcpt: expected "250", got 550 5.7.606 Access denied...`.
 	Message string `json:"message"`
 }
-
-var _ = conversation.Reply{}

@@ -1,31 +1,291 @@
 package assertions
 
 import (
-	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/smtpdiag/smtpdiag/internal/conversation"
 )
 
-// pattern: placeholder until the implementation lands.
-type pattern struct{}
+// pattern is the parsed form of a reply pattern. It is comparable, so two
+// patterns parsed from the same source are ==.
+//
+// A field set to wildcard (-1) matches every value; that is how the x wildcards
+// and a missing enhanced code are represented.
+type pattern struct {
+	// code holds the three characters of the basic code, each a digit or
+	// 'x'; "" when the pattern starts with an enhanced code.
+	code string
+	// enhanced is true when the pattern has an enhanced code; class,
+	// subject and the detail range are meaningful only then.
+	enhanced bool
+	class    int
+	subject  int
+	detailLo int
+	detailHi int
+	// text is matched as a case-insensitive substring of the reply text;
+	// lower-cased with runs of white space folded to one space.
+	text string
+}
 
-// ParsePattern parses a reply pattern written as a string.
-func ParsePattern(s string) (Pattern, error) { return Pattern{}, errors.New("not implemented") }
+// wildcard marks a component of an enhanced code that matches any value.
+const wildcard = -1
 
-// PatternFromCode makes the pattern for an exact basic code written as a number.
-func PatternFromCode(code int) (Pattern, error) { return Pattern{}, errors.New("not implemented") }
+// Examples quoted by error messages, so that every message shows a way out.
+const patternExamples = "250, 5xx, 550 5.7.606-649 or 5.7.1"
 
-// Match reports whether the reply matches the pattern.
-func (p Pattern) Match(r conversation.Reply) bool { return false }
+// ParsePattern parses a reply pattern written as a string (SPEC section 3):
+//
+//	250              exact basic code (RFC 5321 section 4.2)
+//	2xx, 55x         basic code with trailing wildcards (x or X)
+//	250 2.1.5        basic and enhanced code (RFC 3463)
+//	5.7.606          enhanced code only
+//	5.7.x, 5.x.x     enhanced code with trailing wildcards
+//	5.7.606-649      enhanced code with a detail range, low <= high
+//	550 5.7.1 Spamhaus, 250 Recipient OK
+//	                 any of the above followed by text, matched as a
+//	                 case-insensitive substring of the reply text
+//
+// A basic code's first digit is 2, 3, 4 or 5 (RFC 5321 section 4.2.1); an
+// enhanced code's class is 2, 4 or 5 and its subject and detail have one to
+// three digits (RFC 3463 section 2). When both codes are given their classes
+// must agree. White space around the pattern is ignored; Source keeps the
+// rest as written.
+func ParsePattern(s string) (Pattern, error) {
+	src := strings.TrimSpace(s)
+	if src == "" {
+		return Pattern{}, fmt.Errorf("empty reply pattern: write a code such as %s", patternExamples)
+	}
+	fail := func(format string, args ...any) (Pattern, error) {
+		return Pattern{}, fmt.Errorf("invalid reply pattern %q: %s", src, fmt.Sprintf(format, args...))
+	}
 
-// ParseComparison parses ">= 1.2", "< 14", "=1.3" or a bare number.
-func ParseComparison(s string) (Comparison, error) { return Comparison{}, errors.New("not implemented") }
+	var p pattern
+	first, rest := cutWord(src)
+	switch {
+	case isEnhancedLike(first):
+		if err := p.parseEnhanced(first); err != nil {
+			return fail("%v", err)
+		}
+	case isBasicLike(first):
+		if err := p.parseBasic(first); err != nil {
+			return fail("%v", err)
+		}
+		if second, after := cutWord(rest); isEnhancedLike(second) {
+			if err := p.parseEnhanced(second); err != nil {
+				return fail("%v", err)
+			}
+			rest = after
+			if int(p.code[0]-'0') != p.class {
+				return fail("basic code %s and enhanced code %s must be of the same class, as in 550 5.7.1 or 451 4.7.1",
+					first, second)
+			}
+		}
+	default:
+		return fail("a reply pattern must start with a code such as %s", patternExamples)
+	}
+	p.text = foldText(rest)
+	return Pattern{Source: src, p: p}, nil
+}
 
-// Holds reports whether v satisfies the comparison.
-func (c Comparison) Holds(v float64) bool { return false }
+// MustParsePattern is like ParsePattern but panics on an invalid pattern.
+// It is meant for patterns written in Go source, such as tests.
+func MustParsePattern(s string) Pattern {
+	p, err := ParsePattern(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
-// Evaluate checks the expectations (nil: the default rule, every step
-// positive) against a conversation and returns the failures in a stable
-// order, the most telling first. now is the reference time for certificate
-// expiry.
-func Evaluate(e *Expect, c *conversation.Conversation) []Failure { return nil }
+// PatternFromCode makes the pattern for an exact basic code written as a
+// number (expect { auth = 235 }). SMTP replies are 2xx to 5xx (RFC 5321
+// section 4.2.1: 1yz is not used), so anything else is rejected.
+func PatternFromCode(code int) (Pattern, error) {
+	if code < 200 || code > 599 {
+		return Pattern{}, fmt.Errorf("invalid reply code %d: an SMTP reply code is a number from 200 to 599, such as 250 or 550", code)
+	}
+	src := strconv.Itoa(code)
+	return Pattern{Source: src, p: pattern{code: src}}, nil
+}
+
+// String returns the pattern as written.
+func (p Pattern) String() string { return p.Source }
+
+// MarshalText renders the pattern as written, so that it appears as a
+// plain string in JSON output.
+func (p Pattern) MarshalText() ([]byte, error) { return []byte(p.Source), nil }
+
+// UnmarshalText parses a pattern written as text.
+func (p *Pattern) UnmarshalText(b []byte) error {
+	q, err := ParsePattern(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
+// Match reports whether the reply matches the pattern: the basic code
+// digit by digit (x matching any digit), the enhanced code exactly or
+// within the detail range, and the text as a case-insensitive substring of
+// r.Text(), which excludes the codes. A pattern with an enhanced code
+// never matches a reply without one. The zero Pattern matches nothing.
+func (p Pattern) Match(r conversation.Reply) bool {
+	q := p.p
+	if q.code == "" && !q.enhanced {
+		return false
+	}
+	if q.code != "" && !matchBasic(q.code, r.Code) {
+		return false
+	}
+	if q.enhanced {
+		class, subject, detail, ok := splitEnhanced(r.Enhanced)
+		if !ok || class != q.class ||
+			(q.subject != wildcard && subject != q.subject) ||
+			(q.detailLo != wildcard && (detail < q.detailLo || detail > q.detailHi)) {
+			return false
+		}
+	}
+	return q.text == "" || strings.Contains(foldText(r.Text()), q.text)
+}
+
+func matchBasic(code string, got int) bool {
+	if got < 100 || got > 999 {
+		return false
+	}
+	digits := strconv.Itoa(got)
+	for i := 0; i < 3; i++ {
+		if code[i] != 'x' && code[i] != digits[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// cutWord splits s at its first run of white space.
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
+}
+
+// foldText lower-cases s and folds runs of white space to single spaces, so
+// that text written in a pattern matches however the server wrapped it.
+func foldText(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// isBasicLike reports whether w is meant as a basic code: it starts with a
+// digit and is made of digits and x's.
+func isBasicLike(w string) bool {
+	if w == "" || !isDigit(w[0]) {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		if !isDigit(w[i]) && w[i] != 'x' && w[i] != 'X' {
+			return false
+		}
+	}
+	return true
+}
+
+// isEnhancedLike reports whether w is meant as an enhanced code: a digit
+// followed by a dot. Text after a basic code that looks like this is parsed
+// as an enhanced code (and rejected when malformed) rather than silently
+// taken as text.
+func isEnhancedLike(w string) bool {
+	return len(w) >= 2 && isDigit(w[0]) && w[1] == '.'
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func (p *pattern) parseBasic(w string) error {
+	if len(w) != 3 {
+		return fmt.Errorf("basic code %s must have three digits, as in 250, 55x or 5xx", w)
+	}
+	if w[0] < '2' || w[0] > '5' {
+		return fmt.Errorf("basic code %s must start with 2, 3, 4 or 5 (RFC 5321 section 4.2.1), as in 250 or 5xx", w)
+	}
+	code := strings.ToLower(w)
+	if code[1] == 'x' && code[2] != 'x' {
+		return fmt.Errorf("wildcards in basic code %s must come last, as in 55x or 5xx", w)
+	}
+	p.code = code
+	return nil
+}
+
+func (p *pattern) parseEnhanced(w string) error {
+	example := func() string { return "as in 5.7.1, 5.7.x or 5.7.606-649" }
+	parts := strings.Split(w, ".")
+	if len(parts) != 3 {
+		return fmt.Errorf("enhanced code %s must be class.subject.detail (RFC 3463 section 2), %s", w, example())
+	}
+	if parts[0] != "2" && parts[0] != "4" && parts[0] != "5" {
+		return fmt.Errorf("enhanced code %s must have class 2, 4 or 5 (RFC 3463 section 3.1), %s", w, example())
+	}
+	p.enhanced = true
+	p.class = int(parts[0][0] - '0')
+
+	subject, detail := parts[1], parts[2]
+	switch {
+	case isWildcard(subject):
+		if !isWildcard(detail) {
+			return fmt.Errorf("wildcards in enhanced code %s must come last, %s", w, example())
+		}
+		p.subject, p.detailLo, p.detailHi = wildcard, wildcard, wildcard
+		return nil
+	case !isNumber(subject):
+		return fmt.Errorf("enhanced code %s must have a subject of one to three digits, %s", w, example())
+	}
+	p.subject, _ = strconv.Atoi(subject)
+
+	if isWildcard(detail) {
+		p.detailLo, p.detailHi = wildcard, wildcard
+		return nil
+	}
+	lo, hi, isRange := strings.Cut(detail, "-")
+	if !isNumber(lo) || (isRange && !isNumber(hi)) {
+		return fmt.Errorf("enhanced code %s must have a detail of one to three digits or a range of them, %s", w, example())
+	}
+	p.detailLo, _ = strconv.Atoi(lo)
+	p.detailHi = p.detailLo
+	if isRange {
+		p.detailHi, _ = strconv.Atoi(hi)
+		if p.detailLo > p.detailHi {
+			return fmt.Errorf("detail range %s in enhanced code %s must run from low to high, as in 5.7.606-649", detail, w)
+		}
+	}
+	return nil
+}
+
+func isWildcard(s string) bool { return s == "x" || s == "X" }
+
+// isNumber reports whether s has one to three digits, the length RFC 3463
+// section 2 allows for subject and detail.
+func isNumber(s string) bool {
+	if len(s) < 1 || len(s) > 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitEnhanced parses a reply's enhanced code ("5.7.606").
+func splitEnhanced(s string) (class, subject, detail int, ok bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || len(parts[0]) != 1 || !isDigit(parts[0][0]) || !isNumber(parts[1]) || !isNumber(parts[2]) {
+		return 0, 0, 0, false
+	}
+	class = int(parts[0][0] - '0')
+	subject, _ = strconv.Atoi(parts[1])
+	detail, _ = strconv.Atoi(parts[2])
+	return class, subject, detail, true
+}

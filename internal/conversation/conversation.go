@@ -246,8 +246,9 @@ func (c *Conversation) Last() *StepRecord {
 
 // Stop returns the step that ended the conversation early: the first step
 // with a fault, or the first negative reply other than a RCPT (every RCPT is
-// tried) and other than QUIT. A rejected EHLO followed by HELO does not count.
-// Nil when the conversation ran to its end.
+// tried) and other than QUIT, or the last RCPT when no RCPT was accepted. A
+// rejected EHLO followed by HELO does not count. Nil when the conversation
+// ran to its end.
 func (c *Conversation) Stop() *StepRecord {
 	for i := range c.Steps {
 		s := &c.Steps[i]
@@ -258,14 +259,24 @@ func (c *Conversation) Stop() *StepRecord {
 			continue
 		}
 		if s.Step == StepRcpt {
-			// Every RCPT is tried; the conversation stops after them only when
-			// none was accepted, which the client records on the rcpt steps.
+			// Every RCPT is tried; the conversation stops after them only
+			// when none was accepted (checked below).
 			continue
 		}
 		if s.Step == StepEHLO && c.UsedHELO && i+1 < len(c.Steps) && c.Steps[i+1].Step == StepEHLO {
 			continue
 		}
 		return s
+	}
+	rcpts := c.StepsOf(StepRcpt)
+	for _, r := range rcpts {
+		if !r.Failed() {
+			return nil
+		}
+	}
+	if len(rcpts) > 0 {
+		// No recipient was accepted, so nothing after them could be sent.
+		return rcpts[len(rcpts)-1]
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
 )
@@ -36,7 +37,30 @@ type Variable struct {
 	Description string
 	Sensitive   bool
 	DeclRange   hcl.Range
+
+	// Type is cty.String, cty.Number, cty.Bool or cty.List(cty.String).
+	Type cty.Type
+	// Value is the resolved value, converted to Type and unmarked. It is
+	// unknown when the variable is required and no value was given (the
+	// load then also returned an error).
+	Value cty.Value
+	// Source says where Value came from.
+	Source ValueSource
 }
+
+// ValueSource says where a variable's value came from, in order of
+// precedence: a -var option wins over a -var-file, which wins over the
+// SMTPDIAG_VAR_<name> environment variable, which wins over the default.
+type ValueSource string
+
+// The sources of a variable's value.
+const (
+	SourceUnset   ValueSource = ""
+	SourceVar     ValueSource = "-var"
+	SourceVarFile ValueSource = "-var-file"
+	SourceEnv     ValueSource = "environment"
+	SourceDefault ValueSource = "default"
+)
 
 // TLSMode is how an endpoint uses TLS.
 type TLSMode string
@@ -52,9 +76,9 @@ const (
 type Endpoint struct {
 	Name    string
 	Host    string
-	Port    int     // default 25, 465 with implicit TLS
-	TLS     TLSMode // default starttls
-	Helo    string  // "" = the runner picks the machine's FQDN or "localhost"
+	Port    int           // default 25, 465 with implicit TLS
+	TLS     TLSMode       // default starttls
+	Helo    string        // "" = the runner picks the machine's FQDN or "localhost"
 	Timeout time.Duration // default 30s
 
 	TLSMinVersion     uint16 // tls.VersionTLS12 etc.; 0 = library default
@@ -80,8 +104,23 @@ type SMTPCheck struct {
 	// Expect is nil when the check has no expect block (then every step
 	// must get a positive reply).
 	Expect *assertions.Expect
+	// Assertions are the check's assert blocks, decoded but not evaluated:
+	// their conditions refer to the conversation's result.
+	Assertions []Assertion
 
 	DeclRange hcl.Range
+}
+
+// Assertion is one assert block of an smtp check.
+type Assertion struct {
+	// Condition is evaluated against the conversation's result by the runner.
+	Condition hcl.Expression
+	// ErrorMessage is the evaluated error_message when it refers to nothing
+	// but input variables; otherwise it is "" and ErrorMessageExpr must be
+	// evaluated together with Condition.
+	ErrorMessage     string
+	ErrorMessageExpr hcl.Expression
+	DeclRange        hcl.Range
 }
 
 // Auth is a decoded auth block.
@@ -94,15 +133,17 @@ type Auth struct {
 
 // Message is a decoded message block; only its presence makes the runner send DATA.
 type Message struct {
-	From    string // header From, default: mail_from
-	To      []string
-	Subject string
-	Body    string
+	From    string   // header From, default: mail_from
+	To      []string // header To, default: rcpt_to
+	Subject string   // default: "smtpdiag: <check label>"
+	Body    string   // default: a line naming the suite and the check
 	Headers map[string]string
 }
 
 // Retry says how often to retry a conversation that failed temporarily.
 type Retry struct {
 	Attempts int // total attempts, at least 1
-	Delay    time.Duration
+	// Delay is the pause between attempts: 10s by default when Attempts > 1,
+	// 0 when there is a single attempt.
+	Delay time.Duration
 }

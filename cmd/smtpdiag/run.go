@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/report/jsonreport"
+	"github.com/smtpdiag/smtpdiag/internal/report/junit"
+	"github.com/smtpdiag/smtpdiag/internal/report/summary"
+	"github.com/smtpdiag/smtpdiag/internal/suite"
+	"github.com/smtpdiag/smtpdiag/runner"
+)
+
+const runUsage = `Usage: smtpdiag run [flags] [PATH...]
+
+Runs the suites in PATH (suite files, or directories searched for *.hcl;
+default: the current directory). Every suite is checked before anything
+runs: if one is invalid, nothing is sent and the exit code is 2.
+
+One line is printed per check as it completes; failing checks are then
+shown with their failed expectations, a diagnosis and the redacted
+transcript, and a closing line "N passed, N failed".
+
+No message is ever sent unless a check has a message block (and never with
+--no-send). Passwords, tokens and sensitive variables are masked in every
+output, also in base64 form.
+
+Exit codes: 0 all checks passed, 1 a check failed, 2 suite or usage error,
+3 internal error.
+`
+
+// runFlags are the flags of run (and, in part, of demo).
+type runFlags struct {
+	vars     stringList
+	varFiles stringList
+	junit    string
+	json     string
+	report   string
+	parallel int
+	timeout  time.Duration
+	resolver string
+	noSend   bool
+	verbose  bool
+	noColor  bool
+}
+
+func (f *runFlags) register(fs *flagSet) {
+	fs.Var(&f.vars, "var", "set a variable: -var name=value (repeatable)")
+	fs.Var(&f.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
+	fs.StringVar(&f.junit, "junit", "", "write JUnit XML to `FILE`")
+	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE`")
+	fs.StringVar(&f.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
+	fs.IntVar(&f.parallel, "parallel", 0, "run `N` checks at once (default: the suite's parallel, else 4)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "per-step timeout for every endpoint, e.g. 10s (overrides the suites)")
+	fs.StringVar(&f.resolver, "resolver", "", "DNS resolver `ADDR` (host:port) for MX, dns and dnsbl checks")
+	fs.BoolVar(&f.noSend, "no-send", false, "never send DATA, whatever a suite says")
+	fs.BoolVar(&f.verbose, "v", false, "show the transcript of every check, not only failing ones")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
+}
+
+type flagSet = flag.FlagSet
+
+func cmdRun(args []string, e env) error {
+	var f runFlags
+	fs := newFlagSet("run", runUsage, e.stdout)
+	f.register(fs)
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	loader := suite.NewLoader(suite.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: e.environ})
+	suites, diags := loader.LoadPaths(paths)
+	if diags.HasErrors() {
+		loader.WriteDiagnostics(e.stderr, diags, colorFor(e.stderr, f.noColor, e.getenv), 100)
+		return &suiteError{count: len(diags.Errs())}
+	}
+	if len(suites) == 0 {
+		return usagef("no suite files (*.hcl) in %s", strings.Join(orDot(paths), ", "))
+	}
+	results, err := execute(suites, f, e)
+	if err != nil {
+		return err
+	}
+	if c := runner.Tally(results); c.Failed+c.Errored > 0 {
+		return checksFailed{}
+	}
+	return nil
+}
+
+func orDot(paths []string) []string {
+	if len(paths) == 0 {
+		return []string{"."}
+	}
+	return paths
+}
+
+// check rejects flag values that cannot work, before anything runs.
+func (f *runFlags) check() error {
+	if f.parallel < 0 {
+		return usagef("--parallel must be at least 1")
+	}
+	if f.timeout < 0 {
+		return usagef("--timeout must be positive")
+	}
+	if f.report != "" {
+		return usagef("--report is not supported yet by this version of smtpdiag; use --junit or --json")
+	}
+	for _, out := range []string{f.junit, f.json} {
+		if out == "" {
+			continue
+		}
+		if dir := filepath.Dir(out); dir != "." {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return usagef("cannot write %s: directory %s does not exist", out, dir)
+			}
+		}
+	}
+	return nil
+}
+
+// execute runs decoded suites, prints the live summary and writes the
+// requested report files. It is shared by run and demo.
+func execute(suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, error) {
+	var secrets []string
+	for _, s := range suites {
+		secrets = append(secrets, s.Sensitive...)
+	}
+	red := redact.New(secrets...)
+	sum := summary.New(e.stdout, summary.Options{
+		Color:    colorFor(e.stdout, f.noColor, e.getenv),
+		Verbose:  f.verbose,
+		Redactor: red,
+	})
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	results := runner.Run(ctx, suites, runner.Options{
+		Parallel: f.parallel,
+		Timeout:  f.timeout,
+		NoSend:   f.noSend,
+	}, sum.Handle)
+	sum.Finish(results)
+
+	if f.junit != "" {
+		if err := writeFile(f.junit, func(w *os.File) error {
+			host, _ := os.Hostname()
+			return junit.Write(w, results, junit.Options{Redactor: red, Hostname: host})
+		}); err != nil {
+			return results, err
+		}
+	}
+	if f.json != "" {
+		if err := writeFile(f.json, func(w *os.File) error {
+			return jsonreport.Write(w, results, jsonreport.Options{Redactor: red, Version: version()})
+		}); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+func writeFile(path string, write func(*os.File) error) error {
+	w, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(w); err != nil {
+		w.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// colorFor says whether to colour output to w: only on a terminal, and
+// never with --no-color or NO_COLOR set (https://no-color.org).
+func colorFor(w any, noColor bool, getenv func(string) string) bool {
+	f, ok := w.(*os.File)
+	if !ok || noColor || getenv("NO_COLOR") != "" {
+		return false
+	}
+	return summary.UseColor(f, false)
+}
+
+const validateUsage = `Usage: smtpdiag validate [flags] [PATH...]
+
+Parses and checks suites (files, or directories searched for *.hcl; default:
+the current directory) without any network traffic: syntax, unknown
+references, duplicate labels, durations, reply patterns, addresses, and
+variable values and validations. Problems are shown with file:line:col.
+
+Exit codes: 0 valid, 2 invalid.
+`
+
+func cmdValidate(args []string, e env) error {
+	var (
+		vars, varFiles stringList
+		noColor        bool
+	)
+	fs := newFlagSet("validate", validateUsage, e.stdout)
+	fs.Var(&vars, "var", "set a variable: -var name=value (repeatable)")
+	fs.Var(&varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	fs.BoolVar(&noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	loader := suite.NewLoader(suite.Options{Vars: vars, VarFiles: varFiles, Environ: e.environ})
+	suites, diags := loader.LoadPaths(paths)
+	if len(diags) > 0 {
+		loader.WriteDiagnostics(e.stderr, diags, colorFor(e.stderr, noColor, e.getenv), 100)
+	}
+	if diags.HasErrors() {
+		return &suiteError{count: len(diags.Errs())}
+	}
+	if len(suites) == 0 {
+		return usagef("no suite files (*.hcl) in %s", strings.Join(orDot(paths), ", "))
+	}
+	checks := 0
+	for _, s := range suites {
+		checks += len(s.Checks)
+		fmt.Fprintf(e.stdout, "ok  %s  (%s, %d checks)\n", s.Path, s.Name, len(s.Checks))
+	}
+	fmt.Fprintf(e.stdout, "%d suites valid, %d checks\n", len(suites), checks)
+	return nil
+}

@@ -1,0 +1,255 @@
+// Package junit writes run results as JUnit XML (SPEC section 6) on the
+// go-junit-report types, in the dialect of the junit-10.xsd schema that
+// Jenkins' xunit plugin validates against.
+//
+// The mapping: one <testsuite> per suite file, one <testcase> per check
+// (name = check label, classname = suite file path), <failure> for checks
+// whose expectations did not hold (connection problems included),
+// <error> only for the runner's own faults, <skipped> for skipped checks,
+// and the redacted transcript in each testcase's <system-out>.
+//
+// junit-10.xsd allows <properties> only inside <testsuite>, not inside
+// <testcase>. The per-check properties (endpoint, target, resolved
+// address, TLS version, client IP) are therefore suite properties named
+// "<check label>.endpoint" and so on, and are repeated at the head of the
+// check's <system-out> so that a CI page showing one test shows them too.
+//
+// Every string passes through the Redactor and then through an XML
+// sanitizer: characters XML 1.0 does not allow (most C0 controls, U+FFFE,
+// U+FFFF, bytes that are not UTF-8) and the discouraged DEL and C1
+// controls become visible Go-style escapes such as `\x1b`, so that any
+// bytes a server sends still yield a well-formed document.
+package junit
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jstemmer/go-junit-report/v2/junit"
+
+	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/runner"
+)
+
+// Options tune the report.
+type Options struct {
+	// Redactor masks secrets in every string written; nil masks nothing.
+	Redactor *redact.Redactor
+	// Hostname is written as each testsuite's hostname when not "".
+	Hostname string
+}
+
+// Write writes the JUnit XML document for suites to w.
+func Write(w io.Writer, suites []*runner.SuiteResult, opts Options) error {
+	doc := build(suites, opts)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	return doc.WriteXML(w)
+}
+
+func build(suites []*runner.SuiteResult, opts Options) junit.Testsuites {
+	t := text{opts.Redactor}
+	doc := junit.Testsuites{Name: "smtpdiag"}
+	var total time.Duration
+	for i, s := range suites {
+		doc.AddSuite(t.suite(i, s, opts.Hostname))
+		total += s.Duration
+	}
+	doc.Time = seconds(total)
+	// junit-10.xsd has no skipped or disabled attribute on <testsuites>;
+	// go-junit-report omits them when zero. Each <testsuite> keeps its own.
+	doc.Skipped, doc.Disabled = 0, 0
+	return doc
+}
+
+// text masks and sanitizes every string that goes into the document.
+type text struct{ red *redact.Redactor }
+
+func (t text) s(s string) string { return xmlSafe(t.red.String(s)) }
+
+func (t text) suite(index int, s *runner.SuiteResult, hostname string) junit.Testsuite {
+	ts := junit.Testsuite{
+		Name:     t.s(s.Name),
+		ID:       index,
+		Hostname: t.s(hostname),
+		File:     t.s(s.Path),
+		Time:     seconds(s.Duration),
+	}
+	if !s.Started.IsZero() {
+		ts.SetTimestamp(s.Started)
+	}
+	if s.Description != "" {
+		ts.AddProperty("description", t.s(s.Description))
+	}
+	for _, r := range s.Checks {
+		for _, p := range t.properties(r) {
+			ts.AddProperty(t.s(r.Label)+"."+p.Name, p.Value)
+		}
+		ts.AddTestcase(t.testcase(s, r))
+	}
+	return ts
+}
+
+// properties lists a check's non-empty properties, already sanitized.
+func (t text) properties(r *runner.CheckResult) []junit.Property {
+	var props []junit.Property
+	add := func(name, value string) {
+		if value != "" {
+			props = append(props, junit.Property{Name: name, Value: t.s(value)})
+		}
+	}
+	add("endpoint", r.Endpoint)
+	add("target", r.Target)
+	if c := r.Conversation; c != nil {
+		add("resolved_address", c.RemoteAddr)
+		if c.TLS != nil {
+			add("tls_version", c.TLS.Version)
+		}
+		add("client_ip", c.ClientIP)
+	}
+	return props
+}
+
+func (t text) testcase(s *runner.SuiteResult, r *runner.CheckResult) junit.Testcase {
+	tc := junit.Testcase{
+		Name:      t.s(r.Label),
+		Classname: t.s(s.Path),
+		Time:      seconds(r.Duration),
+	}
+	switch r.Status {
+	case runner.Failed:
+		tc.Failure = t.failure(r)
+	case runner.Errored:
+		tc.Error = &junit.Result{Message: t.s(r.Error), Type: "runner", Data: t.s(r.Error)}
+	case runner.Skipped:
+		msg := "skipped"
+		if r.Error != "" {
+			msg = r.Error
+		}
+		tc.Skipped = &junit.Result{Message: t.s(msg)}
+	}
+	if out := t.systemOut(r); out != "" {
+		tc.SystemOut = &junit.Output{Data: out}
+	}
+	return tc
+}
+
+// failure holds every failed expectation and the diagnosis; its type is
+// the diagnosis category, so CI can group failures by what has to change.
+func (t text) failure(r *runner.CheckResult) *junit.Result {
+	res := &junit.Result{Message: "failed"}
+	if m := r.FirstFailure(); m != "" {
+		res.Message = t.s(m)
+	}
+	var b strings.Builder
+	for _, f := range r.Failures {
+		b.WriteString(t.s(f.Message))
+		b.WriteString("\n")
+	}
+	if d := r.Diagnosis; d != nil {
+		res.Type = t.s(string(d.Category))
+		fmt.Fprintf(&b, "\nDiagnosis (%s): %s\n", t.s(string(d.Category)), t.s(d.Summary))
+		for _, f := range []struct{ name, value string }{
+			{"Meaning", d.Meaning},
+			{"Fix", d.Fix},
+			{"Setting", d.Setting},
+			{"Source", d.Source},
+			{"IP", d.IP},
+		} {
+			if f.value != "" {
+				fmt.Fprintf(&b, "%s: %s\n", f.name, t.s(f.value))
+			}
+		}
+	}
+	res.Data = b.String()
+	return res
+}
+
+// systemOut renders the check's properties, then its transcript.
+func (t text) systemOut(r *runner.CheckResult) string {
+	var b strings.Builder
+	for _, p := range t.properties(r) {
+		fmt.Fprintf(&b, "%s: %s\n", p.Name, p.Value)
+	}
+	if r.Attempts > 1 {
+		fmt.Fprintf(&b, "attempts: %d (transcript of the last)\n", r.Attempts)
+	}
+	if r.DataSuppressed {
+		b.WriteString("data: not sent (--no-send)\n")
+	}
+	if c := r.Conversation; c != nil && len(c.Transcript) > 0 {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		for _, l := range c.Transcript {
+			b.WriteString(t.s(l.String()))
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// seconds renders a duration the way JUnit wants it: seconds with three
+// decimals.
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%.3f", d.Seconds())
+}
+
+// xmlSafe replaces what XML 1.0 section 2.2 does not allow in a document
+// (C0 controls other than tab, LF and CR; U+FFFE and U+FFFF; anything that
+// is not UTF-8) and what it discourages (DEL, C1 controls) with a visible
+// escape. encoding/xml would turn some of these into U+FFFD in attributes
+// but writes CDATA sections as they are, which would make the document
+// unreadable to every parser.
+func xmlSafe(s string) string {
+	if xmlClean(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !xmlAllowed(r) && r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case !xmlAllowed(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func xmlClean(s string) bool {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || !xmlAllowed(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// xmlAllowed reports whether r may appear, undiscouraged, in an XML 1.0
+// document.
+func xmlAllowed(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return true
+	case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+		return false
+	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
+		return false
+	}
+	return r <= utf8.MaxRune
+}

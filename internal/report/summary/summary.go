@@ -1,0 +1,290 @@
+// Package summary writes the live human summary of a run (SPEC section 5):
+// one line per check as it completes, then every failure with its failed
+// expectations, diagnosis and transcript, then a closing count line that CI
+// log parsers can read.
+//
+// Every string passes through the Redactor, then through a terminal
+// sanitizer: server-supplied text (banners, reply lines, fault bytes) can
+// neither move the cursor, change colours nor reorder text on screen.
+package summary
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/runner"
+)
+
+// Options tune the summary.
+type Options struct {
+	// Color paints verdicts (green PASS, red FAIL and ERROR, yellow SKIP)
+	// and dims transcripts with ANSI escape sequences. The closing count
+	// line is never painted.
+	Color bool
+	// Verbose prints the transcript of every check that is not a failure
+	// right under its check line, as the check completes. Failed and
+	// errored checks always show theirs, once, in Finish.
+	Verbose bool
+	// Redactor masks secrets in every string written; nil masks nothing.
+	Redactor *redact.Redactor
+	// Width, when > 0, is the terminal's width in columns: the failed
+	// expectation on a check line is cut (ending in "…") so that the line
+	// fits, keeping at least 20 columns of it; the rest of the line is
+	// never cut. Finish always prints expectations whole. 0 never cuts, as
+	// logs want.
+	Width int
+}
+
+// Writer prints the summary. Its methods may be called from several
+// goroutines; each event's output is written with a single Write.
+type Writer struct {
+	mu   sync.Mutex
+	out  io.Writer
+	opts Options
+	err  error
+}
+
+// New returns a Writer printing to w.
+func New(w io.Writer, opts Options) *Writer {
+	return &Writer{out: w, opts: opts}
+}
+
+// Err returns the first error writing to the underlying writer, if any.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Handle prints a check's line when its CheckFinished event arrives; other
+// events print nothing, since every check line names its suite.
+func (w *Writer) Handle(ev runner.Event) {
+	if ev.Kind != runner.CheckFinished || ev.Check == nil || ev.Suite == nil {
+		return
+	}
+	var b strings.Builder
+	w.checkLine(&b, ev.Suite, ev.Check)
+	if w.opts.Verbose && !needsDetail(ev.Check) && ev.Check.Conversation != nil {
+		w.transcript(&b, ev.Check.Conversation, "    ")
+	}
+	w.write(b.String())
+}
+
+// Finish prints the details of every failed and errored check, in suite
+// order, then the closing line.
+func (w *Writer) Finish(suites []*runner.SuiteResult) {
+	var b strings.Builder
+	for _, s := range suites {
+		for _, r := range s.Checks {
+			if needsDetail(r) {
+				b.WriteString("\n")
+				w.detail(&b, s, r)
+			}
+		}
+	}
+	b.WriteString("\n")
+	b.WriteString(ClosingLine(runner.Tally(suites)))
+	b.WriteString("\n")
+	w.write(b.String())
+}
+
+// ClosingLine is the last line of the summary: "N passed, N failed", with
+// ", N skipped" appended when any check was skipped. Errored checks count
+// as failed: the line answers "did everything pass", and the check lines
+// above tell errors apart.
+func ClosingLine(c runner.Counts) string {
+	line := fmt.Sprintf("%d passed, %d failed", c.Passed, c.Failed+c.Errored)
+	if c.Skipped > 0 {
+		line += fmt.Sprintf(", %d skipped", c.Skipped)
+	}
+	return line
+}
+
+// UseColor reports whether output to f should be coloured: never with the
+// --no-color flag, never when NO_COLOR is set to a non-empty value
+// (https://no-color.org), never for TERM=dumb, and otherwise only when f is
+// a character device, which is how a terminal looks without an isatty
+// system call.
+func UseColor(f *os.File, noColorFlag bool) bool {
+	if noColorFlag || f == nil || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func needsDetail(r *runner.CheckResult) bool {
+	return r.Status == runner.Failed || r.Status == runner.Errored
+}
+
+func (w *Writer) write(s string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return
+	}
+	_, w.err = io.WriteString(w.out, s)
+}
+
+// The ANSI SGR sequences used (ECMA-48 section 8.3.117).
+const (
+	sgrGreen  = "\x1b[32m"
+	sgrRed    = "\x1b[31m"
+	sgrYellow = "\x1b[33m"
+	sgrBold   = "\x1b[1m"
+	sgrDim    = "\x1b[2m"
+	sgrReset  = "\x1b[0m"
+)
+
+type verdict struct{ mark, word, color string }
+
+var verdicts = map[runner.Status]verdict{
+	runner.Passed:  {"✓", "PASS", sgrGreen},
+	runner.Failed:  {"✗", "FAIL", sgrRed},
+	runner.Errored: {"!", "ERROR", sgrRed},
+	runner.Skipped: {"-", "SKIP", sgrYellow},
+}
+
+func verdictOf(s runner.Status) verdict {
+	if v, ok := verdicts[s]; ok {
+		return v
+	}
+	return verdict{"?", strings.ToUpper(string(s)), ""}
+}
+
+func (w *Writer) paint(sgr, s string) string {
+	if !w.opts.Color || sgr == "" || s == "" {
+		return s
+	}
+	return sgr + s + sgrReset
+}
+
+// text masks secrets in s, then makes it safe for a terminal. Masking
+// comes first so that a secret is recognised in its raw form.
+func (w *Writer) text(s string) string {
+	return Printable(w.opts.Redactor.String(s))
+}
+
+// checkLine writes
+//
+//	✗ FAIL  suite › check  1.20s  first failed expectation
+func (w *Writer) checkLine(b *strings.Builder, s *runner.SuiteResult, r *runner.CheckResult) {
+	v := verdictOf(r.Status)
+	head := v.mark + " " + v.word
+	pad := strings.Repeat(" ", max(1, 8-utf8.RuneCountInString(head)))
+	rest := pad + w.text(s.Name) + " › " + w.text(r.Label) + "  " + seconds(r)
+	if r.Attempts > 1 {
+		rest += fmt.Sprintf(" (%d attempts)", r.Attempts)
+	}
+	if r.DataSuppressed {
+		rest += " (DATA not sent: --no-send)"
+	}
+	msg := w.text(r.FirstFailure())
+	if msg != "" && w.opts.Width > 0 {
+		used := utf8.RuneCountInString(head+rest) + 2
+		msg = cut(msg, max(w.opts.Width-used, 20))
+	}
+	b.WriteString(w.paint(v.color, head))
+	b.WriteString(rest)
+	if msg != "" {
+		b.WriteString("  ")
+		b.WriteString(msg)
+	}
+	b.WriteString("\n")
+}
+
+func seconds(r *runner.CheckResult) string {
+	return fmt.Sprintf("%.2fs", r.Duration.Seconds())
+}
+
+// cut shortens s to at most n runes, marking the cut with an ellipsis.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:n-1]) + "…"
+}
+
+// detail writes a failed or errored check: where it went, every failed
+// expectation (or the runner's error), the diagnosis and the transcript.
+func (w *Writer) detail(b *strings.Builder, s *runner.SuiteResult, r *runner.CheckResult) {
+	v := verdictOf(r.Status)
+	fmt.Fprintf(b, "%s %s › %s\n", w.paint(sgrBold+v.color, v.mark+" "+v.word), w.text(s.Name), w.text(r.Label))
+	if where := w.where(r); where != "" {
+		fmt.Fprintf(b, "  %s\n", where)
+	}
+	if r.Status == runner.Errored && r.Error != "" {
+		fmt.Fprintf(b, "  error: %s\n", w.text(r.Error))
+	}
+	if len(r.Failures) > 0 {
+		b.WriteString("  failed expectations:\n")
+		for _, f := range r.Failures {
+			fmt.Fprintf(b, "    %s\n", w.text(f.Message))
+		}
+	}
+	if d := r.Diagnosis; d != nil {
+		fmt.Fprintf(b, "  diagnosis: %s: %s\n", w.text(string(d.Category)), w.text(d.Summary))
+		for _, f := range []struct{ name, value string }{
+			{"meaning", d.Meaning},
+			{"fix", d.Fix},
+			{"setting", d.Setting},
+			{"source", d.Source},
+			{"ip", d.IP},
+		} {
+			if f.value != "" {
+				fmt.Fprintf(b, "    %-8s %s\n", f.name+":", w.text(f.value))
+			}
+		}
+	}
+	if c := r.Conversation; c != nil {
+		b.WriteString("  transcript:\n")
+		w.transcript(b, c, "    ")
+	}
+}
+
+// where describes the endpoint a check talked to:
+// "endpoint submission, smtp.office365.com:587 → 198.51.100.7:587, TLS 1.3, client IP 203.0.113.5".
+func (w *Writer) where(r *runner.CheckResult) string {
+	var parts []string
+	target := w.text(r.Target)
+	if c := r.Conversation; c != nil && c.RemoteAddr != "" && c.RemoteAddr != r.Target {
+		target += " → " + w.text(c.RemoteAddr)
+	}
+	switch {
+	case r.Endpoint != "" && target != "":
+		parts = append(parts, "endpoint "+w.text(r.Endpoint)+", "+target)
+	case r.Endpoint != "":
+		parts = append(parts, "endpoint "+w.text(r.Endpoint))
+	case target != "":
+		parts = append(parts, target)
+	}
+	if c := r.Conversation; c != nil {
+		if c.TLS != nil && c.TLS.Version != "" {
+			parts = append(parts, "TLS "+w.text(c.TLS.Version))
+		}
+		if c.ClientIP != "" {
+			parts = append(parts, "client IP "+w.text(c.ClientIP))
+		}
+	}
+	if r.Attempts > 1 {
+		parts = append(parts, fmt.Sprintf("%d attempts", r.Attempts))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (w *Writer) transcript(b *strings.Builder, c *conversation.Conversation, indent string) {
+	for _, l := range c.Transcript {
+		l.Direction = conversation.Direction(w.text(string(l.Direction)))
+		l.Text = w.text(l.Text)
+		b.WriteString(indent)
+		b.WriteString(w.paint(sgrDim, l.String()))
+		b.WriteString("\n")
+	}
+}

@@ -1,0 +1,278 @@
+package summary
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/report/reporttest"
+	"github.com/smtpdiag/smtpdiag/runner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// render plays the fixture's events through a Writer and finishes it.
+func render(t *testing.T, opts Options) string {
+	t.Helper()
+	results := reporttest.Results()
+	var out bytes.Buffer
+	w := New(&out, opts)
+	for _, ev := range reporttest.Events(results) {
+		w.Handle(ev)
+	}
+	w.Finish(results)
+	if err := w.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run go test -update after checking the change):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"plain.golden", Options{}},
+		{"color.golden", Options{Color: true}},
+		{"verbose.golden", Options{Verbose: true}},
+		{"narrow.golden", Options{Width: 100}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Redactor = reporttest.Redactor()
+			golden(t, tc.name, render(t, tc.opts))
+		})
+	}
+}
+
+func lines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }
+
+func TestCheckLines(t *testing.T) {
+	out := render(t, Options{Redactor: reporttest.Redactor()})
+	got := lines(out)[:5]
+	want := []string{
+		"✓ PASS  contoso: scan-to-email › device can submit through smtp.office365.com  1.23s",
+		`✗ FAIL  contoso: scan-to-email › relay from scanner  1.20s  rcpt: expected "250", got 550 5.7.606 Access denied, banned sending IP [192.0.2.1] (session ****)`,
+		"! ERROR fabrikam: lab relay › lab CA is trusted  0.00s  ca_file: open lab-ca.pem: no such file or directory",
+		"- SKIP  fabrikam: lab relay › port 25 is blocked by the ISP  0.00s",
+		`✗ FAIL  fabrikam: lab relay › hostile banner  40.50s (3 attempts)  unexpected 421 4.3.2 <script>alert(1)</script> \x1b[31mSERVICE\x1b[0m busy\x00 \xff\xfe ]]> end at BANNER`,
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d:\n got %q\nwant %q", i+1, got[i], want[i])
+		}
+	}
+}
+
+func TestClosingLine(t *testing.T) {
+	for _, color := range []bool{false, true} {
+		out := render(t, Options{Color: color, Redactor: reporttest.Redactor()})
+		l := lines(out)
+		if last := l[len(l)-1]; last != "1 passed, 3 failed, 1 skipped" {
+			t.Errorf("color=%v: closing line %q", color, last)
+		}
+		if !strings.HasSuffix(out, "\n\n1 passed, 3 failed, 1 skipped\n") {
+			t.Errorf("color=%v: closing line is not alone on its line after a blank one:\n%s", color, out)
+		}
+	}
+	for _, tc := range []struct {
+		counts runner.Counts
+		want   string
+	}{
+		{runner.Counts{Passed: 3}, "3 passed, 0 failed"},
+		{runner.Counts{}, "0 passed, 0 failed"},
+		{runner.Counts{Passed: 1, Failed: 2, Skipped: 1}, "1 passed, 2 failed, 1 skipped"},
+		{runner.Counts{Failed: 1, Errored: 2}, "0 passed, 3 failed"},
+	} {
+		if got := ClosingLine(tc.counts); got != tc.want {
+			t.Errorf("ClosingLine(%+v) = %q, want %q", tc.counts, got, tc.want)
+		}
+	}
+}
+
+// stripOwnSGR removes the colour sequences the Writer itself emits.
+func stripOwnSGR(s string) string {
+	return strings.NewReplacer(sgrGreen, "", sgrRed, "", sgrYellow, "", sgrBold, "", sgrDim, "", sgrReset, "").Replace(s)
+}
+
+func TestColor(t *testing.T) {
+	plain := render(t, Options{Redactor: reporttest.Redactor()})
+	if strings.Contains(plain, "\x1b") {
+		t.Errorf("colour off, but the output holds an ESC byte:\n%q", plain)
+	}
+	color := render(t, Options{Color: true, Redactor: reporttest.Redactor()})
+	for _, want := range []string{sgrGreen + "✓ PASS" + sgrReset, sgrRed + "✗ FAIL" + sgrReset, sgrDim + "     0ms *: connecting"} {
+		if !strings.Contains(color, want) {
+			t.Errorf("coloured output lacks %q", want)
+		}
+	}
+	if stripOwnSGR(color) != plain {
+		t.Errorf("colour changes more than the colours:\n%s\n---\n%s", stripOwnSGR(color), plain)
+	}
+}
+
+func TestHostileServerText(t *testing.T) {
+	for _, opts := range []Options{{}, {Color: true}, {Verbose: true}, {Width: 60}} {
+		out := stripOwnSGR(render(t, opts))
+		if !utf8.ValidString(out) {
+			t.Errorf("%+v: output is not valid UTF-8", opts)
+		}
+		for _, bad := range []string{"\x1b", "\x00", "\x9b"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%+v: output holds %q", opts, bad)
+			}
+		}
+		if !strings.Contains(out, `\x1b[31mSERVICE\x1b[0m busy\x00 \xff\xfe`) {
+			t.Errorf("%+v: the hostile banner is not shown escaped:\n%s", opts, out)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"250 OK", "250 OK"},
+		{"tab\tkept", "tab\tkept"},
+		{"Grüße ✓", "Grüße ✓"},
+		{"\x1b[2J\x1b[H", `\x1b[2J\x1b[H`},
+		{"bell\a", `bell\x07`},
+		{"line\r\nnext", `line\r\nnext`},
+		{"del\x7f", `del\x7f`},
+		{"csi\u009b31m", `csi\u009b31m`},
+		{"admin\u202etxt.exe", `admin\u202etxt.exe`},
+		{"zero\u200bwidth", `zero\u200bwidth`},
+		{"sep\u2028x", `sep\u2028x`},
+		{"bad\xff\xfeutf8", `bad\xff\xfeutf8`},
+		{"nul\x00", `nul\x00`},
+		{"\ufffd stays", "\ufffd stays"},
+	} {
+		if got := Printable(tc.in); got != tc.want {
+			t.Errorf("Printable(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	unmasked := render(t, Options{Verbose: true})
+	if !strings.Contains(unmasked, reporttest.Secret) {
+		t.Fatal("the fixture does not carry the secret into the output; the masking test would prove nothing")
+	}
+	for _, opts := range []Options{{}, {Verbose: true}, {Color: true, Verbose: true}, {Width: 70}} {
+		opts.Redactor = reporttest.Redactor()
+		out := render(t, opts)
+		for _, form := range reporttest.SecretForms() {
+			if strings.Contains(out, form) {
+				t.Errorf("%+v: output holds the secret as %q", opts, form)
+			}
+		}
+		if !strings.Contains(out, redact.Mask) {
+			t.Errorf("%+v: output holds no mask", opts)
+		}
+	}
+}
+
+func TestVerbose(t *testing.T) {
+	passLine := "✓ PASS  contoso: scan-to-email › device can submit through smtp.office365.com  1.23s\n"
+	passTranscript := "         0ms *: connecting to smtp.office365.com:587 (198.51.100.7)\n"
+	failTranscript := "    1080ms S: 550 5.7.606 Access denied"
+
+	quiet := render(t, Options{Redactor: reporttest.Redactor()})
+	if strings.Contains(quiet, passTranscript) {
+		t.Error("without Verbose, a passing check's transcript is shown")
+	}
+	verbose := render(t, Options{Verbose: true, Redactor: reporttest.Redactor()})
+	if !strings.Contains(verbose, passLine+passTranscript) {
+		t.Errorf("with Verbose, the passing check's transcript does not follow its line:\n%s", verbose)
+	}
+	for name, out := range map[string]string{"quiet": quiet, "verbose": verbose} {
+		if n := strings.Count(out, failTranscript); n != 1 {
+			t.Errorf("%s: the failing check's transcript is shown %d times, want once", name, n)
+		}
+	}
+}
+
+func TestWidth(t *testing.T) {
+	const width = 100
+	out := render(t, Options{Width: width, Redactor: reporttest.Redactor()})
+	checkLines := lines(out)[:5]
+	for _, l := range checkLines {
+		if utf8.RuneCountInString(l) > width {
+			t.Errorf("check line longer than %d columns: %q", width, l)
+		}
+	}
+	if !strings.HasSuffix(checkLines[1], "…") || utf8.RuneCountInString(checkLines[1]) != width {
+		t.Errorf("long failure not cut to %d columns: %q (%d)", width, checkLines[1], utf8.RuneCountInString(checkLines[1]))
+	}
+	// Finish shows every expectation whole.
+	if !strings.Contains(out, `    rcpt: expected "250", got 550 5.7.606 Access denied, banned sending IP [192.0.2.1] (session ****)`+"\n") {
+		t.Errorf("Finish cut a failed expectation:\n%s", out)
+	}
+}
+
+func TestUseColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "xterm-256color")
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if UseColor(w, false) {
+		t.Error("a pipe is not a terminal")
+	}
+	file, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if UseColor(file, false) {
+		t.Error("a regular file is not a terminal")
+	}
+	if UseColor(nil, false) {
+		t.Error("nil file")
+	}
+
+	// A character device is what a terminal looks like to Stat.
+	dev, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer dev.Close()
+	if !UseColor(dev, false) {
+		t.Error("character device, no NO_COLOR: want colour")
+	}
+	if UseColor(dev, true) {
+		t.Error("--no-color ignored")
+	}
+	t.Setenv("TERM", "dumb")
+	if UseColor(dev, false) {
+		t.Error("TERM=dumb ignored")
+	}
+	t.Setenv("TERM", "xterm-256color")
+	t.Setenv("NO_COLOR", "1")
+	if UseColor(dev, false) {
+		t.Error("NO_COLOR ignored")
+	}
+}

@@ -1,0 +1,407 @@
+// Package simulator runs an Exchange-Online-like SMTP service on loopback:
+// a client-submission endpoint (like smtp.office365.com:587), a tenant MX
+// endpoint (like contoso-com.mail.protection.outlook.com:25) and an
+// implicit-TLS endpoint (like a port-465 service). It answers with the
+// replies Microsoft 365 gives (reference/m365-facts.md sections 3 and 6),
+// needs no network beyond 127.0.0.1, and delivers nothing: every message
+// that reaches DATA is kept in memory for tests to inspect.
+//
+// The SMTP state machine is github.com/emersion/go-smtp. A front layer in
+// front.go sits between each TCP connection and go-smtp: it owns TLS (so
+// the Microsoft wording is applied after STARTTLS too) and rewrites
+// go-smtp's fixed reply texts into Microsoft's.
+package simulator
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/smtpdiag/smtpdiag/internal/pki"
+)
+
+// Default host names, shaped like the names Exchange Online front-ends
+// announce in their banners and EHLO greetings.
+const (
+	DefaultSubmissionHostname = "SN1PR80CA0001.outlook.office365.com"
+	DefaultMXHostname         = "SN1NAM02FT0049.mail.protection.outlook.com"
+	DefaultAcceptedDomain     = "contoso.com"
+)
+
+// maxMessageBytes is the SIZE Exchange Online advertises (150 MiB).
+const maxMessageBytes = 157286400
+
+// maxLineLength bounds command and text lines. RFC 4954 section 4 allows
+// AUTH lines of up to 12288 octets, which XOAUTH2 bearer tokens need; the
+// RFC 5321 section 4.5.3.1.4 limit of 512 would reject real tokens.
+const maxLineLength = 16384
+
+// Timeouts for idle clients and TLS handshakes. They only matter for
+// clients that stall; Close does not wait for them.
+const (
+	idleTimeout      = 5 * time.Minute
+	writeTimeout     = time.Minute
+	handshakeTimeout = 30 * time.Second
+)
+
+// User is a mailbox that may authenticate on the submission and
+// implicit-TLS endpoints.
+type User struct {
+	Password string // for AUTH LOGIN and PLAIN; "" refuses password logins
+	Token    string // bearer token for XOAUTH2; "" refuses token logins
+	// Disabled makes a login with the right credentials fail the way a
+	// mailbox or tenant with SMTP AUTH switched off does (535 5.7.139).
+	Disabled bool
+}
+
+// DefaultUsers are the mailboxes used when Options.Users is nil.
+func DefaultUsers() map[string]User {
+	return map[string]User{
+		"scanner@contoso.com":  {Password: "demo-password", Token: "demo-token"},
+		"disabled@contoso.com": {Password: "demo-password", Token: "demo-token", Disabled: true},
+	}
+}
+
+// Options configures a Simulator. The zero value is ready to use.
+type Options struct {
+	// Hostname is the name every endpoint announces. "" gives the
+	// submission and implicit-TLS endpoints DefaultSubmissionHostname and
+	// the MX endpoint DefaultMXHostname.
+	Hostname string
+	// AcceptedDomain is the tenant's domain: the MX endpoint accepts
+	// recipients only there. Default: DefaultAcceptedDomain.
+	AcceptedDomain string
+	// Users maps user names (case-insensitive) to mailboxes. nil means
+	// DefaultUsers().
+	Users map[string]User
+	// Log receives a protocol log of every connection (after the
+	// Microsoft rewrite, with SASL exchanges masked). nil: no log.
+	Log io.Writer
+}
+
+// Envelope is one message that reached the end of DATA (or the last BDAT
+// chunk). The simulator delivers nothing; this is all that is kept.
+type Envelope struct {
+	Endpoint string // "submission", "mx" or "implicit-tls"
+	Username string // the authenticated user, "" on the MX endpoint
+	From     string
+	To       []string
+	Data     []byte
+}
+
+// Size is the message length in octets.
+func (e Envelope) Size() int { return len(e.Data) }
+
+// Simulator is a running set of endpoints. Its exported fields are set by
+// Start and must not be changed.
+type Simulator struct {
+	// Addresses ("127.0.0.1:port") of the three endpoints.
+	SubmissionAddr  string
+	MXAddr          string
+	ImplicitTLSAddr string
+	// Host names the endpoints announce (and their certificate names).
+	SubmissionHostname string
+	MXHostname         string
+	// CAPEM is the PEM-encoded certificate of the throwaway CA that issued
+	// the endpoints' certificate; suites trust it through ca_file.
+	CAPEM []byte
+
+	acceptedDomain string
+	users          map[string]User
+	tlsConfig      *tls.Config
+	server         *smtp.Server
+	listeners      []net.Listener
+	serving        sync.WaitGroup
+
+	logMu sync.Mutex
+	log   io.Writer
+
+	mu           sync.Mutex
+	closed       bool
+	conns        map[*frontConn]struct{}
+	connSeq      int
+	messageSeq   int
+	received     []Envelope
+	dataCommands int
+}
+
+// Start opens the three endpoints on 127.0.0.1 with ports the system picks
+// and serves them until Close.
+func Start(opts Options) (*Simulator, error) {
+	s := &Simulator{
+		SubmissionHostname: DefaultSubmissionHostname,
+		MXHostname:         DefaultMXHostname,
+		acceptedDomain:     strings.ToLower(opts.AcceptedDomain),
+		users:              make(map[string]User),
+		log:                opts.Log,
+		conns:              make(map[*frontConn]struct{}),
+	}
+	if opts.Hostname != "" {
+		s.SubmissionHostname, s.MXHostname = opts.Hostname, opts.Hostname
+	}
+	if s.acceptedDomain == "" {
+		s.acceptedDomain = DefaultAcceptedDomain
+	}
+	users := opts.Users
+	if users == nil {
+		users = DefaultUsers()
+	}
+	for name, u := range users {
+		s.users[strings.ToLower(name)] = u
+	}
+
+	ca, err := pki.NewCA("smtpdiag simulator CA")
+	if err != nil {
+		return nil, err
+	}
+	s.CAPEM = ca.PEM
+	// The first name becomes the subject's common name, as on the real
+	// certificates, which name the service rather than localhost.
+	names := []string{s.SubmissionHostname}
+	if s.MXHostname != s.SubmissionHostname {
+		names = append(names, s.MXHostname)
+	}
+	names = append(names, "localhost", "127.0.0.1")
+	leaf, err := ca.Issue(pki.LeafOptions{Names: names})
+	if err != nil {
+		return nil, err
+	}
+	// Exchange Online refuses TLS 1.0 and 1.1 on its default endpoints
+	// (m365-facts.md section 2), so the handshake fails below TLS 1.2.
+	s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
+
+	s.server = s.newServer()
+
+	endpoints := []*endpoint{
+		{role: roleSubmission, hostname: s.SubmissionHostname, addr: &s.SubmissionAddr},
+		{role: roleMX, hostname: s.MXHostname, addr: &s.MXAddr},
+		{role: roleImplicitTLS, hostname: s.SubmissionHostname, addr: &s.ImplicitTLSAddr},
+	}
+	for _, ep := range endpoints {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			for _, open := range s.listeners {
+				open.Close()
+			}
+			return nil, fmt.Errorf("simulator: listen for %s: %w", ep.role, err)
+		}
+		*ep.addr = l.Addr().String()
+		s.listeners = append(s.listeners, &frontListener{Listener: l, endpoint: ep, sim: s})
+	}
+	for _, l := range s.listeners {
+		s.serving.Add(1)
+		go func() {
+			defer s.serving.Done()
+			// Serve returns when Close closes the listener.
+			_ = s.server.Serve(l)
+		}()
+	}
+	return s, nil
+}
+
+// newServer configures go-smtp so that its EHLO reply carries the extensions
+// Exchange Online advertises (m365-facts.md section 6).
+func (s *Simulator) newServer() *smtp.Server {
+	server := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	server.Domain = s.SubmissionHostname
+	server.MaxMessageBytes = maxMessageBytes
+	server.MaxLineLength = maxLineLength
+	server.EnableSMTPUTF8 = true
+	server.EnableBINARYMIME = true
+	server.EnableDSN = true
+	server.ReadTimeout = idleTimeout
+	server.WriteTimeout = writeTimeout
+	// go-smtp sees plaintext only: the front layer terminates TLS, so
+	// go-smtp never knows a connection is encrypted. Whether AUTH is
+	// offered and accepted is decided by the session, which asks the
+	// front layer (see session.AuthMechanisms).
+	server.AllowInsecureAuth = true
+	errorLog := io.Discard
+	if s.log != nil {
+		errorLog = s.log
+	}
+	server.ErrorLog = log.New(errorLog, "simulator: ", 0)
+	return server
+}
+
+// Close stops every endpoint, ends every open connection and waits until
+// all of the simulator's goroutines have returned.
+func (s *Simulator) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	s.serving.Wait()
+
+	s.mu.Lock()
+	open := make([]*frontConn, 0, len(s.conns))
+	for c := range s.conns {
+		open = append(open, c)
+	}
+	s.mu.Unlock()
+	for _, c := range open {
+		c.Close()
+	}
+
+	// With listeners and connections closed, Shutdown only waits for the
+	// connection goroutines to notice. It reports the listeners it finds
+	// already closed; that is not a failure.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.server.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("simulator: close: %w", err)
+	}
+	return nil
+}
+
+// Received returns a copy of every message that reached the end of DATA,
+// in arrival order.
+func (s *Simulator) Received() []Envelope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Envelope, len(s.received))
+	for i, e := range s.received {
+		e.To = append([]string(nil), e.To...)
+		e.Data = append([]byte(nil), e.Data...)
+		out[i] = e
+	}
+	return out
+}
+
+// DataCommands counts the DATA and BDAT commands clients sent, accepted or
+// not: zero proves that no conversation tried to transfer a message.
+func (s *Simulator) DataCommands() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dataCommands
+}
+
+// WriteCAFile writes CAPEM to a new file in dir ("" means os.TempDir) and
+// returns its path, for a suite's ca_file. The caller removes it.
+func (s *Simulator) WriteCAFile(dir string) (string, error) {
+	f, err := os.CreateTemp(dir, "smtpdiag-simulator-ca-*.pem")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(s.CAPEM); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// track registers an accepted connection; it reports false once Close has
+// begun, so that no connection outlives the simulator.
+func (s *Simulator) track(c *frontConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.connSeq++
+	c.id = s.connSeq
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Simulator) untrack(c *frontConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+}
+
+func (s *Simulator) countDataCommand() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dataCommands++
+}
+
+// record keeps a received message.
+func (s *Simulator) record(e Envelope) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.received = append(s.received, e)
+}
+
+// nextMessageID numbers the queued replies.
+func (s *Simulator) nextMessageID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messageSeq++
+	return s.messageSeq
+}
+
+func (s *Simulator) logf(format string, args ...any) {
+	if s.log == nil {
+		return
+	}
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	fmt.Fprintf(s.log, format+"\n", args...)
+}
+
+// role is what an endpoint imitates.
+type role int
+
+const (
+	roleSubmission  role = iota // smtp.office365.com:587: STARTTLS, then AUTH LOGIN XOAUTH2
+	roleMX                      // <tenant>.mail.protection.outlook.com:25: no AUTH at all
+	roleImplicitTLS             // a port-465 service: TLS from the first byte, AUTH PLAIN LOGIN
+)
+
+func (r role) String() string {
+	switch r {
+	case roleSubmission:
+		return "submission"
+	case roleMX:
+		return "mx"
+	default:
+		return "implicit-tls"
+	}
+}
+
+// endpoint is one listening service.
+type endpoint struct {
+	role     role
+	hostname string
+	addr     *string // where Start publishes the listening address
+}
+
+// implicitTLS reports whether TLS starts with the connection.
+func (e *endpoint) implicitTLS() bool { return e.role == roleImplicitTLS }
+
+// mechanisms are the SASL mechanisms offered once the connection is
+// encrypted. Exchange Online offers exactly LOGIN and XOAUTH2 on port 587
+// (m365-facts.md section 6) and nothing on the MX endpoint.
+func (e *endpoint) mechanisms() []string {
+	switch e.role {
+	case roleSubmission:
+		return []string{"LOGIN", "XOAUTH2"}
+	case roleImplicitTLS:
+		return []string{"PLAIN", "LOGIN"}
+	default:
+		return nil
+	}
+}

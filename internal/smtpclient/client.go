@@ -1,0 +1,481 @@
+package smtpclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+)
+
+// DefaultTimeout bounds each step when Plan.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Client is one SMTP connection. Every method takes one step of the
+// conversation and records it, with its transcript lines, in the
+// conversation.Conversation returned by Conversation.
+//
+// A step that fails returns a *StepError. After a fault that leaves the
+// stream unusable (timeout, closed, malformed reply, TLS failure) the
+// connection is closed and later steps return a *StepError at once without
+// recording anything.
+type Client struct {
+	plan    Plan
+	timeout time.Duration
+	now     func() time.Time
+	conv    *conversation.Conversation
+	secrets secrets
+
+	raw   net.Conn      // the TCP connection
+	conn  net.Conn      // raw, or the TLS connection over it
+	r     *bufio.Reader // reads from conn
+	inTLS bool
+
+	// ext holds the extensions of the last EHLO reply, keyword upper-cased,
+	// mapped to their parameters (RFC 5321 section 4.1.1.1).
+	ext map[string]string
+
+	mu        sync.Mutex // guards canceled and the deadline of raw
+	canceled  bool
+	stopWatch func() bool
+}
+
+// StepError reports a step that did not succeed: the server answered
+// negatively (Reply set), or the step ended without a usable reply (Fault
+// set).
+type StepError struct {
+	Step  conversation.Step
+	Reply *conversation.Reply
+	Fault *conversation.Fault
+}
+
+func (e *StepError) Error() string {
+	if e.Fault != nil {
+		return fmt.Sprintf("%s: %s: %s", e.Step, e.Fault.Kind, e.Fault.Error())
+	}
+	return fmt.Sprintf("%s: %s", e.Step, e.Reply)
+}
+
+// Temporary reports whether the failure is worth retrying later: a 4xx reply
+// or a timeout.
+func (e *StepError) Temporary() bool {
+	if e.Fault != nil {
+		return e.Fault.Kind == conversation.FaultTimeout
+	}
+	return e.Reply.Temporary()
+}
+
+// errNotConnected is returned by steps attempted without a connection.
+var errNotConnected = errors.New("smtpclient: not connected")
+
+// NewClient prepares a client for the plan; Connect opens the connection.
+func NewClient(p Plan) *Client {
+	c := &Client{plan: p, timeout: p.Timeout, now: p.Now, secrets: newSecrets(p.Auth)}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.plan.Port == 0 {
+		c.plan.Port = 25
+		if p.TLS == Implicit {
+			c.plan.Port = 465
+		}
+	}
+	if c.plan.TLS == "" {
+		c.plan.TLS = StartTLS
+	}
+	c.conv = &conversation.Conversation{
+		Host:    p.Host,
+		Port:    c.plan.Port,
+		TLSMode: string(c.plan.TLS),
+		Started: c.now(),
+	}
+	return c
+}
+
+// Conversation returns the record the client fills.
+func (c *Client) Conversation() *conversation.Conversation { return c.conv }
+
+// Connected reports whether the connection is open.
+func (c *Client) Connected() bool { return c.conn != nil }
+
+// Connect opens the TCP connection (from Plan.SourceAddress, over IPv4 or
+// IPv6 as Plan.IPVersion says) and, with implicit TLS, does the handshake.
+// ctx bounds the whole connection: when it is done, the step in progress and
+// every later one ends with a canceled fault.
+func (c *Client) Connect(ctx context.Context) error {
+	start := c.offset()
+	addr := net.JoinHostPort(strings.Trim(c.plan.Host, "[]"), strconv.Itoa(c.plan.Port))
+	c.note("connecting to %s", addr)
+	network := "tcp"
+	switch c.plan.IPVersion {
+	case 4:
+		network = "tcp4"
+	case 6:
+		network = "tcp6"
+	}
+	d := net.Dialer{Timeout: c.timeout}
+	if c.plan.SourceAddress != "" {
+		ip, err := netip.ParseAddr(c.plan.SourceAddress)
+		if err != nil {
+			return c.fail(conversation.StepConnect, "", start, nil, &conversation.Fault{
+				Kind:    conversation.FaultNetwork,
+				Message: fmt.Sprintf("source address %q is not an IP address", c.plan.SourceAddress),
+			})
+		}
+		d.LocalAddr = &net.TCPAddr{IP: ip.AsSlice(), Zone: ip.Zone()}
+	}
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return c.fail(conversation.StepConnect, "", start, nil, c.dialFault(ctx, err, addr))
+	}
+	c.raw, c.conn = conn, conn
+	c.r = bufio.NewReader(conn)
+	c.stopWatch = context.AfterFunc(ctx, c.cancel)
+	c.conv.RemoteAddr = conn.RemoteAddr().String()
+	c.conv.LocalAddr = conn.LocalAddr().String()
+	c.note("connected to %s from %s", c.conv.RemoteAddr, c.conv.LocalAddr)
+	c.record(conversation.StepConnect, "", start, nil, nil)
+	if c.plan.TLS == Implicit {
+		return c.handshake()
+	}
+	return nil
+}
+
+// dialFault classifies a failed connect.
+func (c *Client) dialFault(ctx context.Context, err error, addr string) *conversation.Fault {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return &conversation.Fault{Kind: conversation.FaultCanceled, Message: "interrupted while connecting to " + addr}
+	case errors.As(err, &dnsErr) && !dnsErr.IsTimeout:
+		return &conversation.Fault{Kind: conversation.FaultResolve, Message: fmt.Sprintf("cannot resolve %s: %s", dnsErr.Name, dnsErr.Err)}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &conversation.Fault{Kind: conversation.FaultRefused, Message: "connection to " + addr + " refused"}
+	case isTimeout(err) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &conversation.Fault{Kind: conversation.FaultTimeout, Message: fmt.Sprintf("no connection to %s within %s", addr, c.timeout)}
+	}
+	return &conversation.Fault{Kind: conversation.FaultNetwork, Message: err.Error()}
+}
+
+// cancel runs when the Connect context is done: it marks the client
+// canceled and moves the deadline into the past, which unblocks any read,
+// write or handshake in progress.
+func (c *Client) cancel() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.canceled = true
+	if c.raw != nil {
+		c.raw.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// arm starts a step's deadline: the whole step, however the server
+// trickles its bytes, must finish within the timeout. It reports false when
+// the context is already done.
+func (c *Client) arm() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.canceled {
+		return false
+	}
+	c.raw.SetDeadline(time.Now().Add(c.timeout))
+	return true
+}
+
+// Banner reads the server's greeting (RFC 5321 section 4.3.1: 220, or 554
+// for a server that will not talk).
+func (c *Client) Banner() error {
+	_, err := c.exchange(conversation.StepBanner, "", "", 2)
+	return err
+}
+
+// Rset sends RSET, ending the mail transaction without a message
+// (RFC 5321 section 4.1.1.5).
+func (c *Client) Rset() error {
+	_, err := c.exchange(conversation.StepRset, "RSET", "RSET", 2)
+	return err
+}
+
+// Quit sends QUIT and closes the connection (RFC 5321 section 4.1.1.10).
+// Without an open connection it does nothing.
+func (c *Client) Quit() error {
+	if c.conn == nil {
+		return nil
+	}
+	start := c.offset()
+	if !c.arm() {
+		return c.fail(conversation.StepQuit, "QUIT", start, nil, c.canceledFault("QUIT"))
+	}
+	err := c.send("QUIT", "QUIT")
+	var reply conversation.Reply
+	if err == nil {
+		reply, err = c.readReply()
+	}
+	if err != nil {
+		fault := c.fault("QUIT", err, true)
+		if fault.Kind == conversation.FaultClosed {
+			// A server that hangs up instead of answering 221 has still ended
+			// the session; that is not worth failing a check over.
+			c.note("connection closed without a reply to QUIT")
+			c.record(conversation.StepQuit, "QUIT", start, nil, nil)
+			c.close()
+			return nil
+		}
+		return c.fail(conversation.StepQuit, "QUIT", start, nil, fault)
+	}
+	c.close()
+	return c.finish(conversation.StepQuit, "QUIT", start, &reply, 2)
+}
+
+// Close sends QUIT when the connection is still open, closes it, and
+// completes the record's duration.
+func (c *Client) Close() error {
+	err := c.Quit()
+	c.close()
+	c.conv.Duration = c.now().Sub(c.conv.Started)
+	return err
+}
+
+func (c *Client) close() {
+	if c.stopWatch != nil {
+		c.stopWatch()
+		c.stopWatch = nil
+	}
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+// exchange sends one command (unless line is "") and reads its reply. shown
+// is the command as recorded; want is the reply class (2 or 3) that lets the
+// conversation go on.
+func (c *Client) exchange(step conversation.Step, line, shown string, want int) (*conversation.Reply, error) {
+	if c.conn == nil {
+		return nil, c.notConnected(step)
+	}
+	start := c.offset()
+	name := stepName(step, shown)
+	if !c.arm() {
+		return nil, c.fail(step, shown, start, nil, c.canceledFault(name))
+	}
+	if line != "" {
+		if err := c.send(line, shown); err != nil {
+			return nil, c.fail(step, shown, start, nil, c.fault(name, err, false))
+		}
+	}
+	reply, err := c.readReply()
+	if err != nil {
+		return nil, c.fail(step, shown, start, nil, c.fault(name, err, true))
+	}
+	return &reply, c.finish(step, shown, start, &reply, want)
+}
+
+// notConnected is the error of a step attempted after the connection was
+// closed; nothing is recorded.
+func (c *Client) notConnected(step conversation.Step) error {
+	return &StepError{Step: step, Fault: &conversation.Fault{Kind: conversation.FaultClosed, Message: errNotConnected.Error()}}
+}
+
+// finish records a step that got a reply. A positive reply of the wrong
+// class (say 250 to DATA, or 354 to MAIL) means client and server no longer
+// agree on the state of the session (RFC 5321 section 4.3.2), so it is
+// treated like a malformed reply.
+func (c *Client) finish(step conversation.Step, shown string, start time.Duration, reply *conversation.Reply, want int) error {
+	if reply.Positive() && reply.Code/100 != want {
+		fault := &conversation.Fault{
+			Kind:    conversation.FaultMalformed,
+			Message: fmt.Sprintf("unexpected %d reply to %s", reply.Code, stepName(step, shown)),
+		}
+		c.note("%s: %s", fault.Kind, fault.Message)
+		c.record(step, shown, start, reply, fault)
+		c.close()
+		return &StepError{Step: step, Reply: reply, Fault: fault}
+	}
+	c.record(step, shown, start, reply, nil)
+	if !reply.Positive() {
+		return &StepError{Step: step, Reply: reply}
+	}
+	return nil
+}
+
+// fail records a step that ended with a fault and returns it as an error.
+func (c *Client) fail(step conversation.Step, shown string, start time.Duration, reply *conversation.Reply, fault *conversation.Fault) error {
+	c.note("%s: %s", fault.Kind, fault.Error())
+	c.record(step, shown, start, reply, fault)
+	switch fault.Kind {
+	case conversation.FaultNotAdvertised, conversation.FaultUnsupported:
+		// Nothing was sent or read; the session is still in step.
+	default:
+		c.close()
+	}
+	return &StepError{Step: step, Reply: reply, Fault: fault}
+}
+
+// record appends a step record, masking secrets the server may have echoed.
+func (c *Client) record(step conversation.Step, shown string, start time.Duration, reply *conversation.Reply, fault *conversation.Fault) {
+	if reply != nil {
+		for i, l := range reply.Lines {
+			reply.Lines[i] = c.secrets.mask(l)
+		}
+	}
+	if fault != nil {
+		fault.Message = c.secrets.mask(fault.Message)
+	}
+	c.conv.Steps = append(c.conv.Steps, conversation.StepRecord{
+		Step:     step,
+		Command:  c.secrets.mask(shown),
+		AfterTLS: c.inTLS && step != conversation.StepTLS,
+		Reply:    reply,
+		Fault:    fault,
+		Start:    start,
+		Duration: c.offset() - start,
+	})
+}
+
+// send writes one command line. shown is what the transcript records.
+func (c *Client) send(line, shown string) error {
+	if strings.ContainsAny(line, "\r\n\x00") {
+		// Suites validate addresses and names; this guards the protocol
+		// against anything that slipped through (RFC 5321 section 2.3.8).
+		return &commandError{fmt.Sprintf("refusing to send %s: it contains a line break or NUL", stepName("", shown))}
+	}
+	c.transcript(conversation.Client, shown)
+	_, err := io.WriteString(c.conn, line+"\r\n")
+	if err != nil {
+		return &writeError{err}
+	}
+	return nil
+}
+
+// commandError is a command the client refuses to send.
+type commandError struct{ msg string }
+
+func (e *commandError) Error() string { return e.msg }
+
+// writeError marks an error that happened while sending.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// readReply reads one reply and records its lines in the transcript.
+func (c *Client) readReply() (conversation.Reply, error) {
+	reply, raw, err := ReadReply(c.r)
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i+1], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		var pe *ProtocolError
+		if errors.As(err, &pe) && len(raw) == 0 {
+			// The offending line is reported by the fault, quoted.
+			break
+		}
+		c.transcript(conversation.Server, string(trimEOL(line)))
+	}
+	return reply, err
+}
+
+// fault classifies an error of a step. reading says whether the client was
+// waiting for a reply (for the timeout message).
+func (c *Client) fault(name string, err error, reading bool) *conversation.Fault {
+	var pe *ProtocolError
+	var ce *commandError
+	var we *writeError
+	if errors.As(err, &we) {
+		reading = false
+	}
+	switch {
+	case errors.As(err, &ce):
+		return &conversation.Fault{Kind: conversation.FaultUnsupported, Message: ce.msg}
+	case errors.As(err, &pe):
+		return &conversation.Fault{
+			Kind:    pe.Kind,
+			Message: fmt.Sprintf("%s: %s", name, pe.Reason),
+			Bytes:   strconv.Quote(c.secrets.mask(string(pe.Line))),
+		}
+	case c.isCanceled():
+		return c.canceledFault(name)
+	case isTimeout(err):
+		what := "no reply to " + name
+		switch {
+		case !reading:
+			what = "could not send " + name
+		case name == "banner":
+			what = "no banner"
+		}
+		return &conversation.Fault{Kind: conversation.FaultTimeout, Message: fmt.Sprintf("%s within %s", what, c.timeout)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		msg := "connection closed by the server"
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			msg += " in the middle of a reply"
+		}
+		return &conversation.Fault{Kind: conversation.FaultClosed, Message: msg + " at " + name}
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return &conversation.Fault{Kind: conversation.FaultClosed, Message: "connection reset by the server at " + name}
+	}
+	return &conversation.Fault{Kind: conversation.FaultNetwork, Message: name + ": " + err.Error()}
+}
+
+func (c *Client) isCanceled() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.canceled
+}
+
+func (c *Client) canceledFault(name string) *conversation.Fault {
+	return &conversation.Fault{Kind: conversation.FaultCanceled, Message: "interrupted at " + name}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// stepName names a step in messages by the command sent ("EHLO", "HELO",
+// "RCPT"), or by what it is ("banner", "the message").
+func stepName(step conversation.Step, shown string) string {
+	if verb, _, _ := strings.Cut(shown, " "); verb != "" && step != conversation.StepMessage {
+		return strings.ToUpper(verb)
+	}
+	switch step {
+	case conversation.StepMessage:
+		return "the message"
+	case conversation.StepTLS:
+		return "the TLS handshake"
+	case conversation.StepConnect, conversation.StepBanner:
+		return string(step)
+	}
+	return strings.ToUpper(string(step))
+}
+
+// offset is the time since the conversation started.
+func (c *Client) offset() time.Duration { return c.now().Sub(c.conv.Started) }
+
+func (c *Client) transcript(dir conversation.Direction, text string) {
+	c.conv.Transcript = append(c.conv.Transcript, conversation.TranscriptLine{
+		Offset:    c.offset(),
+		Direction: dir,
+		Text:      SafeText(c.secrets.mask(text)),
+	})
+}
+
+func (c *Client) note(format string, args ...any) {
+	c.transcript(conversation.Note, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,217 @@
+package smtpclient
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+)
+
+// Hello sends EHLO (RFC 5321 section 4.1.1.1) and records the extensions the
+// server advertises and the client IP it echoes. When EHLO is rejected with
+// 5xx it falls back to HELO (RFC 5321 section 3.2), recorded as a second
+// StepEHLO.
+func (c *Client) Hello() error {
+	helo := c.plan.Helo
+	if helo == "" {
+		helo = "localhost"
+	}
+	reply, err := c.exchange(conversation.StepEHLO, "EHLO "+helo, "EHLO "+helo, 2)
+	c.noteClientIP(reply)
+	var se *StepError
+	if errors.As(err, &se) && se.Fault == nil && se.Reply.Permanent() {
+		c.conv.UsedHELO = true
+		reply, err = c.exchange(conversation.StepEHLO, "HELO "+helo, "HELO "+helo, 2)
+		c.noteClientIP(reply)
+		if err == nil {
+			// HELO carries no extensions.
+			reply = &conversation.Reply{Lines: reply.Lines[:1]}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	c.setExtensions(reply.Lines[1:])
+	return nil
+}
+
+// noteClientIP records the first address the server echoed in the first
+// line of an EHLO or HELO reply, as Exchange Online does:
+// "SN1NAM02FT0049.mail.protection.outlook.com Hello [18.209.86.113]".
+func (c *Client) noteClientIP(reply *conversation.Reply) {
+	if reply == nil || len(reply.Lines) == 0 || c.conv.ClientIP != "" {
+		return
+	}
+	c.conv.ClientIP = echoedIP(reply.Lines[0])
+}
+
+// echoedIP returns the first bracketed IP address in text: "[192.0.2.1]",
+// "[2001:db8::1]" or the RFC 5321 section 4.1.3 form "[IPv6:2001:db8::1]".
+func echoedIP(text string) string {
+	for {
+		open := strings.IndexByte(text, '[')
+		if open < 0 {
+			return ""
+		}
+		text = text[open+1:]
+		end := strings.IndexByte(text, ']')
+		if end < 0 {
+			return ""
+		}
+		candidate := text[:end]
+		if len(candidate) > 5 && strings.EqualFold(candidate[:5], "IPv6:") {
+			candidate = candidate[5:]
+		}
+		if addr, err := netip.ParseAddr(candidate); err == nil && addr.Zone() == "" {
+			return addr.Unmap().String()
+		}
+		text = text[end+1:]
+	}
+}
+
+// setExtensions records the extension lines of an EHLO reply (RFC 5321
+// section 4.1.1.1: keyword, then parameters separated by spaces).
+func (c *Client) setExtensions(lines []string) {
+	c.ext = map[string]string{}
+	for _, line := range lines {
+		keyword, params, _ := strings.Cut(strings.TrimSpace(line), " ")
+		keyword = strings.ToUpper(keyword)
+		if rest, ok := strings.CutPrefix(keyword, "AUTH="); ok {
+			// The pre-RFC 4954 form "AUTH=LOGIN PLAIN" that some servers
+			// still send next to, or instead of, "AUTH LOGIN PLAIN".
+			if _, seen := c.ext["AUTH"]; !seen {
+				c.ext["AUTH"] = strings.TrimSpace(rest + " " + params)
+			}
+			continue
+		}
+		c.ext[keyword] = strings.TrimSpace(params)
+	}
+	recorded := append([]string{}, lines...)
+	if c.inTLS {
+		c.conv.EHLOAfterTLS = recorded
+	} else {
+		c.conv.EHLOBeforeTLS = recorded
+	}
+}
+
+// Extension reports whether the last EHLO reply advertised the keyword
+// (case-insensitive), and its parameters.
+func (c *Client) Extension(keyword string) (params string, ok bool) {
+	params, ok = c.ext[strings.ToUpper(keyword)]
+	return params, ok
+}
+
+// StartTLS sends STARTTLS and runs the TLS handshake (RFC 3207). A server
+// that does not advertise STARTTLS gets no command: the step is recorded
+// with a not-advertised fault. Bytes that arrive together with the 220 reply
+// are an injection attempt (RFC 3207 section 4, CVE-2011-0411): they are
+// recorded and the connection is closed, because they would otherwise be
+// read as if they had come through TLS. Call Hello again afterwards.
+func (c *Client) StartTLS() error {
+	if c.conn == nil {
+		return c.notConnected(conversation.StepStartTLS)
+	}
+	if _, ok := c.ext["STARTTLS"]; !ok {
+		return c.fail(conversation.StepStartTLS, "", c.offset(), nil, &conversation.Fault{
+			Kind:    conversation.FaultNotAdvertised,
+			Message: "server does not advertise STARTTLS",
+		})
+	}
+	if _, err := c.exchange(conversation.StepStartTLS, "STARTTLS", "STARTTLS", 2); err != nil {
+		return err
+	}
+	if n := c.r.Buffered(); n > 0 {
+		injected, _ := c.r.Peek(min(n, quoteLimit))
+		fault := &conversation.Fault{
+			Kind:    conversation.FaultInjection,
+			Message: fmt.Sprintf("%d bytes arrived after the reply to STARTTLS, before the TLS handshake", n),
+			Bytes:   strconv.Quote(c.secrets.mask(string(injected))),
+		}
+		c.conv.Last().Fault = fault
+		c.note("%s: %s", fault.Kind, fault.Error())
+		c.close()
+		return &StepError{Step: conversation.StepStartTLS, Reply: c.conv.Last().Reply, Fault: fault}
+	}
+	return c.handshake()
+}
+
+// Mail sends MAIL FROM:<from> (RFC 5321 section 4.1.1.2); "" is the null
+// reverse-path.
+func (c *Client) Mail(from string) error {
+	if err := c.checkAddress(conversation.StepMail, "MAIL", from); err != nil {
+		return err
+	}
+	line := "MAIL FROM:<" + from + ">"
+	_, err := c.exchange(conversation.StepMail, line, line, 2)
+	return err
+}
+
+// Rcpt sends RCPT TO:<to> (RFC 5321 section 4.1.1.3).
+func (c *Client) Rcpt(to string) error {
+	if err := c.checkAddress(conversation.StepRcpt, "RCPT", to); err != nil {
+		return err
+	}
+	line := "RCPT TO:<" + to + ">"
+	_, err := c.exchange(conversation.StepRcpt, line, line, 2)
+	return err
+}
+
+// checkAddress refuses an address that would break the command line it is
+// put in. Suites validate addresses already; this is the protocol's own
+// guard.
+func (c *Client) checkAddress(step conversation.Step, verb, addr string) error {
+	if c.conn == nil {
+		return c.notConnected(step)
+	}
+	if !strings.ContainsAny(addr, "<>\r\n\x00 \t") {
+		return nil
+	}
+	return c.fail(step, "", c.offset(), nil, &conversation.Fault{
+		Kind:    conversation.FaultUnsupported,
+		Message: fmt.Sprintf("refusing to send %s: address %s contains a space, angle bracket, line break or NUL", verb, strconv.Quote(addr)),
+	})
+}
+
+// transcriptMessageLines bounds how much of a message the transcript shows.
+const transcriptMessageLines = 100
+
+// Data sends DATA (RFC 5321 section 4.1.1.4), and after the 354 the message:
+// line endings made CRLF, lines starting with "." doubled (RFC 5321 section
+// 4.5.2), ended by CRLF.CRLF. The DATA command and the message with its
+// final reply are recorded as two steps.
+func (c *Client) Data(message []byte) error {
+	if c.conn == nil {
+		return c.notConnected(conversation.StepData)
+	}
+	c.conv.DataSent = true
+	if _, err := c.exchange(conversation.StepData, "DATA", "DATA", 3); err != nil {
+		return err
+	}
+	start := c.offset()
+	payload := dotStuff(message)
+	shown := fmt.Sprintf("<message: %d bytes>", len(payload))
+	name := stepName(conversation.StepMessage, shown)
+	lines := strings.Split(strings.TrimSuffix(string(payload), "\r\n"), "\r\n")
+	for i, line := range lines {
+		if i == transcriptMessageLines && len(lines) > i+1 {
+			c.note("%d more lines of the message not shown", len(lines)-1-i)
+			c.transcript(conversation.Client, lines[len(lines)-1])
+			break
+		}
+		c.transcript(conversation.Client, line)
+	}
+	if !c.arm() {
+		return c.fail(conversation.StepMessage, shown, start, nil, c.canceledFault(name))
+	}
+	if _, err := c.conn.Write(payload); err != nil {
+		return c.fail(conversation.StepMessage, shown, start, nil, c.fault(name, &writeError{err}, false))
+	}
+	reply, err := c.readReply()
+	if err != nil {
+		return c.fail(conversation.StepMessage, shown, start, nil, c.fault(name, err, true))
+	}
+	return c.finish(conversation.StepMessage, shown, start, &reply, 2)
+}

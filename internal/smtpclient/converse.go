@@ -1,0 +1,64 @@
+package smtpclient
+
+import (
+	"context"
+	"errors"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+)
+
+// Converse holds the conversation the plan describes (SPEC section 3):
+// connect, banner, EHLO (HELO after a 5xx), STARTTLS with the handshake and
+// EHLO again, AUTH, MAIL, every RCPT, then DATA and the message when the
+// plan has one and a recipient was accepted, or RSET otherwise, and QUIT
+// while the connection is open. It stops at the first negative reply or
+// fault, except that every RCPT is tried. It never sends DATA without
+// Plan.Message.
+func Converse(ctx context.Context, p Plan) *conversation.Conversation {
+	c := NewClient(p)
+	c.converse(ctx)
+	c.Close()
+	return c.Conversation()
+}
+
+func (c *Client) converse(ctx context.Context) {
+	p := c.plan
+	if c.Connect(ctx) != nil || c.Banner() != nil || c.Hello() != nil {
+		return
+	}
+	if p.TLS == StartTLS && (c.StartTLS() != nil || c.Hello() != nil) {
+		return
+	}
+	if p.Auth != nil && c.Auth(*p.Auth) != nil {
+		return
+	}
+	if p.MailFrom == nil || c.Mail(*p.MailFrom) != nil {
+		return
+	}
+	accepted := 0
+	for _, to := range p.RcptTo {
+		err := c.Rcpt(to)
+		if err == nil {
+			accepted++
+			continue
+		}
+		var se *StepError
+		if errors.As(err, &se) && se.Fault != nil && !c.Connected() {
+			return
+		}
+	}
+	if len(p.RcptTo) > 0 && accepted == 0 {
+		c.note("no recipient accepted: DATA not sent")
+		return
+	}
+	if p.Message != nil && accepted > 0 {
+		message, err := buildMessage(p, c.now())
+		if err != nil {
+			c.fail(conversation.StepData, "", c.offset(), nil, &conversation.Fault{Kind: conversation.FaultUnsupported, Message: err.Error()})
+			return
+		}
+		c.Data(message)
+		return
+	}
+	c.Rset()
+}

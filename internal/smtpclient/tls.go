@@ -1,0 +1,177 @@
+package smtpclient
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+)
+
+// certificateError aborts a handshake whose chain did not verify when
+// verification is required.
+type certificateError struct{ reason string }
+
+func (e *certificateError) Error() string { return e.reason }
+
+// serverName is the SNI and verification name: Plan.ServerName, else the
+// host (an IP literal is then checked against the certificate's IP SANs).
+func (c *Client) serverName() string {
+	if c.plan.ServerName != "" {
+		return c.plan.ServerName
+	}
+	return strings.Trim(c.plan.Host, "[]")
+}
+
+// handshake runs the TLS handshake over the raw connection and records it as
+// a StepTLS. The chain is verified by the client itself rather than by
+// crypto/tls, so that a chain that does not verify can be recorded in full
+// and, when Plan.VerifyCertificate is false, the conversation can go on.
+func (c *Client) handshake() error {
+	start := c.offset()
+	name := c.serverName()
+	c.transcript(conversation.TLS, "handshake started, server name "+name)
+	cfg := &tls.Config{
+		ServerName:         name,
+		MinVersion:         c.plan.TLSMinVersion,
+		MaxVersion:         c.plan.TLSMaxVersion,
+		InsecureSkipVerify: true, // verified in VerifyConnection below
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			info := describeTLS(cs, name)
+			info.VerifyError = verifyChain(cs.PeerCertificates, c.plan.RootCAs, name, time.Now())
+			info.Verified = info.VerifyError == ""
+			c.conv.TLS = info
+			if !info.Verified && c.plan.VerifyCertificate {
+				return &certificateError{info.VerifyError}
+			}
+			return nil
+		},
+	}
+	if !c.arm() {
+		return c.fail(conversation.StepTLS, "", start, nil, c.canceledFault(stepName(conversation.StepTLS, "")))
+	}
+	tc := tls.Client(c.raw, cfg)
+	err := tc.Handshake()
+	if info := c.conv.TLS; info != nil {
+		// The chain was seen, whether or not it was accepted.
+		result := "certificate verified"
+		if !info.Verified {
+			result = "certificate NOT verified: " + info.VerifyError
+		}
+		c.transcript(conversation.TLS, fmt.Sprintf("TLS %s %s, server name %s, %s", info.Version, info.CipherSuite, name, result))
+		for i, cert := range info.Chain {
+			c.transcript(conversation.TLS, fmt.Sprintf("certificate %d: %s, issuer %s, not after %s",
+				i, cert.Subject, cert.Issuer, cert.NotAfter.Format(time.RFC3339)))
+		}
+	}
+	if err != nil {
+		return c.fail(conversation.StepTLS, "", start, nil, c.handshakeFault(err))
+	}
+	c.conn = tc
+	c.r = bufio.NewReader(tc)
+	c.inTLS = true
+	c.record(conversation.StepTLS, "", start, nil, nil)
+	return nil
+}
+
+func (c *Client) handshakeFault(err error) *conversation.Fault {
+	var ce *certificateError
+	switch {
+	case errors.As(err, &ce):
+		return &conversation.Fault{Kind: conversation.FaultCertificate, Message: ce.reason}
+	case c.isCanceled():
+		return c.canceledFault(stepName(conversation.StepTLS, ""))
+	case isTimeout(err):
+		return &conversation.Fault{Kind: conversation.FaultTimeout, Message: fmt.Sprintf("TLS handshake not finished within %s", c.timeout)}
+	}
+	return &conversation.Fault{Kind: conversation.FaultTLSHandshake, Message: "TLS handshake failed: " + err.Error()}
+}
+
+// describeTLS describes the negotiated session and the presented chain.
+func describeTLS(cs tls.ConnectionState, name string) *conversation.TLSInfo {
+	info := &conversation.TLSInfo{
+		Version:     versionName(cs.Version),
+		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
+		ServerName:  name,
+	}
+	for _, cert := range cs.PeerCertificates {
+		info.Chain = append(info.Chain, describeCertificate(cert))
+	}
+	return info
+}
+
+func describeCertificate(cert *x509.Certificate) conversation.Certificate {
+	sum := sha256.Sum256(cert.Raw)
+	out := conversation.Certificate{
+		Subject:      cert.Subject.String(),
+		Issuer:       cert.Issuer.String(),
+		DNSNames:     cert.DNSNames,
+		SerialNumber: fmt.Sprintf("%X", cert.SerialNumber),
+		NotBefore:    cert.NotBefore.UTC(),
+		NotAfter:     cert.NotAfter.UTC(),
+		SHA256:       hex.EncodeToString(sum[:]),
+	}
+	for _, ip := range cert.IPAddresses {
+		out.IPAddresses = append(out.IPAddresses, ip.String())
+	}
+	return out
+}
+
+// verifyChain checks the presented chain as a browser would: it must lead
+// to one of roots (nil: the system roots) and the leaf must be valid for
+// name. It returns "" or why verification failed, in plain words.
+func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) string {
+	if len(certs) == 0 {
+		return "the server presented no certificate"
+	}
+	opts := x509.VerifyOptions{
+		Roots:         roots,
+		DNSName:       name,
+		Intermediates: x509.NewCertPool(),
+		CurrentTime:   now,
+	}
+	for _, cert := range certs[1:] {
+		opts.Intermediates.AddCert(cert)
+	}
+	_, err := certs[0].Verify(opts)
+	if err == nil {
+		return ""
+	}
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	switch {
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		cert := invalid.Cert
+		if now.Before(cert.NotBefore) {
+			return fmt.Sprintf("certificate %s is not yet valid (not before %s)", cert.Subject, cert.NotBefore.UTC().Format(time.RFC3339))
+		}
+		return fmt.Sprintf("certificate %s has expired (not after %s)", cert.Subject, cert.NotAfter.UTC().Format(time.RFC3339))
+	case errors.As(err, &unknown):
+		issuer := certs[len(certs)-1].Issuer.String()
+		return fmt.Sprintf("certificate signed by unknown authority (issuer %s)", issuer)
+	case errors.As(err, &host):
+		return strings.TrimPrefix(host.Error(), "x509: ")
+	}
+	return strings.TrimPrefix(err.Error(), "x509: ")
+}
+
+func versionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "1.0"
+	case tls.VersionTLS11:
+		return "1.1"
+	case tls.VersionTLS12:
+		return "1.2"
+	case tls.VersionTLS13:
+		return "1.3"
+	}
+	return fmt.Sprintf("0x%04x", v)
+}

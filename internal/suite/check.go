@@ -1,0 +1,374 @@
+package suite
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+var smtpSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "endpoint", Required: true},
+		{Name: "mail_from"},
+		{Name: "rcpt_to"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "auth"},
+		{Type: "message"},
+		{Type: "retry"},
+		{Type: "expect"},
+		{Type: "assert"},
+	},
+}
+
+var authSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "username", Required: true},
+		{Name: "password"},
+		{Name: "token"},
+		{Name: "mechanism"},
+	},
+}
+
+var messageSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "subject"},
+		{Name: "body"},
+		{Name: "from"},
+		{Name: "to"},
+		{Name: "headers"},
+	},
+}
+
+var retrySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "attempts"},
+		{Name: "delay"},
+	},
+}
+
+var assertSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "condition", Required: true},
+		{Name: "error_message", Required: true},
+	},
+}
+
+// DefaultRetryDelay is the pause between attempts when a retry block sets
+// attempts > 1 but no delay: long enough for a greylisting or throttling
+// server to let the next attempt through.
+const DefaultRetryDelay = 10 * time.Second
+
+// mechanisms are the SASL mechanisms the client implements.
+var mechanisms = []string{"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"}
+
+// reservedHeaders are set by the client or by the message block's own
+// attributes; a second copy would make a malformed message (RFC 5322
+// section 3.6 allows each of them once).
+var reservedHeaders = map[string]string{
+	"from":       "set it with from",
+	"to":         "set it with to",
+	"subject":    "set it with subject",
+	"date":       "smtpdiag sets it",
+	"message-id": "smtpdiag sets it",
+}
+
+func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
+	if !d.checkLabel(b) {
+		return nil
+	}
+	c := &SMTPCheck{Label: b.Labels[0], Retry: Retry{Attempts: 1}, DeclRange: b.DefRange}
+	content, diags := b.Body.Content(smtpSchema)
+	d.add(diags...)
+	attrs := content.Attributes
+
+	if attr := attrs["endpoint"]; attr != nil {
+		c.Endpoint = d.endpointRef(attr)
+	}
+	if attr := attrs["mail_from"]; attr != nil {
+		if from, sens, ok := d.str(attr, false); ok {
+			// "" is the null reverse-path of RFC 5321 section 4.5.5.
+			if err := checkAddress(from); from != "" && err != nil {
+				d.errorAt(attr.Expr.Range(), "Invalid address", fmt.Sprintf("mail_from %s %s.", show(from, sens), err))
+			} else {
+				c.MailFrom = &from
+			}
+		}
+	}
+	if attr := attrs["rcpt_to"]; attr != nil {
+		if list, ranges, sens, ok := d.stringList(attr); ok {
+			if len(list) == 0 {
+				d.errorAt(attr.Expr.Range(), "Invalid address",
+					"rcpt_to is an empty list; name at least one recipient, or leave rcpt_to out to send no RCPT TO.")
+			}
+			valid := true
+			for i, rcpt := range list {
+				if err := checkAddress(rcpt); err != nil {
+					d.errorAt(ranges[i], "Invalid address", fmt.Sprintf("The recipient %s %s.", show(rcpt, sens), err))
+					valid = false
+				}
+			}
+			if valid {
+				c.RcptTo = list
+			}
+			if attrs["mail_from"] == nil {
+				d.errorAt(attr.Expr.Range(), "rcpt_to without mail_from",
+					"RCPT TO is only accepted after MAIL FROM (RFC 5321 section 3.3); set mail_from as well "+
+						`(mail_from = "" sends the null sender <>).`)
+			}
+		}
+	}
+
+	first := map[string]*hcl.Block{}
+	var messageBlock, expectBlock *hcl.Block
+	for _, inner := range content.Blocks {
+		if inner.Type != "assert" {
+			if f := first[inner.Type]; f != nil {
+				d.duplicateBlock(inner, f, "in an smtp block")
+				continue
+			}
+			first[inner.Type] = inner
+		}
+		switch inner.Type {
+		case "auth":
+			c.Auth = d.decodeAuth(inner)
+		case "message":
+			messageBlock = inner
+			c.Message = d.decodeMessage(inner, c)
+		case "retry":
+			c.Retry = d.decodeRetry(inner)
+		case "expect":
+			expectBlock = inner
+			c.Expect = d.decodeExpect(inner)
+		case "assert":
+			if a := d.decodeAssert(inner); a != nil {
+				c.Assertions = append(c.Assertions, *a)
+			}
+		}
+	}
+	if messageBlock != nil && (attrs["mail_from"] == nil || attrs["rcpt_to"] == nil) {
+		d.errorAt(messageBlock.DefRange, "message without mail_from and rcpt_to",
+			"DATA is only accepted after MAIL FROM and at least one accepted RCPT TO (RFC 5321 section 3.3); "+
+				"set mail_from and rcpt_to in this smtp block.")
+	}
+	if expectBlock != nil && c.Expect != nil {
+		d.checkReachable(expectBlock, c, attrs)
+	}
+	return c
+}
+
+func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
+	content, diags := b.Body.Content(authSchema)
+	d.add(diags...)
+	attrs := content.Attributes
+	a := &Auth{}
+	if attr := attrs["username"]; attr != nil {
+		if u, sens, ok := d.str(attr, true); ok {
+			switch err := checkLine(u); {
+			case u == "":
+				d.errorAt(attr.Expr.Range(), "Invalid username", "username must not be empty.")
+			case err != nil:
+				d.errorAt(attr.Expr.Range(), "Invalid username", fmt.Sprintf("The username %s %s.", show(u, sens), err))
+			default:
+				a.Username = u
+			}
+		}
+	}
+	pwAttr, tokenAttr := attrs["password"], attrs["token"]
+	secret := func(attr *hcl.Attribute) string {
+		s, _, ok := d.str(attr, true)
+		if !ok {
+			return ""
+		}
+		if s == "" {
+			d.errorAt(attr.Expr.Range(), "Empty "+attr.Name,
+				fmt.Sprintf("The %s is empty. If it comes from a variable, give the variable a value with -var, "+
+					"a -var-file or %s<name>.", attr.Name, EnvVarPrefix))
+			return ""
+		}
+		if err := checkLine(s); err != nil {
+			// Never quote a secret, even in an error.
+			d.errorAt(attr.Expr.Range(), "Invalid "+attr.Name, fmt.Sprintf("The %s %s.", attr.Name, err))
+			return ""
+		}
+		return s
+	}
+	switch {
+	case pwAttr != nil && tokenAttr != nil:
+		d.errorIn(tokenAttr.Range, b.DefRange, "Both password and token in auth",
+			fmt.Sprintf("An auth block takes a password (PLAIN, LOGIN, CRAM-MD5) or an OAuth token (XOAUTH2), "+
+				"not both; the password is set at %s.", posString(pwAttr.Range)))
+	case pwAttr != nil:
+		a.Password = secret(pwAttr)
+	case tokenAttr != nil:
+		a.Token = secret(tokenAttr)
+	default:
+		d.errorAt(b.DefRange, "Missing password or token",
+			"An auth block needs a password (PLAIN, LOGIN, CRAM-MD5) or an OAuth access token (XOAUTH2).")
+	}
+	if attr := attrs["mechanism"]; attr != nil {
+		if m, _, ok := d.str(attr, false); ok {
+			upper := strings.ToUpper(strings.TrimSpace(m))
+			known := false
+			for _, k := range mechanisms {
+				known = known || upper == k
+			}
+			switch {
+			case !known:
+				d.errorAt(attr.Expr.Range(), "Unsupported auth mechanism",
+					fmt.Sprintf("mechanism is %q; it must be one of %s, or left out to use the best one the server offers.",
+						m, strings.Join(mechanisms, ", ")))
+			case upper == "XOAUTH2" && pwAttr != nil && tokenAttr == nil:
+				d.errorAt(attr.Expr.Range(), "XOAUTH2 needs a token",
+					"XOAUTH2 authenticates with an OAuth access token: set token instead of password.")
+			case upper != "XOAUTH2" && tokenAttr != nil && pwAttr == nil:
+				d.errorAt(attr.Expr.Range(), "A token needs XOAUTH2",
+					fmt.Sprintf("%s authenticates with a password; an OAuth token is only sent with XOAUTH2.", upper))
+			default:
+				a.Mechanism = upper
+			}
+		}
+	}
+	if a.Mechanism == "" && tokenAttr != nil && pwAttr == nil {
+		a.Mechanism = "XOAUTH2"
+	}
+	return a
+}
+
+func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
+	content, diags := b.Body.Content(messageSchema)
+	d.add(diags...)
+	attrs := content.Attributes
+	m := &Message{
+		Subject: "smtpdiag: " + c.Label,
+		Body: fmt.Sprintf("This message was sent by smtpdiag to test mail flow (suite %q, check %q).\n",
+			d.suite.Name, c.Label),
+	}
+	if c.MailFrom != nil {
+		m.From = *c.MailFrom
+	}
+	m.To = append([]string(nil), c.RcptTo...)
+	if attr := attrs["subject"]; attr != nil {
+		if s, sens, ok := d.str(attr, false); ok {
+			if err := checkLine(s); err != nil {
+				d.errorAt(attr.Expr.Range(), "Invalid subject", fmt.Sprintf("The subject %s %s.", show(s, sens), err))
+			} else {
+				m.Subject = s
+			}
+		}
+	}
+	if attr := attrs["body"]; attr != nil {
+		if s, _, ok := d.str(attr, false); ok {
+			if strings.ContainsRune(s, 0) {
+				d.errorAt(attr.Expr.Range(), "Invalid body", "The body contains a NUL character.")
+			} else {
+				m.Body = s
+			}
+		}
+	}
+	if attr := attrs["from"]; attr != nil {
+		if s, sens, ok := d.str(attr, false); ok {
+			if err := checkAddress(s); err != nil {
+				d.errorAt(attr.Expr.Range(), "Invalid address", fmt.Sprintf("The header From address %s %s.", show(s, sens), err))
+			} else {
+				m.From = s
+			}
+		}
+	}
+	if attr := attrs["to"]; attr != nil {
+		if list, ranges, sens, ok := d.stringList(attr); ok {
+			valid := len(list) > 0
+			if !valid {
+				d.errorAt(attr.Expr.Range(), "Invalid address", "to is an empty list; leave it out to use rcpt_to.")
+			}
+			for i, s := range list {
+				if err := checkAddress(s); err != nil {
+					d.errorAt(ranges[i], "Invalid address", fmt.Sprintf("The header To address %s %s.", show(s, sens), err))
+					valid = false
+				}
+			}
+			if valid {
+				m.To = list
+			}
+		}
+	}
+	if attr := attrs["headers"]; attr != nil {
+		if headers, keyRanges, sens, ok := d.stringMap(attr); ok {
+			m.Headers = map[string]string{}
+			for _, k := range sortedKeys(headers) {
+				v := headers[k]
+				if err := checkHeaderName(k); err != nil {
+					d.errorAt(keyRanges[k], "Invalid header", fmt.Sprintf("The header name %q %s.", k, err))
+					continue
+				}
+				if why, reserved := reservedHeaders[strings.ToLower(k)]; reserved {
+					d.errorAt(keyRanges[k], "Invalid header", fmt.Sprintf("The header %s cannot be set in headers: %s.", k, why))
+					continue
+				}
+				if err := checkLine(v); err != nil {
+					d.errorAt(keyRanges[k], "Invalid header", fmt.Sprintf("The value of header %s %s %s.", k, show(v, sens), err))
+					continue
+				}
+				m.Headers[k] = v
+			}
+		}
+	}
+	return m
+}
+
+func (d *decoder) decodeRetry(b *hcl.Block) Retry {
+	content, diags := b.Body.Content(retrySchema)
+	d.add(diags...)
+	r := Retry{Attempts: 1}
+	if attr := content.Attributes["attempts"]; attr != nil {
+		if n, ok := d.integer(attr, 1, 100, "attempts"); ok {
+			r.Attempts = n
+		}
+	}
+	delaySet := false
+	if attr := content.Attributes["delay"]; attr != nil {
+		if delay, ok := d.duration(attr, true); ok {
+			r.Delay, delaySet = delay, true
+		}
+	}
+	if !delaySet && r.Attempts > 1 {
+		r.Delay = DefaultRetryDelay
+	}
+	return r
+}
+
+func (d *decoder) decodeAssert(b *hcl.Block) *Assertion {
+	content, diags := b.Body.Content(assertSchema)
+	d.add(diags...)
+	condAttr, msgAttr := content.Attributes["condition"], content.Attributes["error_message"]
+	if condAttr == nil || msgAttr == nil {
+		return nil
+	}
+	a := &Assertion{Condition: condAttr.Expr, DeclRange: b.DefRange}
+	if cdiags := d.checkExpr(condAttr.Expr, modeAssert); cdiags.HasErrors() {
+		d.add(cdiags...)
+		return nil
+	}
+	resultRefs := false
+	for _, t := range msgAttr.Expr.Variables() {
+		resultRefs = resultRefs || t.RootName() == "result"
+	}
+	if resultRefs {
+		if mdiags := d.checkExpr(msgAttr.Expr, modeAssert); mdiags.HasErrors() {
+			d.add(mdiags...)
+			return nil
+		}
+		a.ErrorMessageExpr = msgAttr.Expr
+		return a
+	}
+	if msg, _, ok := d.str(msgAttr, true); ok {
+		if msg == "" {
+			d.errorAt(msgAttr.Expr.Range(), "Invalid assertion error message", "error_message must not be empty.")
+			return nil
+		}
+		a.ErrorMessage = msg
+	}
+	return a
+}

@@ -1,0 +1,219 @@
+package suite
+
+import (
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// fileSchema is the top level of a suite file. dns and dnsbl blocks are
+// taken out before it is applied, with their own message.
+var fileSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "suite"},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "endpoint", LabelNames: []string{"name"}},
+		{Type: "smtp", LabelNames: []string{"label"}},
+	},
+}
+
+var suiteSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "name"},
+		{Name: "description"},
+		{Name: "parallel"},
+	},
+}
+
+// plannedBlocks are block types of the suite language that this version
+// recognizes but cannot run yet.
+var plannedBlocks = map[string]string{
+	"dns":   "DNS checks",
+	"dnsbl": "DNS blocklist checks",
+}
+
+// decodeFile decodes a parsed file in dependency order: the suite block,
+// variables (declared, then resolved, then validated), endpoints, checks.
+func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
+	s := &Suite{
+		Path:      d.filename,
+		Name:      strings.TrimSuffix(filepath.Base(d.filename), ".hcl"),
+		DeclRange: hcl.Range{Filename: d.filename, Start: hcl.InitialPos, End: hcl.InitialPos},
+	}
+	d.suite = s
+
+	known := *body
+	known.Blocks = nil
+	for _, b := range body.Blocks {
+		what, planned := plannedBlocks[b.Type]
+		if !planned {
+			known.Blocks = append(known.Blocks, b)
+			continue
+		}
+		d.errorIn(b.DefRange(), hcl.RangeBetween(b.DefRange(), b.CloseBraceRange),
+			fmt.Sprintf("%s blocks are not supported yet by this version of smtpdiag", b.Type),
+			fmt.Sprintf("%s (%s blocks) are planned for a later version. Remove the block; until then, "+
+				"check the records with dig or nslookup.", what, b.Type))
+	}
+
+	content, diags := known.Content(fileSchema)
+	d.add(diags...)
+
+	var suiteBlock *hcl.Block
+	var variableBlocks, endpointBlocks, smtpBlocks []*hcl.Block
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "suite":
+			if suiteBlock != nil {
+				d.duplicateBlock(b, suiteBlock, "in a file")
+				continue
+			}
+			suiteBlock = b
+		case "variable":
+			variableBlocks = append(variableBlocks, b)
+		case "endpoint":
+			endpointBlocks = append(endpointBlocks, b)
+		case "smtp":
+			smtpBlocks = append(smtpBlocks, b)
+		}
+	}
+
+	d.decodeVariables(variableBlocks)
+	if suiteBlock != nil {
+		d.decodeSuiteBlock(suiteBlock)
+	}
+	for _, b := range endpointBlocks {
+		if ep := d.decodeEndpoint(b); ep != nil {
+			s.Endpoints = append(s.Endpoints, ep)
+		}
+	}
+	checks := map[string]*hcl.Block{}
+	for _, b := range smtpBlocks {
+		label := b.Labels[0]
+		if first := checks[label]; first != nil {
+			d.errorAt(b.LabelRanges[0], "Duplicate check label",
+				fmt.Sprintf("An smtp check labelled %q is already declared at %s; labels name checks in reports "+
+					"and must be unique per block type.", label, posString(first.DefRange)))
+			continue
+		}
+		checks[label] = b
+		if c := d.decodeSMTP(b); c != nil {
+			s.Checks = append(s.Checks, c)
+		}
+	}
+	s.Sensitive = d.sensitiveValues()
+	return s
+}
+
+func (d *decoder) decodeSuiteBlock(b *hcl.Block) {
+	d.suite.DeclRange = b.DefRange
+	content, diags := b.Body.Content(suiteSchema)
+	d.add(diags...)
+	if attr := content.Attributes["name"]; attr != nil {
+		if name, _, ok := d.str(attr, false); ok {
+			if strings.TrimSpace(name) == "" {
+				d.errorAt(attr.Expr.Range(), "Invalid suite name", "The suite name must not be empty.")
+			} else if err := checkLine(name); err != nil {
+				d.errorAt(attr.Expr.Range(), "Invalid suite name", "The suite name "+err.Error()+".")
+			} else {
+				d.suite.Name = name
+			}
+		}
+	}
+	if attr := content.Attributes["description"]; attr != nil {
+		if desc, _, ok := d.str(attr, false); ok {
+			d.suite.Description = desc
+		}
+	}
+	if attr := content.Attributes["parallel"]; attr != nil {
+		if n, ok := d.integer(attr, 1, 1000, "parallel"); ok {
+			d.suite.Parallel = n
+		}
+	}
+}
+
+// checkLabel rejects check labels that would break reports: empty ones and
+// ones with line breaks or control characters.
+func (d *decoder) checkLabel(b *hcl.Block) bool {
+	label := b.Labels[0]
+	if strings.TrimSpace(label) == "" {
+		d.errorAt(b.LabelRanges[0], "Invalid check label", "A check label names the check in reports and must not be empty.")
+		return false
+	}
+	for _, r := range label {
+		if r < 0x20 || r == 0x7f {
+			d.errorAt(b.LabelRanges[0], "Invalid check label",
+				fmt.Sprintf("The label contains the control character %q; labels are shown on one line in reports.", r))
+			return false
+		}
+	}
+	return true
+}
+
+// identifierLabel checks that a variable or endpoint label can be referred
+// to as var.<label> or endpoint.<label>.
+func (d *decoder) identifierLabel(b *hcl.Block) bool {
+	label := b.Labels[0]
+	if hclsyntax.ValidIdentifier(label) {
+		return true
+	}
+	d.errorAt(b.LabelRanges[0], fmt.Sprintf("Invalid %s name", b.Type),
+		fmt.Sprintf("The name %q cannot be referred to as %s.%s: a name starts with a letter and holds only "+
+			"letters, digits, underscores and hyphens.", label, refRoot(b.Type), label))
+	return false
+}
+
+func refRoot(blockType string) string {
+	if blockType == "variable" {
+		return "var"
+	}
+	return blockType
+}
+
+// sensitiveValues collects what must be masked in every output: the
+// values of sensitive variables (each element of a list; bools are left
+// out, masking "true" would hide too much) and every auth password and
+// token.
+func (d *decoder) sensitiveValues() []string {
+	var out []string
+	seen := map[string]bool{}
+	addValue := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, name := range d.varNames {
+		v := d.vars[name]
+		if !v.Sensitive || v.Value == cty.NilVal || !v.Value.IsWhollyKnown() || v.Value.IsNull() {
+			continue
+		}
+		switch {
+		case v.Value.Type() == cty.String:
+			addValue(v.Value.AsString())
+		case v.Value.Type() == cty.Number:
+			addValue(v.Value.AsBigFloat().Text('f', -1))
+		case v.Value.Type().IsListType():
+			for _, e := range v.Value.AsValueSlice() {
+				if !e.IsNull() {
+					addValue(e.AsString())
+				}
+			}
+		}
+	}
+	for _, c := range d.suite.Checks {
+		if c.Auth != nil {
+			addValue(c.Auth.Password)
+			addValue(c.Auth.Token)
+		}
+	}
+	return out
+}
+
+// numberText renders a cty number the way it was most likely written.
+func numberText(f *big.Float) string { return f.Text('f', -1) }

@@ -1,0 +1,258 @@
+package suite
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// errEnvNotAllowed is what the env function placed outside variable
+// defaults returns. The decoder reports such calls itself, with their
+// position, before any evaluation; this is the fallback for expressions it
+// cannot inspect.
+var errEnvNotAllowed = errors.New("env() is only allowed in variable defaults")
+
+// standardFunctions are the functions every expression may call: the cty
+// standard library under the names Terraform gives them, plus try and can.
+func standardFunctions() map[string]function.Function {
+	return map[string]function.Function{
+		// Numbers.
+		"abs":      stdlib.AbsoluteFunc,
+		"ceil":     stdlib.CeilFunc,
+		"floor":    stdlib.FloorFunc,
+		"log":      stdlib.LogFunc,
+		"max":      stdlib.MaxFunc,
+		"min":      stdlib.MinFunc,
+		"parseint": stdlib.ParseIntFunc,
+		"pow":      stdlib.PowFunc,
+		"signum":   stdlib.SignumFunc,
+
+		// Strings.
+		"chomp":      stdlib.ChompFunc,
+		"format":     stdlib.FormatFunc,
+		"formatlist": stdlib.FormatListFunc,
+		"indent":     stdlib.IndentFunc,
+		"join":       stdlib.JoinFunc,
+		"lower":      stdlib.LowerFunc,
+		"regex":      stdlib.RegexFunc,
+		"regexall":   stdlib.RegexAllFunc,
+		"replace":    replaceFunc,
+		"split":      stdlib.SplitFunc,
+		"strlen":     stdlib.StrlenFunc,
+		"strrev":     stdlib.ReverseFunc,
+		"substr":     stdlib.SubstrFunc,
+		"title":      stdlib.TitleFunc,
+		"trim":       stdlib.TrimFunc,
+		"trimprefix": stdlib.TrimPrefixFunc,
+		"trimspace":  stdlib.TrimSpaceFunc,
+		"trimsuffix": stdlib.TrimSuffixFunc,
+		"upper":      stdlib.UpperFunc,
+
+		// Collections.
+		"chunklist":              stdlib.ChunklistFunc,
+		"coalesce":               stdlib.CoalesceFunc,
+		"coalescelist":           stdlib.CoalesceListFunc,
+		"compact":                stdlib.CompactFunc,
+		"concat":                 stdlib.ConcatFunc,
+		"contains":               stdlib.ContainsFunc,
+		"distinct":               stdlib.DistinctFunc,
+		"element":                stdlib.ElementFunc,
+		"flatten":                stdlib.FlattenFunc,
+		"index":                  stdlib.IndexFunc,
+		"keys":                   stdlib.KeysFunc,
+		"length":                 lengthFunc,
+		"lookup":                 stdlib.LookupFunc,
+		"merge":                  stdlib.MergeFunc,
+		"range":                  stdlib.RangeFunc,
+		"reverse":                stdlib.ReverseListFunc,
+		"setintersection":        stdlib.SetIntersectionFunc,
+		"setproduct":             stdlib.SetProductFunc,
+		"setsubtract":            stdlib.SetSubtractFunc,
+		"setsymmetricdifference": stdlib.SetSymmetricDifferenceFunc,
+		"setunion":               stdlib.SetUnionFunc,
+		"slice":                  stdlib.SliceFunc,
+		"sort":                   stdlib.SortFunc,
+		"values":                 stdlib.ValuesFunc,
+		"zipmap":                 stdlib.ZipmapFunc,
+
+		// Encodings and dates.
+		"base64decode": base64DecodeFunc,
+		"base64encode": base64EncodeFunc,
+		"csvdecode":    stdlib.CSVDecodeFunc,
+		"jsondecode":   stdlib.JSONDecodeFunc,
+		"jsonencode":   stdlib.JSONEncodeFunc,
+		"formatdate":   stdlib.FormatDateFunc,
+		"timeadd":      stdlib.TimeAddFunc,
+
+		// Type conversions.
+		"tobool":   stdlib.MakeToFunc(cty.Bool),
+		"tolist":   stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":    stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber": stdlib.MakeToFunc(cty.Number),
+		"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring": stdlib.MakeToFunc(cty.String),
+
+		// Error handling.
+		"can": tryfunc.CanFunc,
+		"try": tryfunc.TryFunc,
+	}
+}
+
+// functionsFor returns the functions of a suite file: the standard ones,
+// file() reading relative to dir, and env() reading from environ when
+// withEnv is set (variable defaults) or failing otherwise.
+func functionsFor(dir string, environ map[string]string, withEnv bool) map[string]function.Function {
+	fns := standardFunctions()
+	fns["file"] = makeFileFunc(dir)
+	if withEnv {
+		fns["env"] = makeEnvFunc(environ)
+	} else {
+		fns["env"] = function.New(&function.Spec{
+			Description: "Not available here: env() is only allowed in variable defaults.",
+			Params:      []function.Parameter{{Name: "name", Type: cty.String}},
+			Type:        function.StaticReturnType(cty.String),
+			Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+				return cty.UnknownVal(cty.String), errEnvNotAllowed
+			},
+		})
+	}
+	return fns
+}
+
+// makeEnvFunc returns env(name): the value of an environment variable, or
+// "" when it is unset (as in Packer), so that a validation block can say
+// what to set.
+func makeEnvFunc(environ map[string]string) function.Function {
+	return function.New(&function.Spec{
+		Description: "Returns the value of an environment variable, or \"\" when it is unset.",
+		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.StringVal(environ[args[0].AsString()]), nil
+		},
+	})
+}
+
+// makeFileFunc returns file(path): the contents of a UTF-8 text file, the
+// path taken relative to the suite file's directory.
+func makeFileFunc(dir string) function.Function {
+	return function.New(&function.Spec{
+		Description: "Reads a UTF-8 text file, relative to the suite file's directory.",
+		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p := args[0].AsString()
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+			}
+			if !utf8.Valid(src) {
+				return cty.UnknownVal(cty.String), fmt.Errorf("%s is not valid UTF-8 text", p)
+			}
+			return cty.StringVal(string(src)), nil
+		},
+	})
+}
+
+// unwrapPathError drops the operation and path an *os.PathError repeats.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// lengthFunc is Terraform's length: the number of characters of a string,
+// or of elements of a collection (the cty one only counts collections, and
+// `length(var.password) > 0` is the natural validation of a string).
+var lengthFunc = function.New(&function.Spec{
+	Description: "Returns the number of characters in a string or elements in a collection.",
+	Params: []function.Parameter{{
+		Name:             "value",
+		Type:             cty.DynamicPseudoType,
+		AllowDynamicType: true,
+		AllowUnknown:     true,
+	}},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		ty := args[0].Type()
+		switch {
+		case ty == cty.String, ty == cty.DynamicPseudoType,
+			ty.IsListType(), ty.IsTupleType(), ty.IsMapType(), ty.IsSetType(), ty.IsObjectType():
+			return cty.Number, nil
+		}
+		return cty.NilType, errors.New("argument must be a string or a collection")
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		v := args[0]
+		if !v.IsKnown() {
+			return cty.UnknownVal(cty.Number), nil
+		}
+		if v.IsNull() {
+			return cty.NilVal, errors.New("argument must not be null")
+		}
+		switch ty := v.Type(); {
+		case ty == cty.String:
+			return stdlib.Strlen(v)
+		case ty.IsObjectType():
+			return cty.NumberIntVal(int64(len(ty.AttributeTypes()))), nil
+		}
+		return v.Length(), nil
+	},
+})
+
+// replaceFunc is Terraform's replace: a substring wrapped in slashes is a
+// regular expression ("/[0-9]+/"), anything else is replaced literally.
+var replaceFunc = function.New(&function.Spec{
+	Description: "Replaces each occurrence of substr (a regular expression when wrapped in /.../) with replace.",
+	Params: []function.Parameter{
+		{Name: "str", Type: cty.String},
+		{Name: "substr", Type: cty.String},
+		{Name: "replace", Type: cty.String},
+	},
+	Type: function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		substr := args[1].AsString()
+		if len(substr) > 1 && strings.HasPrefix(substr, "/") && strings.HasSuffix(substr, "/") {
+			return stdlib.RegexReplace(args[0], cty.StringVal(substr[1:len(substr)-1]), args[2])
+		}
+		return stdlib.Replace(args[0], args[1], args[2])
+	},
+})
+
+var base64EncodeFunc = function.New(&function.Spec{
+	Description: "Encodes a string as standard base64 (RFC 4648 section 4).",
+	Params:      []function.Parameter{{Name: "str", Type: cty.String}},
+	Type:        function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return cty.StringVal(base64.StdEncoding.EncodeToString([]byte(args[0].AsString()))), nil
+	},
+})
+
+var base64DecodeFunc = function.New(&function.Spec{
+	Description: "Decodes standard base64 (RFC 4648 section 4) into a UTF-8 string.",
+	Params:      []function.Parameter{{Name: "str", Type: cty.String}},
+	Type:        function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		b, err := base64.StdEncoding.DecodeString(args[0].AsString())
+		if err != nil {
+			return cty.UnknownVal(cty.String), fmt.Errorf("invalid base64: %w", err)
+		}
+		if !utf8.Valid(b) {
+			return cty.UnknownVal(cty.String), errors.New("the decoded bytes are not valid UTF-8")
+		}
+		return cty.StringVal(string(b)), nil
+	},
+})

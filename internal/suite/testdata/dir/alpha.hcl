@@ -1,0 +1,5 @@
+variable "domain" {}
+
+endpoint "mx" {
+  host = "mx.${var.domain}"
+}

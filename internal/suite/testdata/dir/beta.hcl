@@ -1,0 +1,5 @@
+variable "relay" {}
+
+endpoint "relay" {
+  host = var.relay
+}

@@ -1,0 +1,2 @@
+relay  = "relay.lab.example"
+unused = "set for another suite"

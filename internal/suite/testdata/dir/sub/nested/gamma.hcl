@@ -1,0 +1,1 @@
+this file is never loaded: subdirectories are not searched

@@ -1,0 +1,15 @@
+endpoint "submission" {
+  hots = "smtp.office365.com"
+  port = 587
+}
+
+smtp "device submits" {
+  endpoint = endpoint.submission
+  mail_form = "scanner@contoso.com"
+  expect {
+    starttsl = true
+  }
+  retyr {
+    attempts = 2
+  }
+}

@@ -1,0 +1,5 @@
+# -var domian=contoso.com
+# -var tenant=contoso
+variable "domain" {
+  default = "contoso.com"
+}

@@ -1,0 +1,7 @@
+variable "domain" {
+  default = "contoso.com"
+}
+
+variable "sender" {
+  default = "scanner@${var.domain}"
+}

@@ -1,0 +1,407 @@
+package suite
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// sensitiveMark marks the values of sensitive variables while expressions
+// are evaluated. HCL's diagnostic writer leaves marked values out of its
+// "with var.x as ..." notes, and the decoder never quotes a marked value in
+// its own messages.
+const sensitiveMark = valueMark("sensitive")
+
+type valueMark string
+
+// exprMode says where an expression sits, which decides what it may refer
+// to and whether it may call env().
+type exprMode int
+
+const (
+	// modeGeneral: any attribute outside variable defaults; var.* only.
+	modeGeneral exprMode = iota
+	// modeDefault: a variable default; no references, env() allowed.
+	modeDefault
+	// modeAssert: an assert block; var.* and result.*.
+	modeAssert
+)
+
+// decoder decodes one suite file. Every problem is appended to diags; the
+// decoder goes on after errors so that one run reports as many as it can.
+type decoder struct {
+	l        *Loader
+	filename string
+	dir      string
+	suite    *Suite
+
+	vars          map[string]*Variable
+	varNames      []string
+	endpoints     map[string]*Endpoint
+	endpointNames []string
+
+	ctx        *hcl.EvalContext // var.* and functions, env() fails
+	defaultCtx *hcl.EvalContext // functions with env(), no variables
+
+	diags hcl.Diagnostics
+}
+
+func (d *decoder) add(diags ...*hcl.Diagnostic) { d.diags = append(d.diags, diags...) }
+
+// errorAt records an error whose subject is rng.
+func (d *decoder) errorAt(rng hcl.Range, summary, detail string) {
+	d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()})
+}
+
+// errorIn records an error whose subject is rng shown inside context.
+func (d *decoder) errorIn(rng, context hcl.Range, summary, detail string) {
+	d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr(), Context: context.Ptr()})
+}
+
+// suggestion returns ` Did you mean "x"?` when a name close to given exists.
+func suggestion(given string, names []string) string {
+	for _, n := range names {
+		if levenshtein.Distance(given, n, nil) < 3 {
+			return fmt.Sprintf(" Did you mean %q?", n)
+		}
+	}
+	return ""
+}
+
+// show quotes a value for a message, unless it is sensitive.
+func show(s string, sensitive bool) string {
+	if sensitive {
+		return "(sensitive value)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// posString renders a range's start as file:line:col.
+func posString(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+// traversalName returns the second step of var.name, endpoint.name or
+// endpoint["name"].
+func traversalName(t hcl.Traversal) (string, bool) {
+	if len(t) < 2 {
+		return "", false
+	}
+	switch step := t[1].(type) {
+	case hcl.TraverseAttr:
+		return step.Name, true
+	case hcl.TraverseIndex:
+		if step.Key.Type() == cty.String && step.Key.IsKnown() && !step.Key.IsNull() {
+			return step.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+// checkExpr reports, with their positions, the references and env() calls
+// an expression must not contain where it sits. HCL would report most of
+// them too, but without the suggestions and explanations a suite author
+// needs.
+func (d *decoder) checkExpr(expr hcl.Expression, mode exprMode) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if mode != modeDefault {
+		if sx, ok := expr.(hclsyntax.Expression); ok {
+			hclsyntax.VisitAll(sx, func(n hclsyntax.Node) hcl.Diagnostics {
+				if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == "env" {
+					diags = append(diags, &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  "env() is only allowed in variable defaults",
+						Detail: "Read the environment in a variable's default " +
+							`(variable "password" { default = env("SMTP_PASSWORD") }) and refer to it ` +
+							"here as var.password. A variable can also be set directly with the " +
+							"environment variable SMTPDIAG_VAR_<name>.",
+						Subject: call.Range().Ptr(),
+					})
+				}
+				return nil
+			})
+		}
+	}
+	for _, t := range expr.Variables() {
+		diags = append(diags, d.checkTraversal(t, mode)...)
+	}
+	return diags
+}
+
+func (d *decoder) checkTraversal(t hcl.Traversal, mode exprMode) hcl.Diagnostics {
+	root := t.RootName()
+	rng := t.SourceRange()
+	diag := func(summary, detail string) hcl.Diagnostics {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()}}
+	}
+	if mode == modeDefault {
+		return diag("References not allowed in a variable default",
+			"A variable default is a fixed value; it may call functions such as env() and "+
+				"file(), but not refer to "+root+". Combine variables where the value is used instead.")
+	}
+	switch root {
+	case "var":
+		name, ok := traversalName(t)
+		if !ok {
+			return diag("Invalid variable reference", "A variable is referred to as var.<name>, for example var.domain.")
+		}
+		if d.vars[name] == nil {
+			detail := fmt.Sprintf("There is no variable named %q in this suite.", name)
+			if s := suggestion(name, d.varNames); s != "" {
+				detail += s
+			} else {
+				detail += fmt.Sprintf(` Declare it with a variable %q block.`, name)
+			}
+			return diag("Reference to undeclared variable", detail)
+		}
+		return nil
+	case "endpoint":
+		return diag("Endpoint reference not allowed here",
+			"endpoint.<name> can only be the value of the endpoint attribute of an smtp block.")
+	case "result":
+		if mode == modeAssert {
+			return nil
+		}
+		return diag("Result reference not allowed here",
+			"result.* refers to a conversation's outcome and can only be used in an assert block's condition.")
+	}
+	roots := []string{"var"}
+	if mode == modeAssert {
+		roots = append(roots, "result")
+	}
+	detail := fmt.Sprintf("There is nothing named %q in this suite; references start with var. (input variables).", root)
+	detail += suggestion(root, roots)
+	return diag("Unknown reference", detail)
+}
+
+// eval checks and evaluates an expression. On any error, or when the value
+// depends on a variable that has no value, the result is not wholly known
+// and the caller skips it: the cause was already reported.
+func (d *decoder) eval(expr hcl.Expression, mode exprMode) cty.Value {
+	diags := d.checkExpr(expr, mode)
+	d.add(diags...)
+	if diags.HasErrors() {
+		return cty.DynamicVal
+	}
+	ctx := d.ctx
+	if mode == modeDefault {
+		ctx = d.defaultCtx
+	}
+	v, diags := expr.Value(ctx)
+	d.add(diags...)
+	if diags.HasErrors() {
+		return cty.DynamicVal
+	}
+	return v
+}
+
+// attrValue evaluates an attribute and converts it to ty. The value comes
+// back unmarked with sensitive saying whether a sensitive variable went
+// into it. ok is false when the value cannot be used: an error (reported),
+// a value that depends on a missing variable, or null for an optional
+// attribute (null means unset, as in Terraform).
+func (d *decoder) attrValue(attr *hcl.Attribute, ty cty.Type, required bool) (v cty.Value, sensitive, ok bool) {
+	v = d.eval(attr.Expr, modeGeneral)
+	if !v.IsWhollyKnown() {
+		return cty.NilVal, false, false
+	}
+	v, marks := v.UnmarkDeep()
+	sensitive = len(marks) > 0
+	if v.IsNull() {
+		if required {
+			d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("The argument %q is required and must not be null.", attr.Name))
+		}
+		return cty.NilVal, sensitive, false
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil {
+		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type",
+			fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, convertMessage(err)))
+		return cty.NilVal, sensitive, false
+	}
+	if !cv.IsWhollyKnown() {
+		return cty.NilVal, sensitive, false
+	}
+	return cv, sensitive, true
+}
+
+// convertMessage words a cty conversion error, naming the element for
+// errors inside collections.
+func convertMessage(err error) string {
+	if pe, ok := err.(cty.PathError); ok && len(pe.Path) > 0 {
+		if idx, ok := pe.Path[len(pe.Path)-1].(cty.IndexStep); ok && idx.Key.Type() == cty.Number {
+			i, _ := idx.Key.AsBigFloat().Int64()
+			return fmt.Sprintf("element %d: %s", i, pe.Error())
+		}
+		if idx, ok := pe.Path[len(pe.Path)-1].(cty.IndexStep); ok && idx.Key.Type() == cty.String {
+			return fmt.Sprintf("element %q: %s", idx.Key.AsString(), pe.Error())
+		}
+	}
+	return err.Error()
+}
+
+// str evaluates a string attribute.
+func (d *decoder) str(attr *hcl.Attribute, required bool) (s string, sensitive, ok bool) {
+	v, sensitive, ok := d.attrValue(attr, cty.String, required)
+	if !ok {
+		return "", sensitive, false
+	}
+	return v.AsString(), sensitive, true
+}
+
+// boolean evaluates a bool attribute.
+func (d *decoder) boolean(attr *hcl.Attribute) (b, ok bool) {
+	v, _, ok := d.attrValue(attr, cty.Bool, false)
+	if !ok {
+		return false, false
+	}
+	return v.True(), true
+}
+
+// integer evaluates a whole-number attribute within [lo, hi].
+func (d *decoder) integer(attr *hcl.Attribute, lo, hi int64, what string) (int, bool) {
+	v, _, ok := d.attrValue(attr, cty.Number, false)
+	if !ok {
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	if !bf.IsInt() {
+		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be a whole number; got %s.", what, bf.Text('f', -1)))
+		return 0, false
+	}
+	if bf.Cmp(new(big.Float).SetInt64(lo)) < 0 || bf.Cmp(new(big.Float).SetInt64(hi)) > 0 {
+		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be between %d and %d; got %s.", what, lo, hi, bf.Text('f', -1)))
+		return 0, false
+	}
+	i, _ := bf.Int64()
+	return int(i), true
+}
+
+// stringList evaluates an attribute that holds a list of strings (a single
+// string is taken as a list of one), with the range of each element where
+// the source spells the list out.
+func (d *decoder) stringList(attr *hcl.Attribute) (list []string, ranges []hcl.Range, sensitive, ok bool) {
+	v := d.eval(attr.Expr, modeGeneral)
+	if !v.IsWhollyKnown() {
+		return nil, nil, false, false
+	}
+	v, marks := v.UnmarkDeep()
+	sensitive = len(marks) > 0
+	if v.IsNull() {
+		return nil, nil, sensitive, false
+	}
+	if v.Type() == cty.String {
+		return []string{v.AsString()}, []hcl.Range{attr.Expr.Range()}, sensitive, true
+	}
+	cv, err := convert.Convert(v, cty.List(cty.String))
+	if err != nil {
+		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type",
+			fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, convertMessage(err)))
+		return nil, nil, sensitive, false
+	}
+	for _, e := range cv.AsValueSlice() {
+		if e.IsNull() {
+			d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("The list %q must not contain null.", attr.Name))
+			return nil, nil, sensitive, false
+		}
+		list = append(list, e.AsString())
+	}
+	return list, elementRanges(attr.Expr, len(list)), sensitive, true
+}
+
+// elementRanges returns the range of each element of a list written out in
+// the source, or the whole expression's range n times.
+func elementRanges(expr hcl.Expression, n int) []hcl.Range {
+	out := make([]hcl.Range, n)
+	tuple, ok := expr.(*hclsyntax.TupleConsExpr)
+	for i := range out {
+		if ok && len(tuple.Exprs) == n {
+			out[i] = tuple.Exprs[i].Range()
+		} else {
+			out[i] = expr.Range()
+		}
+	}
+	return out
+}
+
+// stringMap evaluates a map(string) attribute, with the range of each key
+// where the source spells the map out.
+func (d *decoder) stringMap(attr *hcl.Attribute) (m map[string]string, keyRanges map[string]hcl.Range, sensitive, ok bool) {
+	v, sensitive, ok := d.attrValue(attr, cty.Map(cty.String), false)
+	if !ok {
+		return nil, nil, sensitive, false
+	}
+	m = map[string]string{}
+	keyRanges = map[string]hcl.Range{}
+	for k, e := range v.AsValueMap() {
+		if e.IsNull() {
+			d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("The value of %q in %s must not be null.", k, attr.Name))
+			return nil, nil, sensitive, false
+		}
+		m[k] = e.AsString()
+		keyRanges[k] = attr.Expr.Range()
+	}
+	if obj, isObj := attr.Expr.(*hclsyntax.ObjectConsExpr); isObj {
+		for _, item := range obj.Items {
+			kv, diags := item.KeyExpr.Value(d.ctx)
+			if diags.HasErrors() || !kv.IsWhollyKnown() {
+				continue
+			}
+			kv, _ = kv.UnmarkDeep()
+			if kv.Type() == cty.String && !kv.IsNull() {
+				keyRanges[kv.AsString()] = hcl.RangeBetween(item.KeyExpr.Range(), item.ValueExpr.Range())
+			}
+		}
+	}
+	return m, keyRanges, sensitive, true
+}
+
+// sortedKeys returns a map's keys in order, for stable diagnostics.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// duration evaluates a Go duration string ("500ms", "30s", "2m"). It must
+// be positive, or at least zero when allowZero is set.
+func (d *decoder) duration(attr *hcl.Attribute, allowZero bool) (time.Duration, bool) {
+	s, _, ok := d.str(attr, false)
+	if !ok {
+		return 0, false
+	}
+	dur, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		d.errorAt(attr.Expr.Range(), "Invalid duration",
+			fmt.Sprintf("%q is not a duration (%v). Write durations in Go syntax with a unit, such as \"500ms\", \"30s\" or \"2m\".",
+				s, strings.TrimPrefix(err.Error(), "time: ")))
+		return 0, false
+	}
+	switch {
+	case dur < 0 || (dur == 0 && !allowZero):
+		want := "greater than zero"
+		if allowZero {
+			want = "zero or more"
+		}
+		d.errorAt(attr.Expr.Range(), "Invalid duration", fmt.Sprintf("%s must be %s; got %q.", attr.Name, want, s))
+		return 0, false
+	}
+	return dur, true
+}
+
+// duplicateBlock reports a second block of a kind that may appear once.
+func (d *decoder) duplicateBlock(b, first *hcl.Block, where string) {
+	d.errorAt(b.DefRange, fmt.Sprintf("Duplicate %s block", b.Type),
+		fmt.Sprintf("Only one %s block is allowed %s; the first one is at %s.", b.Type, where, posString(first.DefRange)))
+}

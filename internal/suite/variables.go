@@ -1,0 +1,346 @@
+package suite
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+var variableSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "default"},
+		{Name: "description"},
+		{Name: "sensitive"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "validation"},
+	},
+}
+
+var validationSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "condition", Required: true},
+		{Name: "error_message", Required: true},
+	},
+}
+
+// variableDecl is a variable block before its value is known.
+type variableDecl struct {
+	v           *Variable
+	typeRange   *hcl.Range
+	def         *hcl.Attribute
+	validations []*hcl.Block
+}
+
+// The variable types a suite may declare.
+var variableTypes = []cty.Type{cty.String, cty.Number, cty.Bool, cty.List(cty.String)}
+
+// decodeVariables declares every variable, resolves each value (-var,
+// -var-file, SMTPDIAG_VAR_<name>, default; highest first), builds the
+// evaluation context around the values, and then runs the validation
+// blocks, which may refer to any variable.
+func (d *decoder) decodeVariables(blocks []*hcl.Block) {
+	var decls []*variableDecl
+	for _, b := range blocks {
+		name := b.Labels[0]
+		if first := d.vars[name]; first != nil {
+			d.errorAt(b.LabelRanges[0], "Duplicate variable",
+				fmt.Sprintf("A variable named %q is already declared at %s.", name, posString(first.DeclRange)))
+			continue
+		}
+		if !d.identifierLabel(b) {
+			continue
+		}
+		decl := d.declareVariable(b)
+		d.vars[name] = decl.v
+		d.varNames = append(d.varNames, name)
+		d.suite.Variables = append(d.suite.Variables, decl.v)
+		decls = append(decls, decl)
+	}
+
+	d.defaultCtx = &hcl.EvalContext{Functions: functionsFor(d.dir, d.l.environ, true)}
+	values := map[string]cty.Value{}
+	for _, decl := range decls {
+		d.resolveVariable(decl)
+		v := decl.v.Value
+		if decl.v.Sensitive {
+			v = v.Mark(sensitiveMark)
+		}
+		values[decl.v.Name] = v
+	}
+	d.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(values)},
+		Functions: functionsFor(d.dir, d.l.environ, false),
+	}
+	invalid := false
+	for _, decl := range decls {
+		for _, vb := range decl.validations {
+			if !d.validateVariable(decl.v, vb) {
+				// Reported once here; as an unknown value it raises no
+				// further errors where it is used.
+				values[decl.v.Name] = cty.UnknownVal(decl.v.Type)
+				invalid = true
+			}
+		}
+	}
+	if invalid {
+		d.ctx.Variables["var"] = cty.ObjectVal(values)
+	}
+}
+
+func (d *decoder) declareVariable(b *hcl.Block) *variableDecl {
+	v := &Variable{Name: b.Labels[0], DeclRange: b.DefRange, Type: cty.String, Value: cty.DynamicVal}
+	decl := &variableDecl{v: v}
+	content, diags := b.Body.Content(variableSchema)
+	d.add(diags...)
+	if attr := content.Attributes["type"]; attr != nil {
+		decl.typeRange = attr.Expr.Range().Ptr()
+		ty, tdiags := typeexpr.TypeConstraint(attr.Expr)
+		d.add(tdiags...)
+		if !tdiags.HasErrors() {
+			allowed := false
+			for _, t := range variableTypes {
+				allowed = allowed || ty.Equals(t)
+			}
+			if allowed {
+				v.Type = ty
+			} else {
+				d.errorAt(attr.Expr.Range(), "Unsupported variable type",
+					fmt.Sprintf("A variable's type is string, number, bool or list(string); got %s.", typeexpr.TypeString(ty)))
+			}
+		}
+	}
+	v.Value = cty.UnknownVal(v.Type)
+	if attr := content.Attributes["description"]; attr != nil {
+		// Descriptions are plain text; they may not refer to variables,
+		// which are not resolved yet.
+		if s, ok := d.constString(attr); ok {
+			v.Description = s
+		}
+	}
+	if attr := content.Attributes["sensitive"]; attr != nil {
+		val, vdiags := attr.Expr.Value(nil)
+		if vdiags.HasErrors() {
+			d.errorAt(attr.Expr.Range(), "Invalid value", "sensitive must be true or false, written literally.")
+		} else if bv, err := convert.Convert(val, cty.Bool); err != nil || bv.IsNull() || !bv.IsKnown() {
+			d.errorAt(attr.Expr.Range(), "Invalid value", "sensitive must be true or false.")
+		} else {
+			v.Sensitive = bv.True()
+		}
+	}
+	decl.def = content.Attributes["default"]
+	for _, vb := range content.Blocks {
+		decl.validations = append(decl.validations, vb)
+	}
+	return decl
+}
+
+// constString evaluates an attribute that must not refer to anything.
+func (d *decoder) constString(attr *hcl.Attribute) (string, bool) {
+	if len(attr.Expr.Variables()) > 0 {
+		d.errorAt(attr.Expr.Variables()[0].SourceRange(), "References not allowed here",
+			fmt.Sprintf("%s is plain text and cannot refer to variables.", attr.Name))
+		return "", false
+	}
+	val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: standardFunctions()})
+	d.add(diags...)
+	if diags.HasErrors() {
+		return "", false
+	}
+	s, err := convert.Convert(val, cty.String)
+	if err != nil || s.IsNull() || !s.IsKnown() {
+		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type", fmt.Sprintf("%s must be a string.", attr.Name))
+		return "", false
+	}
+	return s.AsString(), true
+}
+
+// typeSubject is where messages about a variable's value point: its type
+// when declared, else its block.
+func (decl *variableDecl) typeSubject() hcl.Range {
+	if decl.typeRange != nil {
+		return *decl.typeRange
+	}
+	return decl.v.DeclRange
+}
+
+// resolveVariable sets the variable's value from the highest-precedence
+// source that has one.
+func (d *decoder) resolveVariable(decl *variableDecl) {
+	v := decl.v
+	envName := EnvVarPrefix + v.Name
+	if cv, ok := d.l.cliVars[v.Name]; ok {
+		shown := fmt.Sprintf("-var %q", v.Name+"="+cv.value)
+		if v.Sensitive {
+			shown = fmt.Sprintf("-var %q", v.Name+"=...")
+		}
+		d.setFromString(decl, cv.value, SourceVar, shown)
+		return
+	}
+	if attr, ok := d.l.fileVars[v.Name]; ok {
+		val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: varFileFunctions()})
+		d.add(diags...)
+		if diags.HasErrors() {
+			return
+		}
+		d.setValue(decl, val, SourceVarFile, attr.Expr.Range().Ptr(), "the value in the variables file")
+		return
+	}
+	if s, ok := d.l.environ[envName]; ok {
+		d.setFromString(decl, s, SourceEnv, "the environment variable "+envName)
+		return
+	}
+	if decl.def != nil {
+		val := d.eval(decl.def.Expr, modeDefault)
+		if !val.IsWhollyKnown() {
+			return
+		}
+		if !val.IsNull() {
+			d.setValue(decl, val, SourceDefault, decl.def.Expr.Range().Ptr(), "the default")
+			return
+		}
+	}
+	d.add(&hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "No value for required variable",
+		Detail: fmt.Sprintf("The variable %q has no default, so it needs a value: -var %s=VALUE, an entry "+
+			"in a -var-file, or the environment variable %s.", v.Name, v.Name, envName),
+		Subject: v.DeclRange.Ptr(),
+	})
+}
+
+// setFromString converts a value given as text (-var, environment) to the
+// variable's type. A list(string) is written as an HCL list: ["a", "b"].
+func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource, shown string) {
+	v := decl.v
+	if !v.Type.IsListType() {
+		d.setValue(decl, cty.StringVal(s), source, nil, shown)
+		return
+	}
+	// Register the text as a file of its own, so that a syntax error in it
+	// is shown with a snippet.
+	filename := fmt.Sprintf("<value for var.%s>", v.Name)
+	expr, diags := hclsyntax.ParseExpression([]byte(s), filename, hcl.InitialPos)
+	if !v.Sensitive {
+		d.l.parser.AddFile(filename, &hcl.File{Body: hcl.EmptyBody(), Bytes: []byte(s)})
+	}
+	if diags.HasErrors() {
+		d.add(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail: fmt.Sprintf("%s is not valid for variable %q (type list(string)): write the list in HCL "+
+				`syntax, for example ["a@contoso.com", "b@contoso.com"].`, shown, v.Name),
+			Subject: decl.typeSubject().Ptr(),
+		})
+		return
+	}
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		d.add(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("%s is not valid for variable %q: it must be a list of fixed strings.", shown, v.Name),
+			Subject:  decl.typeSubject().Ptr(),
+		})
+		return
+	}
+	d.setValue(decl, val, source, nil, shown)
+}
+
+// setValue converts val to the variable's type and stores it. subject is
+// where the value was written, nil when it came from outside any file.
+func (d *decoder) setValue(decl *variableDecl, val cty.Value, source ValueSource, subject *hcl.Range, shown string) {
+	v := decl.v
+	val, _ = val.UnmarkDeep()
+	cv, err := convert.Convert(val, v.Type)
+	if err == nil && v.Type.IsListType() && !cv.IsNull() && cv.IsWhollyKnown() {
+		for _, e := range cv.AsValueSlice() {
+			if e.IsNull() {
+				err = fmt.Errorf("the list must not contain null")
+			}
+		}
+	}
+	if err != nil {
+		if subject == nil {
+			subject = decl.typeSubject().Ptr()
+		}
+		d.add(&hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail: fmt.Sprintf("%s is not valid for variable %q (type %s): %s.",
+				upperFirst(shown), v.Name, typeexpr.TypeString(v.Type), convertMessage(err)),
+			Subject: subject,
+		})
+		return
+	}
+	v.Value = cv
+	v.Source = source
+}
+
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// validateVariable evaluates one validation block of v and reports
+// whether the value passed it.
+func (d *decoder) validateVariable(v *Variable, b *hcl.Block) bool {
+	content, diags := b.Body.Content(validationSchema)
+	d.add(diags...)
+	condAttr, msgAttr := content.Attributes["condition"], content.Attributes["error_message"]
+	if condAttr == nil || msgAttr == nil {
+		return true
+	}
+	msg, _, msgOK := d.str(msgAttr, true)
+	if msgOK && msg == "" {
+		d.errorAt(msgAttr.Expr.Range(), "Invalid validation error message", "error_message must not be empty.")
+		msgOK = false
+	}
+	cond := d.eval(condAttr.Expr, modeGeneral)
+	if !cond.IsWhollyKnown() {
+		return true
+	}
+	cond, _ = cond.UnmarkDeep()
+	bv, err := convert.Convert(cond, cty.Bool)
+	if err != nil || bv.IsNull() {
+		d.errorAt(condAttr.Expr.Range(), "Invalid validation condition", "The condition must be true or false.")
+		return true
+	}
+	if bv.True() {
+		return true
+	}
+	if !msgOK {
+		return false
+	}
+	detail := msg
+	if v.Source != SourceUnset {
+		detail += fmt.Sprintf("\n\nThe value of var.%s came from %s.", v.Name, describeSource(v.Source, v.Name))
+	}
+	d.add(&hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid value for variable",
+		Detail:   detail,
+		Subject: condAttr.Expr.Range().Ptr(),
+		Context: b.DefRange.Ptr(),
+	})
+	return false
+}
+
+func describeSource(s ValueSource, name string) string {
+	switch s {
+	case SourceVar:
+		return "-var"
+	case SourceVarFile:
+		return "a -var-file"
+	case SourceEnv:
+		return EnvVarPrefix + name
+	}
+	return "its default"
+}
