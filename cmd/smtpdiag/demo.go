@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"github.com/smtpdiag/smtpdiag/examples"
 	"github.com/smtpdiag/smtpdiag/internal/simulator"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
@@ -89,30 +87,24 @@ func cmdDemo(args []string, e env) error {
 	return judgeDemo(results, e)
 }
 
-// loadDemoSuites decodes the embedded example suites, giving each only the
-// variables it declares.
+// loadDemoSuites decodes the embedded example suites; a variable only has
+// to be declared by one of them.
 func loadDemoSuites(vars []string, e env) ([]*suite.Suite, error) {
 	names, err := fs.Glob(examples.Demo, "demo/*.hcl")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
-	loader := suite.NewLoader(suite.Options{Vars: vars, Environ: e.environ})
-	var (
-		suites []*suite.Suite
-		diags  hcl.Diagnostics
-	)
+	var sources []suite.Source
 	for _, name := range names {
 		src, err := fs.ReadFile(examples.Demo, name)
 		if err != nil {
 			return nil, err
 		}
-		s, d := loader.LoadSource(path.Join("examples", name), src)
-		diags = append(diags, d...)
-		if s != nil {
-			suites = append(suites, s)
-		}
+		sources = append(sources, suite.Source{Filename: path.Join("examples", name), Src: src})
 	}
+	loader := suite.NewLoader(suite.Options{Vars: vars, Environ: e.environ})
+	suites, diags := loader.LoadSources(sources)
 	if diags.HasErrors() {
 		loader.WriteDiagnostics(e.stderr, diags, false, 100)
 		return nil, fmt.Errorf("the embedded demo suites do not decode")

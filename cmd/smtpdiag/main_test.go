@@ -61,9 +61,9 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":      cmdExits,
-			"junit":      cmdJUnit,
-			"sim-data":   cmdSimData,
+			"exits":    cmdExits,
+			"junit":    cmdJUnit,
+			"sim-data": cmdSimData,
 		},
 	})
 }

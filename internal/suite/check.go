@@ -80,7 +80,7 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 		return nil
 	}
 	c := &SMTPCheck{Label: b.Labels[0], Retry: Retry{Attempts: 1}, DeclRange: b.DefRange}
-	content, diags := b.Body.Content(smtpSchema)
+	content, diags := d.content(b.Body, smtpSchema)
 	d.add(diags...)
 	attrs := content.Attributes
 
@@ -160,7 +160,7 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 }
 
 func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
-	content, diags := b.Body.Content(authSchema)
+	content, diags := d.content(b.Body, authSchema)
 	d.add(diags...)
 	attrs := content.Attributes
 	a := &Auth{}
@@ -238,7 +238,7 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 }
 
 func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
-	content, diags := b.Body.Content(messageSchema)
+	content, diags := d.content(b.Body, messageSchema)
 	d.add(diags...)
 	attrs := content.Attributes
 	m := &Message{
@@ -319,7 +319,7 @@ func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
 }
 
 func (d *decoder) decodeRetry(b *hcl.Block) Retry {
-	content, diags := b.Body.Content(retrySchema)
+	content, diags := d.content(b.Body, retrySchema)
 	d.add(diags...)
 	r := Retry{Attempts: 1}
 	if attr := content.Attributes["attempts"]; attr != nil {
@@ -340,13 +340,22 @@ func (d *decoder) decodeRetry(b *hcl.Block) Retry {
 }
 
 func (d *decoder) decodeAssert(b *hcl.Block) *Assertion {
-	content, diags := b.Body.Content(assertSchema)
+	content, diags := d.content(b.Body, assertSchema)
 	d.add(diags...)
 	condAttr, msgAttr := content.Attributes["condition"], content.Attributes["error_message"]
 	if condAttr == nil || msgAttr == nil {
 		return nil
 	}
 	a := &Assertion{Condition: condAttr.Expr, DeclRange: b.DefRange}
+	// Say so rather than let a condition that is never checked look like
+	// one that holds.
+	d.add(&hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "assert blocks are not evaluated yet",
+		Detail: "This version of smtpdiag checks an assert block's syntax and references but does not " +
+			"evaluate its condition; use the attributes of the expect block for checks that must hold.",
+		Subject: b.DefRange.Ptr(),
+	})
 	if cdiags := d.checkExpr(condAttr.Expr, modeAssert); cdiags.HasErrors() {
 		d.add(cdiags...)
 		return nil

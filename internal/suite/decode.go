@@ -61,7 +61,7 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 				"check the records with dig or nslookup.", what, b.Type))
 	}
 
-	content, diags := known.Content(fileSchema)
+	content, diags := d.content(&known, fileSchema)
 	d.add(diags...)
 
 	var suiteBlock *hcl.Block
@@ -112,7 +112,7 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 
 func (d *decoder) decodeSuiteBlock(b *hcl.Block) {
 	d.suite.DeclRange = b.DefRange
-	content, diags := b.Body.Content(suiteSchema)
+	content, diags := d.content(b.Body, suiteSchema)
 	d.add(diags...)
 	if attr := content.Attributes["name"]; attr != nil {
 		if name, _, ok := d.str(attr, false); ok {

@@ -73,7 +73,7 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 	d.endpoints[name] = ep
 	d.endpointNames = append(d.endpointNames, name)
 
-	content, diags := b.Body.Content(endpointSchema)
+	content, diags := d.content(b.Body, endpointSchema)
 	d.add(diags...)
 	attrs := content.Attributes
 

@@ -45,7 +45,7 @@ const comparisonHelp = `Comparisons look like ">= 1.2", "< 14", "= 1.3" or a bar
 // pattern and comparison is parsed here, so that a typo is reported with
 // its position before anything runs.
 func (d *decoder) decodeExpect(b *hcl.Block) *assertions.Expect {
-	content, diags := b.Body.Content(expectSchema)
+	content, diags := d.content(b.Body, expectSchema)
 	d.add(diags...)
 	attrs := content.Attributes
 	e := &assertions.Expect{}
@@ -257,7 +257,7 @@ func (d *decoder) comparison(attr *hcl.Attribute) (assertions.Comparison, bool) 
 // checkReachable rejects expectations on steps the check never takes: they
 // could only fail with "not reached".
 func (d *decoder) checkReachable(b *hcl.Block, c *SMTPCheck, smtpAttrs hcl.Attributes) {
-	content, _ := b.Body.Content(expectSchema)
+	content, _ := d.content(b.Body, expectSchema)
 	attrs := content.Attributes
 	never := func(name, why string) {
 		if attr := attrs[name]; attr != nil {
@@ -273,10 +273,17 @@ func (d *decoder) checkReachable(b *hcl.Block, c *SMTPCheck, smtpAttrs hcl.Attri
 	}
 	if smtpAttrs["rcpt_to"] == nil {
 		never("rcpt", "this check has no rcpt_to, so RCPT TO is never sent")
-	} else if c.Expect != nil && len(c.RcptTo) > 0 && len(c.Expect.Rcpt) > len(c.RcptTo) {
-		never("rcpt", fmt.Sprintf("it lists %d patterns for %d recipients", len(c.Expect.Rcpt), len(c.RcptTo)))
+	} else if n := len(c.Expect.Rcpt); n > 1 && len(c.RcptTo) > 0 && n != len(c.RcptTo) {
+		never("rcpt", fmt.Sprintf("it lists %d patterns for %d recipients; give one pattern for every RCPT, "+
+			"or one per recipient in order", n, len(c.RcptTo)))
 	}
 	if c.Message == nil {
 		never("data", "this check has no message block, so DATA is never sent")
+	}
+	if c.Endpoint != nil && c.Endpoint.TLS == TLSImplicit {
+		// With implicit TLS (RFC 8314 section 3) there is no EHLO before
+		// TLS and no STARTTLS to advertise.
+		never("starttls", "the endpoint uses implicit TLS, which has no STARTTLS; use connect = true")
+		never("auth_before_tls", "the endpoint uses implicit TLS, so there is no EHLO before TLS")
 	}
 }

@@ -242,6 +242,32 @@ func (l *Loader) LoadSource(filename string, src []byte) (*Suite, hcl.Diagnostic
 	return s, diags
 }
 
+// Source is a suite held in memory.
+type Source struct {
+	Filename string
+	Src      []byte
+}
+
+// LoadSources loads several suites from memory as LoadPaths loads files: a
+// -var is an error only when none of them declares its variable.
+func (l *Loader) LoadSources(sources []Source) ([]*Suite, hcl.Diagnostics) {
+	diags := l.prepare()
+	var suites []*Suite
+	var declared []map[string]bool
+	var names []string
+	for _, src := range sources {
+		s, decl, more := l.loadSource(src.Filename, src.Src)
+		diags = append(diags, more...)
+		if s != nil {
+			suites = append(suites, s)
+		}
+		declared = append(declared, decl)
+		names = append(names, src.Filename)
+	}
+	diags = append(diags, l.undeclared(declared, names)...)
+	return suites, diags
+}
+
 func (l *Loader) loadFile(path string) (*Suite, map[string]bool, hcl.Diagnostics) {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -276,6 +302,7 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 		endpoints: map[string]*Endpoint{},
 	}
 	s := d.decodeFile(body)
+	scrubDiagnostics(d.diags, s.Sensitive)
 	declared := map[string]bool{}
 	for name := range d.vars {
 		declared[name] = true
@@ -283,6 +310,30 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 	diags = append(diags, d.diags...)
 	sortDiagnostics(diags)
 	return s, declared, diags
+}
+
+// scrubDiagnostics replaces sensitive values in diagnostic texts: the
+// decoder never quotes them, but cty's function errors quote their
+// arguments ("cannot convert "..." to number"). Values shorter than three
+// bytes are left alone, as in package redact, so as not to mangle words.
+func scrubDiagnostics(diags hcl.Diagnostics, secrets []string) {
+	// Longest first, so that a secret containing another is replaced whole.
+	secrets = append([]string(nil), secrets...)
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	var pairs []string
+	for _, s := range secrets {
+		if len(s) >= 3 {
+			pairs = append(pairs, s, "(sensitive value)")
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	r := strings.NewReplacer(pairs...)
+	for _, d := range diags {
+		d.Summary = r.Replace(d.Summary)
+		d.Detail = r.Replace(d.Detail)
+	}
 }
 
 // sortDiagnostics orders diagnostics by position (those without one
@@ -351,19 +402,21 @@ func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diag
 }
 
 // WriteDiagnostics renders diagnostics as text with source snippets of the
-// files this Loader parsed. Each summary starts with file:line:col, the
-// form editors and CI annotators recognize. width 0 disables wrapping.
+// files this Loader parsed. A diagnostic with a position starts with
+// "file:line:col: Error: summary", the form editors and CI problem matchers
+// recognize. width 0 disables wrapping.
 func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool, width uint) error {
 	wr := hcl.NewDiagnosticTextWriter(w, l.parser.Files(), width, color)
 	for _, diag := range diags {
 		if diag == nil {
 			continue
 		}
-		shown := *diag
-		if shown.Subject != nil {
-			shown.Summary = posString(*shown.Subject) + ": " + shown.Summary
+		if diag.Subject != nil {
+			if _, err := fmt.Fprintf(w, "%s: ", posString(*diag.Subject)); err != nil {
+				return err
+			}
 		}
-		if err := wr.WriteDiagnostic(&shown); err != nil {
+		if err := wr.WriteDiagnostic(diag); err != nil {
 			return err
 		}
 	}

@@ -66,12 +66,21 @@ func (d *decoder) errorIn(rng, context hcl.Range, summary, detail string) {
 	d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr(), Context: context.Ptr()})
 }
 
-// suggestion returns ` Did you mean "x"?` when a name close to given exists.
-func suggestion(given string, names []string) string {
+// closest returns the first of names within an edit distance of two of
+// given (HCL's own threshold), or "".
+func closest(given string, names []string) string {
 	for _, n := range names {
 		if levenshtein.Distance(given, n, nil) < 3 {
-			return fmt.Sprintf(" Did you mean %q?", n)
+			return n
 		}
+	}
+	return ""
+}
+
+// suggestion returns ` Did you mean "x"?` when a name close to given exists.
+func suggestion(given string, names []string) string {
+	if n := closest(given, names); n != "" {
+		return fmt.Sprintf(" Did you mean %q?", n)
 	}
 	return ""
 }
@@ -404,4 +413,36 @@ func (d *decoder) duration(attr *hcl.Attribute, allowZero bool) (time.Duration, 
 func (d *decoder) duplicateBlock(b, first *hcl.Block, where string) {
 	d.errorAt(b.DefRange, fmt.Sprintf("Duplicate %s block", b.Type),
 		fmt.Sprintf("Only one %s block is allowed %s; the first one is at %s.", b.Type, where, posString(first.DefRange)))
+}
+
+// content applies a schema to a body. HCL suggests a name for an
+// unsupported argument only among the arguments not yet set; a typo of
+// one that is set ("hots" next to "host") gets its suggestion here too.
+func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
+	content, diags := body.Content(schema)
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return content, diags
+	}
+	var names []string
+	for _, a := range schema.Attributes {
+		names = append(names, a.Name)
+	}
+	for _, diag := range diags {
+		if diag.Summary != "Unsupported argument" || diag.Subject == nil || strings.Contains(diag.Detail, "Did you mean") {
+			continue
+		}
+		for name, attr := range sb.Attributes {
+			if attr.NameRange != *diag.Subject {
+				continue
+			}
+			if n := closest(name, names); n != "" {
+				diag.Detail += fmt.Sprintf(" Did you mean %q?", n)
+				if set := content.Attributes[n]; set != nil {
+					diag.Detail += fmt.Sprintf(" It is already set at %s.", posString(set.NameRange))
+				}
+			}
+		}
+	}
+	return content, diags
 }

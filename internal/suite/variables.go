@@ -96,7 +96,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 func (d *decoder) declareVariable(b *hcl.Block) *variableDecl {
 	v := &Variable{Name: b.Labels[0], DeclRange: b.DefRange, Type: cty.String, Value: cty.DynamicVal}
 	decl := &variableDecl{v: v}
-	content, diags := b.Body.Content(variableSchema)
+	content, diags := d.content(b.Body, variableSchema)
 	d.add(diags...)
 	if attr := content.Attributes["type"]; attr != nil {
 		decl.typeRange = attr.Expr.Range().Ptr()
@@ -222,13 +222,7 @@ func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource
 		d.setValue(decl, cty.StringVal(s), source, nil, shown)
 		return
 	}
-	// Register the text as a file of its own, so that a syntax error in it
-	// is shown with a snippet.
-	filename := fmt.Sprintf("<value for var.%s>", v.Name)
-	expr, diags := hclsyntax.ParseExpression([]byte(s), filename, hcl.InitialPos)
-	if !v.Sensitive {
-		d.l.parser.AddFile(filename, &hcl.File{Body: hcl.EmptyBody(), Bytes: []byte(s)})
-	}
+	expr, diags := hclsyntax.ParseExpression([]byte(s), "-var "+v.Name, hcl.InitialPos)
 	if diags.HasErrors() {
 		d.add(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -292,7 +286,7 @@ func upperFirst(s string) string {
 // validateVariable evaluates one validation block of v and reports
 // whether the value passed it.
 func (d *decoder) validateVariable(v *Variable, b *hcl.Block) bool {
-	content, diags := b.Body.Content(validationSchema)
+	content, diags := d.content(b.Body, validationSchema)
 	d.add(diags...)
 	condAttr, msgAttr := content.Attributes["condition"], content.Attributes["error_message"]
 	if condAttr == nil || msgAttr == nil {
@@ -327,8 +321,8 @@ func (d *decoder) validateVariable(v *Variable, b *hcl.Block) bool {
 		Severity: hcl.DiagError,
 		Summary:  "Invalid value for variable",
 		Detail:   detail,
-		Subject: condAttr.Expr.Range().Ptr(),
-		Context: b.DefRange.Ptr(),
+		Subject:  condAttr.Expr.Range().Ptr(),
+		Context:  b.DefRange.Ptr(),
 	})
 	return false
 }

@@ -13,3 +13,8 @@ smtp "device submits" {
     attempts = 2
   }
 }
+
+endpoint "relay" {
+  host = "127.0.0.1"
+  hots = "127.0.0.2"
+}
