@@ -5,6 +5,7 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/assertions"
 	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/dns"
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 )
 
@@ -26,10 +27,14 @@ type CheckResult struct {
 	// Index is the check's position in its suite.
 	Index int    `json:"index"`
 	Label string `json:"name"`
-	Kind  string `json:"kind"` // "smtp"
-	// Endpoint is the endpoint's label, Target what it named ("host:port").
+	Kind  string `json:"kind"` // "smtp", "dns" or "dnsbl"
+	// Endpoint is the endpoint's label, Target what it named ("host:port";
+	// for an mx endpoint the chosen MX host). For dns checks Target is the
+	// question ("MX contoso.com"), for dnsbl checks the IP looked up.
 	Endpoint string `json:"endpoint"`
 	Target   string `json:"target"`
+	// Resolver is the DNS server asked, for checks that made lookups.
+	Resolver string `json:"resolver,omitempty"`
 
 	Status   Status               `json:"status"`
 	Failures []assertions.Failure `json:"failures,omitempty"`
@@ -45,6 +50,16 @@ type CheckResult struct {
 	// --no-send kept the runner from sending DATA.
 	DataSuppressed bool `json:"data_suppressed,omitempty"`
 
+	// Lookups are the check's DNS exchanges in order: the MX resolution of
+	// an mx endpoint, a dns or dnsbl check's queries, the blocklist proof.
+	Lookups []dns.Lookup `json:"lookups,omitempty"`
+	// DNS is what a dns check found; nil for other kinds.
+	DNS *assertions.DNSOutcome `json:"dns,omitempty"`
+	// Blocklists are the verdicts of a dnsbl check, or, for an smtp check
+	// that failed on a reputation rejection naming an IP, of that IP in
+	// the default zones (the proof of the rejection).
+	Blocklists []dns.ListingResult `json:"blocklists,omitempty"`
+
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
 }
@@ -56,6 +71,36 @@ func (r *CheckResult) FirstFailure() string {
 		return r.Failures[0].Message
 	}
 	return r.Error
+}
+
+// TranscriptLines returns what a reporter shows as the check's transcript:
+// the conversation's (which, for an mx endpoint, starts with the MX
+// lookups), or for checks without a conversation their DNS lookups as
+// Note lines, with offsets from the first lookup.
+func (r *CheckResult) TranscriptLines() []conversation.TranscriptLine {
+	if r.Conversation != nil {
+		return r.Conversation.Transcript
+	}
+	return lookupLines(r.Lookups, time.Time{})
+}
+
+// lookupLines renders lookups as transcript Note lines with offsets from
+// start (the first lookup's start when zero).
+func lookupLines(lookups []dns.Lookup, start time.Time) []conversation.TranscriptLine {
+	var out []conversation.TranscriptLine
+	for i, l := range lookups {
+		if i == 0 && start.IsZero() {
+			start = l.Started
+		}
+		offset := l.Started.Sub(start)
+		if offset < 0 || l.Started.IsZero() {
+			offset = 0
+		}
+		for _, text := range l.Lines() {
+			out = append(out, conversation.TranscriptLine{Offset: offset, Direction: conversation.Note, Text: text})
+		}
+	}
+	return out
 }
 
 // SuiteResult is the outcome of one suite file.

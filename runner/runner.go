@@ -38,6 +38,17 @@ type Options struct {
 	NoSend bool
 	// Helo is the EHLO name for endpoints that set none; "" = DefaultHelo().
 	Helo string
+	// Resolver is the DNS server ("ip" or "ip:port") for mx endpoints, for
+	// dns and dnsbl checks without a resolver of their own, and for the
+	// blocklist proof of rejections; "" means the nameservers of
+	// ResolvConf.
+	Resolver string
+	// ResolvConf is the resolv.conf read when Resolver is ""; "" means
+	// /etc/resolv.conf. Tests point it at a file of their own, so that
+	// nothing ever falls back to the machine's resolver.
+	ResolvConf string
+	// DNSTimeout bounds each DNS exchange; 0 means dns.DefaultTimeout.
+	DNSTimeout time.Duration
 
 	// Now and Converse are injected by tests; nil means time.Now and
 	// smtpclient.Converse.
@@ -98,9 +109,10 @@ func DefaultHelo() string {
 }
 
 func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(Event)) *SuiteResult {
+	checks := s.AllChecks()
 	res := &SuiteResult{Name: s.Name, Description: s.Description, Path: s.Path, Started: opts.Now()}
-	res.Checks = make([]*CheckResult, len(s.Checks))
-	emit(Event{Kind: SuiteStarted, Suite: res, Total: len(s.Checks)})
+	res.Checks = make([]*CheckResult, len(checks))
+	emit(Event{Kind: SuiteStarted, Suite: res, Total: len(checks)})
 
 	parallel := opts.Parallel
 	if parallel <= 0 {
@@ -111,33 +123,62 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(Event
 	}
 	red := redactorFor(s)
 
+	// A dnsbl check that looks up the client IP an smtp check saw waits
+	// for that check; it takes no slot while it waits, so that waiting
+	// checks cannot starve the ones they wait for.
+	smtpIndex := map[string]int{}
+	for i, c := range checks {
+		if c.SMTP != nil {
+			smtpIndex[c.SMTP.Label] = i
+		}
+	}
+	finishedCh := make([]chan struct{}, len(checks))
+	for i := range finishedCh {
+		finishedCh[i] = make(chan struct{})
+	}
+
 	// Checks run in parallel; results are emitted in suite order as soon as
 	// every earlier check has finished.
-	done := make(chan int, len(s.Checks))
+	done := make(chan int, len(checks))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for i, c := range s.Checks {
+	for i, c := range checks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer close(finishedCh[i])
+			var from *CheckResult
+			if c.DNSBL != nil && c.DNSBL.ClientIPOf != "" {
+				if j, ok := smtpIndex[c.DNSBL.ClientIPOf]; ok {
+					<-finishedCh[j]
+					from = res.Checks[j]
+				}
+			}
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res.Checks[i] = runCheck(ctx, i, c, opts, red)
+			switch {
+			case c.DNS != nil:
+				res.Checks[i] = runDNS(ctx, i, c.DNS, opts, red)
+			case c.DNSBL != nil:
+				res.Checks[i] = runDNSBL(ctx, i, c.DNSBL, from, opts, red)
+			default:
+				res.Checks[i] = runCheck(ctx, i, c.SMTP, opts, red)
+			}
 			done <- i
 		}()
 	}
-	finished := make([]bool, len(s.Checks))
+	finished := make([]bool, len(checks))
 	next := 0
-	for range s.Checks {
+	for range checks {
 		finished[<-done] = true
 		for next < len(finished) && finished[next] {
-			emit(Event{Kind: CheckFinished, Suite: res, Check: res.Checks[next], Total: len(s.Checks)})
+			emit(Event{Kind: CheckFinished, Suite: res, Check: res.Checks[next], Total: len(checks)})
 			next++
 		}
 	}
 	wg.Wait()
 	res.Duration = opts.Now().Sub(res.Started)
-	emit(Event{Kind: SuiteFinished, Suite: res, Total: len(s.Checks)})
+	emit(Event{Kind: SuiteFinished, Suite: res, Total: len(checks)})
 	return res
 }
 
@@ -174,10 +215,24 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 	}
 	res.DataSuppressed = opts.NoSend && c.Message != nil
 
+	// An mx endpoint: find the host first, with the lookups shown at the
+	// head of the transcript.
+	var mx *mxTarget
+	if c.Endpoint != nil && c.Endpoint.MX != "" {
+		var stop bool
+		mx, stop = resolveMX(ctx, c.Endpoint, &plan, res, opts, red)
+		if stop {
+			return res
+		}
+	}
+
 	attempts := max(c.Retry.Attempts, 1)
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		conv := opts.Converse(ctx, plan)
+		if mx != nil {
+			mx.annotate(conv)
+		}
 		conv.Redact(red.String)
 		res.Conversation = conv
 		res.Failures = assertions.Evaluate(c.Expect, conv)
@@ -200,6 +255,7 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 		d.Summary = red.String(d.Summary)
 		res.Diagnosis = d
 	}
+	proveListing(ctx, res, opts, red)
 	return res
 }
 

@@ -132,7 +132,8 @@ func TestRetryOnlyTemporaryFailures(t *testing.T) {
 			}
 			c := check("x", func(c *suite.SMTPCheck) { c.Retry = suite.Retry{Attempts: 3, Delay: time.Hour} })
 			res := Run(context.Background(), []*suite.Suite{{Name: "r", Checks: []*suite.SMTPCheck{c}}}, Options{
-				Converse: converse,
+				Converse:   converse,
+				ResolvConf: noResolvConf,
 				Sleep: func(_ context.Context, d time.Duration) error {
 					if d != time.Hour {
 						t.Errorf("slept %v, want the retry delay", d)
@@ -212,7 +213,8 @@ func TestFailedCheckGetsDiagnosis(t *testing.T) {
 		c.Steps[4] = step(conversation.StepRcpt, 550, "5.7.606", "Access denied, banned sending IP [192.0.2.1]")
 		return c
 	}
-	res := Run(context.Background(), []*suite.Suite{{Name: "s", Checks: []*suite.SMTPCheck{check("x")}}}, Options{Converse: converse}, nil)
+	res := Run(context.Background(), []*suite.Suite{{Name: "s", Checks: []*suite.SMTPCheck{check("x")}}},
+		Options{Converse: converse, ResolvConf: noResolvConf}, nil)
 	r := res[0].Checks[0]
 	if r.Status != Failed || r.Diagnosis == nil {
 		t.Fatalf("status %s diagnosis %+v", r.Status, r.Diagnosis)

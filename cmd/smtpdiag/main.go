@@ -62,6 +62,9 @@ application does or does not get through Microsoft 365 / Exchange Online.
 Usage:
   smtpdiag run [flags] [PATH...]     run suites (files, or directories of *.hcl; default .)
   smtpdiag validate [flags] [PATH...] check suites without any network traffic
+  smtpdiag probe [flags] HOST[:PORT]... EHLO/STARTTLS/TLS capabilities of one or more
+                                     servers, side by side (never sends MAIL or DATA)
+  smtpdiag explain CODE|"REPLY"      what a reply code means on Exchange Online, and the fix
   smtpdiag demo [flags]              run the example suites against the built-in
                                      Exchange-Online-like simulator (offline)
   smtpdiag version                   print the version
@@ -93,6 +96,10 @@ func run(args []string, e env) (code int) {
 		err = cmdValidate(args[1:], e)
 	case "demo":
 		err = cmdDemo(args[1:], e)
+	case "explain":
+		err = cmdExplain(args[1:], e)
+	case "probe":
+		err = cmdProbe(args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintf(e.stdout, "smtpdiag %s\n", version())
 	case "help", "-h", "-help", "--help":

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/report/evidence"
 	"github.com/smtpdiag/smtpdiag/internal/report/jsonreport"
 	"github.com/smtpdiag/smtpdiag/internal/report/junit"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
@@ -113,9 +114,11 @@ func (f *runFlags) check() error {
 		return usagef("--timeout must be positive")
 	}
 	if f.report != "" {
-		return usagef("--report is not supported yet by this version of smtpdiag; use --junit or --json")
+		if _, err := evidence.FormatOf(f.report); err != nil {
+			return usagef("--report %s: the file name must end in .html, .htm or .md", f.report)
+		}
 	}
-	for _, out := range []string{f.junit, f.json} {
+	for _, out := range []string{f.junit, f.json, f.report} {
 		if out == "" {
 			continue
 		}
@@ -148,6 +151,7 @@ func execute(suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, e
 		Parallel: f.parallel,
 		Timeout:  f.timeout,
 		NoSend:   f.noSend,
+		Resolver: f.resolver,
 	}, sum.Handle)
 	sum.Finish(results)
 
@@ -162,6 +166,23 @@ func execute(suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, e
 	if f.json != "" {
 		if err := writeFile(f.json, func(w *os.File) error {
 			return jsonreport.Write(w, results, jsonreport.Options{Redactor: red, Version: version()})
+		}); err != nil {
+			return results, err
+		}
+	}
+	if f.report != "" {
+		format, err := evidence.FormatOf(f.report)
+		if err != nil {
+			return results, usagef("--report %s: the file name must end in .html, .htm or .md", f.report)
+		}
+		if err := writeFile(f.report, func(w *os.File) error {
+			host, _ := os.Hostname()
+			return evidence.Write(w, format, results, evidence.Options{
+				Redactor:  red,
+				Generated: time.Now(),
+				Hostname:  host,
+				Version:   version(),
+			})
 		}); err != nil {
 			return results, err
 		}

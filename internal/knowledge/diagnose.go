@@ -18,11 +18,18 @@ type Diagnosis struct {
 	Source  string `json:"source,omitempty"`
 	// IP is an address the reply named in brackets, if any.
 	IP string `json:"ip,omitempty"`
+	// Step is the step the diagnosis is about: the one whose reply is
+	// explained, or the one where the conversation stopped.
+	Step conversation.Step `json:"step,omitempty"`
+	// Code is the explained reply's codes ("550 5.7.606"), "" for faults.
+	Code string `json:"code,omitempty"`
 }
 
 // Diagnose explains the most telling problem of a conversation: the first
-// negative reply that the knowledge base knows, else the step where the
-// conversation stopped. It returns nil when there is nothing to explain.
+// negative reply that the knowledge base or RFC 3463 can explain, else the
+// step where the conversation stopped, read together with the kind of
+// endpoint it talked to (smtp.office365.com, a tenant MX endpoint). It
+// returns nil when there is nothing to explain.
 func Diagnose(c *conversation.Conversation) *Diagnosis {
 	// A known negative reply anywhere is the most specific evidence (a
 	// rejected RCPT does not stop the conversation but is what matters).
@@ -32,6 +39,9 @@ func Diagnose(c *conversation.Conversation) *Diagnosis {
 			continue
 		}
 		if d := FromReply(s.Step, *s.Reply); d != nil {
+			if s.Step == conversation.StepAuth && isMXEndpoint(c) {
+				return authOnMX(c, d.Summary, s.Step)
+			}
 			return d
 		}
 	}
@@ -42,49 +52,147 @@ func Diagnose(c *conversation.Conversation) *Diagnosis {
 	if stop.Fault != nil {
 		return fromFault(c, stop)
 	}
-	return FromReply(stop.Step, *stop.Reply)
+	if stop.Step == conversation.StepAuth && isMXEndpoint(c) {
+		return authOnMX(c, fmt.Sprintf("%s at AUTH", stop.Reply), stop.Step)
+	}
+	d := &Diagnosis{Summary: fmt.Sprintf("%s at %s", stop.Reply, strings.ToUpper(string(stop.Step))),
+		Step: stop.Step, Code: codeOf(*stop.Reply), IP: BracketedIP(stop.Reply.Text())}
+	text, cat, source, _ := BasicMeaning(stop.Reply.Code)
+	d.Category, d.Source = cat, source
+	d.Meaning = fmt.Sprintf("RFC %s: %d %s.", rfcName(source), stop.Reply.Code, text)
+	d.Fix = "Read the reply text; the server gave no enhanced status code that Exchange Online documents."
+	return d
 }
 
 // FromReply explains one reply; nil when neither the knowledge base nor
-// RFC 3463 has anything to say about it.
+// RFC 3463 has anything to say about it (no enhanced code).
 func FromReply(step conversation.Step, r conversation.Reply) *Diagnosis {
 	text := r.Text()
 	summary := fmt.Sprintf("%s at %s", r.String(), strings.ToUpper(string(step)))
 	if e, ok := Lookup(r.Code, r.Enhanced, text); ok {
-		return &Diagnosis{Category: e.Category, Summary: summary, Meaning: e.Meaning, Fix: e.Fix,
-			Setting: e.Setting, Source: e.Source, IP: BracketedIP(text)}
+		meaning := e.Meaning
+		if e.Note != "" {
+			meaning += " (" + e.Note + ")"
+		}
+		return &Diagnosis{Category: e.Category, Summary: summary, Meaning: meaning, Fix: e.Fix,
+			Setting: e.Setting, Source: e.Source, IP: BracketedIP(text), Step: step, Code: codeOf(r)}
 	}
 	if m, cat, ok := Generic(r.Enhanced); ok {
-		return &Diagnosis{Category: cat, Summary: summary, Meaning: "RFC 3463 " + r.Enhanced + ": " + m,
+		return &Diagnosis{Category: cat, Summary: summary, Meaning: "RFC 3463 " + r.Enhanced + ": " + m + ".",
 			Fix:    "Read the reply text; the server gave no code Exchange Online documents.",
-			Source: "https://www.rfc-editor.org/rfc/rfc3463#section-3", IP: BracketedIP(text)}
+			Source: GenericSource(r.Enhanced), IP: BracketedIP(text), Step: step, Code: codeOf(r)}
 	}
 	return nil
 }
 
+func codeOf(r conversation.Reply) string {
+	if r.Enhanced == "" {
+		return fmt.Sprint(r.Code)
+	}
+	return fmt.Sprintf("%d %s", r.Code, r.Enhanced)
+}
+
+func rfcName(source string) string {
+	switch source {
+	case rfc4954Source:
+		return "4954"
+	case rfc3463Source:
+		return "3463"
+	}
+	return "5321"
+}
+
+// isM365Submission reports whether the host is Microsoft 365's client
+// submission service (smtp.office365.com, smtp-legacy.office365.com).
+func isM365Submission(c *conversation.Conversation) bool {
+	host := normalHost(c.Host)
+	return host == "office365.com" || strings.HasSuffix(host, ".office365.com")
+}
+
+// isMXEndpoint reports whether the conversation went to a mail exchanger
+// rather than a submission service: a tenant MX host
+// (<tenant>.mail.protection.outlook.com, or <tenant>.<x>-v1.mx.microsoft for
+// domains added from July 2026), or port 25 where no EHLO offered AUTH.
+// MX endpoints accept mail for the tenant and never authenticate clients
+// (m365-facts.md section 6).
+func isMXEndpoint(c *conversation.Conversation) bool {
+	host := normalHost(c.Host)
+	if strings.HasSuffix(host, ".mail.protection.outlook.com") || strings.HasSuffix(host, ".mx.microsoft") {
+		return true
+	}
+	if c.Port != 25 || isM365Submission(c) {
+		return false
+	}
+	for _, lines := range [][]string{c.EHLOBeforeTLS, c.EHLOAfterTLS} {
+		for _, l := range lines {
+			keyword, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(l)), " ")
+			if keyword == "AUTH" || strings.HasPrefix(keyword, "AUTH=") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func normalHost(host string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+}
+
+// authOnMX explains AUTH attempted on an MX endpoint.
+func authOnMX(c *conversation.Conversation, summary string, step conversation.Step) *Diagnosis {
+	return &Diagnosis{
+		Category: Configuration,
+		Summary:  summary,
+		Step:     step,
+		Meaning: fmt.Sprintf("%s port %d is an MX endpoint: it accepts mail for the tenant's own recipients (Direct Send) "+
+			"or from a relay connector, and never offers AUTH, before or after STARTTLS.", c.Host, c.Port),
+		Fix: "To sign in with a mailbox, use smtp.office365.com port 587 with STARTTLS. To keep using the MX endpoint, " +
+			"remove the credentials from the device: Direct Send reaches internal recipients only; external recipients " +
+			"need an inbound connector that matches the device's static public IP.",
+		Source: deviceSource,
+	}
+}
+
 func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagnosis {
-	d := &Diagnosis{Summary: fmt.Sprintf("%s: %s", s.Step, s.Fault.Error())}
-	isM365 := strings.HasSuffix(strings.ToLower(c.Host), ".office365.com")
+	d := &Diagnosis{Summary: fmt.Sprintf("%s: %s", s.Step, s.Fault.Error()), Step: s.Step}
+	submission := isM365Submission(c)
+	early := s.Step == conversation.StepConnect || s.Step == conversation.StepBanner || s.Step == conversation.StepTLS
+	if c.Port == 465 && submission && early && s.Fault.Kind != conversation.FaultResolve {
+		// Microsoft 365 client submission has no implicit-TLS service; a
+		// device that defaults to 465 does not support SMTP AUTH client
+		// submission (m365-facts.md section 1).
+		d.Category = Configuration
+		d.Meaning = fmt.Sprintf("%s does not offer SMTP on port 465 (implicit TLS, \"SSL\"): Microsoft 365 client submission is port 587 (or 25) with STARTTLS.", c.Host)
+		d.Fix = "Set the device to port 587 with STARTTLS (often labelled TLS, not SSL). A device that only offers 465 does not support SMTP AUTH client submission to Microsoft 365: use a relay connector or a local relay instead."
+		d.Source = deviceSource
+		return d
+	}
 	switch s.Fault.Kind {
 	case conversation.FaultRefused, conversation.FaultTimeout:
 		if s.Step == conversation.StepConnect {
 			d.Category = Network
-			d.Meaning = fmt.Sprintf("No SMTP server answered on %s port %d.", c.Host, c.Port)
+			d.Meaning = fmt.Sprintf("No SMTP server answered on %s port %d (%s).", c.Host, c.Port, s.Fault.Kind)
 			d.Fix = "Check the host and port and any firewall on the way."
-			if c.Port == 25 {
-				d.Meaning += " Many ISPs block outbound port 25 on consumer and small-business lines."
-				d.Fix = "Ask the ISP whether outbound port 25 is blocked, or submit through smtp.office365.com:587 with SMTP AUTH."
-			}
-			if c.Port == 465 && isM365 {
-				d.Category = Configuration
-				d.Meaning = "smtp.office365.com does not offer implicit TLS on port 465."
-				d.Fix = "Use port 587 with STARTTLS. A device that only offers 465 does not support SMTP AUTH client submission to Microsoft 365."
+			switch c.Port {
+			case 25:
+				d.Meaning += " Many ISPs block outbound port 25 on consumer and small-business lines, so a device behind such a line cannot reach any MX endpoint."
+				d.Fix = "Ask the ISP whether outbound port 25 is blocked (and for a business line that allows it), or submit through smtp.office365.com:587 with SMTP AUTH."
+				d.Source = deviceSource
+			case 587:
+				d.Meaning += " Some networks and firewalls block outbound port 587 as well."
+				d.Fix = "Check the firewall and the ISP for outbound port 587; compare from another line with smtpdiag probe."
 			}
 			return d
 		}
 		d.Category = Network
 		d.Meaning = "The server stopped answering during the " + string(s.Step) + " step."
 		d.Fix = "Retry; if it persists, look for a firewall or proxy that inspects SMTP."
+		if s.Step == conversation.StepBanner && s.Fault.Kind == conversation.FaultTimeout && c.TLSMode != "implicit" {
+			// An implicit-TLS service (RFC 8314) says nothing until the
+			// client has done the TLS handshake.
+			d.Meaning = "The connection was accepted, but no greeting came. A port that expects implicit TLS (465, or a port labelled SMTPS or SSL) waits for the client's TLS handshake before it says anything."
+			d.Fix = "If this is an implicit-TLS port, use tls = \"implicit\" (smtpdiag probe: --implicit-tls or smtps://HOST:PORT); otherwise look for a firewall or proxy that holds SMTP connections."
+		}
 	case conversation.FaultResolve:
 		d.Category = DNS
 		d.Meaning = "The host name did not resolve."
@@ -96,24 +204,55 @@ func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagno
 	case conversation.FaultNotAdvertised:
 		if s.Step == conversation.StepStartTLS {
 			d.Category = TLS
-			d.Meaning = "The server did not advertise STARTTLS, so the conversation could not be encrypted."
+			d.Meaning = "The server did not advertise STARTTLS, so the conversation could not be encrypted. Exchange Online advertises STARTTLS on every endpoint."
 			d.Fix = "Check that the endpoint is the right one; something on the path (an SMTP-inspecting firewall) may strip STARTTLS."
-		} else {
+			d.Source = deviceSource
+			return d
+		}
+		switch {
+		case submission && c.TLS == nil:
+			// smtp.office365.com lists AUTH only in the EHLO after
+			// STARTTLS (m365-facts.md section 6).
+			d.Category = TLS
+			d.Meaning = fmt.Sprintf("%s advertises AUTH only after STARTTLS; this conversation was not encrypted, so AUTH was not on offer.", c.Host)
+			d.Fix = "This is expected: the device must issue STARTTLS first, then AUTH (enable STARTTLS/TLS on the device)."
+			d.Source = deviceSource
+		case isMXEndpoint(c):
+			return authOnMX(c, d.Summary, s.Step)
+		default:
 			d.Category = Auth
 			d.Meaning = "The server did not advertise AUTH."
-			d.Fix = "Microsoft 365 MX endpoints (port 25) never offer AUTH: use smtp.office365.com:587 for SMTP AUTH, or Direct Send / a connector without AUTH."
-			if isM365 && c.TLS == nil {
-				d.Meaning = "smtp.office365.com advertises AUTH only after STARTTLS."
-				d.Fix = "This is expected: the device must issue STARTTLS first, then AUTH."
-			}
+			d.Fix = "Check that this is a submission service; Microsoft 365 offers AUTH on smtp.office365.com:587 after STARTTLS."
+		}
+	case conversation.FaultUnsupported:
+		d.Category = Auth
+		d.Meaning = "The client and the server have no AUTH mechanism in common."
+		d.Fix = "Exchange Online offers AUTH LOGIN and XOAUTH2 (no PLAIN, no CRAM-MD5): set the device to LOGIN, or to OAuth."
+		if s.Step != conversation.StepAuth {
+			d.Category = Configuration
+			d.Meaning = s.Fault.Message
+			d.Fix = "Check the check's settings."
 		}
 	case conversation.FaultTLSHandshake:
 		d.Category = TLS
 		d.Meaning = "The TLS handshake failed."
 		d.Fix = "Check the TLS versions and cipher suites both sides allow."
-		if strings.Contains(strings.ToLower(s.Fault.Message), "version") {
-			d.Meaning = "The TLS handshake failed on the protocol version: Exchange Online requires TLS 1.2 or newer."
-			d.Fix = "Update the device firmware to support TLS 1.2, use smtp-legacy.office365.com where still allowed, or relay through a local server."
+		msg := strings.ToLower(s.Fault.Message)
+		switch {
+		case strings.Contains(msg, "does not look like a tls handshake"):
+			// crypto/tls says so when the first bytes are not a TLS record:
+			// typically the 220 banner of a plain SMTP port.
+			d.Category = Configuration
+			d.Meaning = "The server answered in plain text where a TLS handshake was expected: this port speaks plain SMTP with STARTTLS, not implicit TLS."
+			d.Fix = "Use STARTTLS on this port (tls = \"starttls\"; on devices often labelled TLS rather than SSL), or the server's implicit-TLS port if it has one."
+		case strings.Contains(msg, "version"):
+			d.Meaning = "The TLS handshake failed on the protocol version: Exchange Online requires TLS 1.2 or newer (TLS 1.0 and 1.1 are disabled on its default endpoints since February 2022)."
+			d.Fix = "Update the device firmware to support TLS 1.2, use smtp-legacy.office365.com where the tenant still allows it, or relay through a local server."
+			d.Setting = "Set-TransportConfig -AllowLegacyTLSClients $true (for smtp-legacy.office365.com)"
+			d.Source = legacyTLSSource
+		case strings.Contains(msg, "handshake failure") || strings.Contains(msg, "cipher"):
+			d.Meaning = "The TLS handshake failed with no common cipher suite or parameters. Devices limited to TLS_RSA cipher suites are reported to fail against Exchange Online since about February 2025 (UNVERIFIED, second-hand report)."
+			d.Fix = "Update the device firmware so that it offers ECDHE cipher suites with TLS 1.2, or relay through a local server."
 		}
 	case conversation.FaultCertificate:
 		d.Category = TLS
@@ -126,10 +265,15 @@ func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagno
 	case conversation.FaultMalformed, conversation.FaultTooLong:
 		d.Category = Network
 		d.Meaning = "The server sent something that is not a valid SMTP reply."
-		d.Fix = "Check that the port speaks SMTP and that no proxy rewrites the session."
+		d.Fix = "Check that the port speaks SMTP (not implicit TLS, not another protocol) and that no proxy rewrites the session."
+	case conversation.FaultCanceled:
+		d.Category = Network
+		d.Meaning = "The run was interrupted during the " + string(s.Step) + " step."
+		d.Fix = "Run it again."
 	default:
 		d.Category = Network
 		d.Meaning = s.Fault.Message
+		d.Fix = "Read the transcript."
 	}
 	return d
 }

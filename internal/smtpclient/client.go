@@ -224,6 +224,12 @@ func (c *Client) Quit() error {
 	if err == nil {
 		reply, err = c.readReply()
 	}
+	return c.quitDone(start, reply, err)
+}
+
+// quitDone records the QUIT step from its reply or read error and closes
+// the connection.
+func (c *Client) quitDone(start time.Duration, reply conversation.Reply, err error) error {
 	if err != nil {
 		fault := c.fault("QUIT", err, true)
 		if fault.Kind == conversation.FaultClosed {

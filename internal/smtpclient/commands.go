@@ -166,7 +166,7 @@ func (c *Client) checkAddress(step conversation.Step, verb, addr string) error {
 	if c.conn == nil {
 		return c.notConnected(step)
 	}
-	if !strings.ContainsAny(addr, "<>\r\n\x00 \t") {
+	if sendableAddress(addr) {
 		return nil
 	}
 	return c.fail(step, "", c.offset(), nil, &conversation.Fault{
@@ -194,12 +194,14 @@ func (c *Client) Data(message []byte) error {
 	payload := dotStuff(message)
 	shown := fmt.Sprintf("<message: %d bytes>", len(payload))
 	name := stepName(conversation.StepMessage, shown)
-	lines := strings.Split(strings.TrimSuffix(string(payload), "\r\n"), "\r\n")
+	// Split no more than the transcript shows: a message can be large.
+	lines := strings.SplitN(strings.TrimSuffix(string(payload), "\r\n"), "\r\n", transcriptMessageLines+1)
 	for i, line := range lines {
-		if i == transcriptMessageLines && len(lines) > i+1 {
-			c.note("%d more lines of the message not shown", len(lines)-1-i)
-			c.transcript(conversation.Client, lines[len(lines)-1])
-			break
+		if i == transcriptMessageLines {
+			if rest := strings.Count(line, "\r\n"); rest > 0 {
+				c.note("%d more lines of the message not shown", rest)
+				line = line[strings.LastIndex(line, "\r\n")+2:]
+			}
 		}
 		c.transcript(conversation.Client, line)
 	}

@@ -11,7 +11,8 @@ import (
 // connect, banner, EHLO (HELO after a 5xx), STARTTLS with the handshake and
 // EHLO again, AUTH, MAIL, every RCPT, then DATA and the message when the
 // plan has one and a recipient was accepted, or RSET otherwise, and QUIT
-// while the connection is open. It stops at the first negative reply or
+// while the connection is open. When the server offers PIPELINING, MAIL,
+// the RCPTs and RSET go out as one group (see transaction). It stops at the first negative reply or
 // fault, except that every RCPT is tried. It never sends DATA without
 // Plan.Message.
 func Converse(ctx context.Context, p Plan) *conversation.Conversation {
@@ -32,7 +33,14 @@ func (c *Client) converse(ctx context.Context) {
 	if p.Auth != nil && c.Auth(*p.Auth) != nil {
 		return
 	}
-	if p.MailFrom == nil || c.Mail(*p.MailFrom) != nil {
+	if p.MailFrom == nil {
+		return
+	}
+	if c.canPipeline(*p.MailFrom, p.RcptTo) {
+		c.pipelined(p)
+		return
+	}
+	if c.Mail(*p.MailFrom) != nil {
 		return
 	}
 	accepted := 0
@@ -52,13 +60,35 @@ func (c *Client) converse(ctx context.Context) {
 		return
 	}
 	if p.Message != nil && accepted > 0 {
-		message, err := buildMessage(p, c.now())
-		if err != nil {
-			c.fail(conversation.StepData, "", c.offset(), nil, &conversation.Fault{Kind: conversation.FaultUnsupported, Message: err.Error()})
-			return
-		}
-		c.Data(message)
+		c.sendMessage(p)
 		return
 	}
 	c.Rset()
+}
+
+// pipelined is the mail transaction of converse when the server offers
+// PIPELINING (RFC 2920): MAIL and every RCPT in one group, with RSET too
+// when there is no message, so that the whole transaction of a check
+// without DATA takes a single round trip. DATA is never pipelined: it is
+// sent only once a recipient has been accepted.
+func (c *Client) pipelined(p Plan) {
+	accepted, mailAccepted := c.transaction(*p.MailFrom, p.RcptTo, p.Message == nil)
+	if p.Message == nil || !mailAccepted || !c.Connected() {
+		return
+	}
+	if len(p.RcptTo) > 0 && accepted == 0 {
+		c.note("no recipient accepted: DATA not sent")
+		return
+	}
+	c.sendMessage(p)
+}
+
+// sendMessage builds the plan's message and sends it with DATA.
+func (c *Client) sendMessage(p Plan) {
+	message, err := buildMessage(p, c.now())
+	if err != nil {
+		c.fail(conversation.StepData, "", c.offset(), nil, &conversation.Fault{Kind: conversation.FaultUnsupported, Message: err.Error()})
+		return
+	}
+	c.Data(message)
 }

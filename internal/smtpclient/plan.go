@@ -34,6 +34,11 @@ type Plan struct {
 	VerifyCertificate bool
 	// RootCAs are the trust anchors; nil = the system roots.
 	RootCAs *x509.CertPool
+	// ExtraRoots are trust anchors in addition to RootCAs, such as the
+	// certificates of a suite's ca_file. A chain that leads to one of them
+	// is accepted without loading the system roots (about 30 ms, once per
+	// process), so prefer this to a RootCAs built from the system pool.
+	ExtraRoots []*x509.Certificate
 
 	SourceAddress string // local IP to connect from, "" = any
 	IPVersion     int    // 0, 4 or 6

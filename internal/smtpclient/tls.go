@@ -8,7 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/conversation"
@@ -44,7 +47,7 @@ func (c *Client) handshake() error {
 		InsecureSkipVerify: true, // verified in VerifyConnection below
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			info := describeTLS(cs, name)
-			info.VerifyError = verifyChain(cs.PeerCertificates, c.plan.RootCAs, name, time.Now())
+			info.VerifyError = verifyChain(cs.PeerCertificates, c.plan.RootCAs, c.plan.ExtraRoots, name, time.Now())
 			info.Verified = info.VerifyError == ""
 			c.conv.TLS = info
 			if !info.Verified && c.plan.VerifyCertificate {
@@ -82,13 +85,30 @@ func (c *Client) handshake() error {
 
 func (c *Client) handshakeFault(err error) *conversation.Fault {
 	var ce *certificateError
+	var rh tls.RecordHeaderError
 	switch {
 	case errors.As(err, &ce):
 		return &conversation.Fault{Kind: conversation.FaultCertificate, Message: ce.reason}
+	case errors.As(err, &rh) && c.plan.TLS == StartTLS && plaintext(rh.RecordHeader[:]):
+		// Text where the server's TLS handshake should be: bytes that
+		// arrived after the 220 to STARTTLS, in a later segment than the
+		// reply (the same segment is caught by StartTLS). RFC 3207 section
+		// 4 (CVE-2011-0411 class).
+		return &conversation.Fault{
+			Kind:    conversation.FaultInjection,
+			Message: "plaintext arrived after the reply to STARTTLS, where the TLS handshake should be",
+			Bytes:   strconv.Quote(c.secrets.mask(string(rh.RecordHeader[:]))),
+		}
 	case c.isCanceled():
 		return c.canceledFault(stepName(conversation.StepTLS, ""))
 	case isTimeout(err):
 		return &conversation.Fault{Kind: conversation.FaultTimeout, Message: fmt.Sprintf("TLS handshake not finished within %s", c.timeout)}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// Often a server that found no TLS version or cipher suite in
+		// common and hung up without an alert.
+		return &conversation.Fault{Kind: conversation.FaultTLSHandshake, Message: "TLS handshake failed: the server closed the connection"}
+	case errors.Is(err, syscall.ECONNRESET):
+		return &conversation.Fault{Kind: conversation.FaultTLSHandshake, Message: "TLS handshake failed: the server reset the connection"}
 	}
 	return &conversation.Fault{Kind: conversation.FaultTLSHandshake, Message: "TLS handshake failed: " + err.Error()}
 }
@@ -124,9 +144,13 @@ func describeCertificate(cert *x509.Certificate) conversation.Certificate {
 }
 
 // verifyChain checks the presented chain as a browser would: it must lead
-// to one of roots (nil: the system roots) and the leaf must be valid for
-// name. It returns "" or why verification failed, in plain words.
-func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) string {
+// to one of roots (nil: the system roots) or of extra, and the leaf must be
+// valid for name. It returns "" or why verification failed, in plain words.
+//
+// A chain is first verified against extra alone: when it leads to one of
+// them (a lab CA from a suite's ca_file), the system roots are never
+// loaded, which saves a process tens of milliseconds.
+func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, extra []*x509.Certificate, name string, now time.Time) string {
 	if len(certs) == 0 {
 		return "the server presented no certificate"
 	}
@@ -138,6 +162,18 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, name string, n
 	}
 	for _, cert := range certs[1:] {
 		opts.Intermediates.AddCert(cert)
+	}
+	if len(extra) > 0 {
+		only := x509.NewCertPool()
+		for _, cert := range extra {
+			only.AddCert(cert)
+		}
+		quick := opts
+		quick.Roots = only
+		if _, err := certs[0].Verify(quick); err == nil {
+			return ""
+		}
+		opts.Roots = withExtra(roots, extra)
 	}
 	_, err := certs[0].Verify(opts)
 	if err == nil {
@@ -162,6 +198,23 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, name string, n
 	return strings.TrimPrefix(err.Error(), "x509: ")
 }
 
+// withExtra returns a copy of roots (nil: the system roots) with extra
+// added.
+func withExtra(roots *x509.CertPool, extra []*x509.Certificate) *x509.CertPool {
+	var pool *x509.CertPool
+	if roots != nil {
+		pool = roots.Clone()
+	} else if system, err := x509.SystemCertPool(); err == nil && system != nil {
+		pool = system // a copy already
+	} else {
+		pool = x509.NewCertPool()
+	}
+	for _, cert := range extra {
+		pool.AddCert(cert)
+	}
+	return pool
+}
+
 func versionName(v uint16) string {
 	switch v {
 	case tls.VersionTLS10:
@@ -174,4 +227,16 @@ func versionName(v uint16) string {
 		return "1.3"
 	}
 	return fmt.Sprintf("0x%04x", v)
+}
+
+// plaintext reports whether b looks like SMTP text rather than a TLS record:
+// printable ASCII, spaces and line breaks only. A TLS record starts with a
+// content type byte (20 to 24), never printable.
+func plaintext(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\r' && c != '\n' && c != '\t' {
+			return false
+		}
+	}
+	return len(b) > 0
 }

@@ -11,14 +11,15 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// fileSchema is the top level of a suite file. dns and dnsbl blocks are
-// taken out before it is applied, with their own message.
+// fileSchema is the top level of a suite file.
 var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "suite"},
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "endpoint", LabelNames: []string{"name"}},
 		{Type: "smtp", LabelNames: []string{"label"}},
+		{Type: "dns", LabelNames: []string{"label"}},
+		{Type: "dnsbl", LabelNames: []string{"label"}},
 	},
 }
 
@@ -28,13 +29,6 @@ var suiteSchema = &hcl.BodySchema{
 		{Name: "description"},
 		{Name: "parallel"},
 	},
-}
-
-// plannedBlocks are block types of the suite language that this version
-// recognizes but cannot run yet.
-var plannedBlocks = map[string]string{
-	"dns":   "DNS checks",
-	"dnsbl": "DNS blocklist checks",
 }
 
 // decodeFile decodes a parsed file in dependency order: the suite block,
@@ -47,25 +41,11 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 	}
 	d.suite = s
 
-	known := *body
-	known.Blocks = nil
-	for _, b := range body.Blocks {
-		what, planned := plannedBlocks[b.Type]
-		if !planned {
-			known.Blocks = append(known.Blocks, b)
-			continue
-		}
-		d.errorIn(b.DefRange(), hcl.RangeBetween(b.DefRange(), b.CloseBraceRange),
-			fmt.Sprintf("%s blocks are not supported yet by this version of smtpdiag", b.Type),
-			fmt.Sprintf("%s (%s blocks) are planned for a later version. Remove the block; until then, "+
-				"check the records with dig or nslookup.", what, b.Type))
-	}
-
-	content, diags := d.content(&known, fileSchema)
+	content, diags := d.content(body, fileSchema)
 	d.add(diags...)
 
 	var suiteBlock *hcl.Block
-	var variableBlocks, endpointBlocks, smtpBlocks []*hcl.Block
+	var variableBlocks, endpointBlocks, smtpBlocks, dnsBlocks, dnsblBlocks []*hcl.Block
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "suite":
@@ -80,6 +60,10 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 			endpointBlocks = append(endpointBlocks, b)
 		case "smtp":
 			smtpBlocks = append(smtpBlocks, b)
+		case "dns":
+			dnsBlocks = append(dnsBlocks, b)
+		case "dnsbl":
+			dnsblBlocks = append(dnsblBlocks, b)
 		}
 	}
 
@@ -92,22 +76,48 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 			s.Endpoints = append(s.Endpoints, ep)
 		}
 	}
-	checks := map[string]*hcl.Block{}
-	for _, b := range smtpBlocks {
-		label := b.Labels[0]
-		if first := checks[label]; first != nil {
-			d.errorAt(b.LabelRanges[0], "Duplicate check label",
-				fmt.Sprintf("An smtp check labelled %q is already declared at %s; labels name checks in reports "+
-					"and must be unique per block type.", label, posString(first.DefRange)))
-			continue
-		}
-		checks[label] = b
+	var smtpLabels []string
+	for _, b := range d.uniqueLabels(smtpBlocks) {
+		smtpLabels = append(smtpLabels, b.Labels[0])
 		if c := d.decodeSMTP(b); c != nil {
 			s.Checks = append(s.Checks, c)
 		}
 	}
+	for _, b := range d.uniqueLabels(dnsBlocks) {
+		if c := d.decodeDNS(b); c != nil {
+			s.DNSChecks = append(s.DNSChecks, c)
+		}
+	}
+	for _, b := range d.uniqueLabels(dnsblBlocks) {
+		if c := d.decodeDNSBL(b, smtpLabels); c != nil {
+			s.DNSBLChecks = append(s.DNSBLChecks, c)
+		}
+	}
 	s.Sensitive = d.sensitiveValues()
 	return s
+}
+
+// uniqueLabels returns the check blocks of one type whose labels were not
+// used by an earlier block of that type, and reports the others.
+func (d *decoder) uniqueLabels(blocks []*hcl.Block) []*hcl.Block {
+	first := map[string]*hcl.Block{}
+	var out []*hcl.Block
+	for _, b := range blocks {
+		label := b.Labels[0]
+		if f := first[label]; f != nil {
+			article := "A"
+			if b.Type == "smtp" {
+				article = "An"
+			}
+			d.errorAt(b.LabelRanges[0], "Duplicate check label",
+				fmt.Sprintf("%s %s check labelled %q is already declared at %s; labels name checks in reports "+
+					"and must be unique per block type.", article, b.Type, label, posString(f.DefRange)))
+			continue
+		}
+		first[label] = b
+		out = append(out, b)
+	}
+	return out
 }
 
 func (d *decoder) decodeSuiteBlock(b *hcl.Block) {
@@ -211,6 +221,9 @@ func (d *decoder) sensitiveValues() []string {
 			addValue(c.Auth.Password)
 			addValue(c.Auth.Token)
 		}
+	}
+	for _, c := range d.suite.DNSBLChecks {
+		addValue(c.DQSKey)
 	}
 	return out
 }

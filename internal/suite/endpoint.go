@@ -31,7 +31,7 @@ var endpointSchema = &hcl.BodySchema{
 		{Name: "ca_file"},
 		{Name: "source_address"},
 		{Name: "ip_version"},
-		{Name: "mx"}, // planned; rejected with its own message
+		{Name: "mx"}, // instead of host: resolve the domain's MX
 	},
 }
 
@@ -77,24 +77,37 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 	d.add(diags...)
 	attrs := content.Attributes
 
-	if attr := attrs["mx"]; attr != nil {
-		d.errorIn(attr.NameRange, attr.Range, "mx endpoints are not supported yet by this version of smtpdiag",
-			"Resolving a domain's MX is planned for a later version. Until then, look the MX record up "+
-				"(for Exchange Online it is like contoso-com.mail.protection.outlook.com) and set host to it.")
-	}
-	switch attr := attrs["host"]; {
-	case attr != nil:
-		if host, sens, ok := d.str(attr, true); ok {
+	hostAttr, mxAttr := attrs["host"], attrs["mx"]
+	switch {
+	case hostAttr != nil && mxAttr != nil:
+		d.errorIn(mxAttr.NameRange, mxAttr.Range, "Both host and mx in an endpoint",
+			fmt.Sprintf("An endpoint connects to a host, or to the MX host of a domain, not both; host is set at %s. "+
+				"Remove one of them.", posString(hostAttr.Range)))
+	case hostAttr != nil:
+		if host, sens, ok := d.str(hostAttr, true); ok {
 			if err := checkHost(host); err != nil {
-				d.errorAt(attr.Expr.Range(), "Invalid host", fmt.Sprintf("The host %s %s.", show(host, sens), err))
+				d.errorAt(hostAttr.Expr.Range(), "Invalid host", fmt.Sprintf("The host %s %s.", show(host, sens), err))
 			} else {
 				ep.Host = host
 			}
 		}
-	case attrs["mx"] == nil:
+	case mxAttr != nil:
+		if domain, sens, ok := d.str(mxAttr, true); ok {
+			domain = strings.TrimSuffix(strings.TrimSpace(domain), ".")
+			if _, err := netip.ParseAddr(domain); err == nil {
+				d.errorAt(mxAttr.Expr.Range(), "Invalid mx",
+					fmt.Sprintf("mx takes a mail domain whose MX records are looked up, not the IP address %s; "+
+						"to connect to an address, set host instead.", domain))
+			} else if err := checkHost(domain); err != nil {
+				d.errorAt(mxAttr.Expr.Range(), "Invalid mx", fmt.Sprintf("The domain %s %s.", show(domain, sens), err))
+			} else {
+				ep.MX = strings.ToLower(domain)
+			}
+		}
+	default:
 		d.errorAt(b.Body.MissingItemRange(), "Missing required argument",
 			`The argument "host" is required, but no definition was found. Set it to a host name or IP address, `+
-				`for example host = "smtp.office365.com".`)
+				`for example host = "smtp.office365.com", or set mx to a domain to connect to its MX host.`)
 	}
 
 	if attr := attrs["tls"]; attr != nil {

@@ -11,7 +11,14 @@ import (
 // problems as diagnostics, never panic, and always return a suite when it
 // reports no error.
 func FuzzLoadSource(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "*", "*.hcl"))
+	// testdata/hostile is left out: its open cases (a ca_file of
+	// /dev/zero, allocation bombs) exhaust memory until fixed, and
+	// hostile_test.go runs them under its own guards.
+	var seeds []string
+	for _, dir := range []string{"dir", "invalid", "valid"} {
+		paths, _ := filepath.Glob(filepath.Join("testdata", dir, "*.hcl"))
+		seeds = append(seeds, paths...)
+	}
 	for _, path := range seeds {
 		src, err := os.ReadFile(path)
 		if err != nil {

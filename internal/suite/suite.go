@@ -23,6 +23,10 @@ type Suite struct {
 	Variables []*Variable
 	Endpoints []*Endpoint // in file order
 	Checks    []*SMTPCheck
+	// DNSChecks and DNSBLChecks are the dns and dnsbl blocks, in file
+	// order. AllChecks interleaves every kind in file order.
+	DNSChecks   []*DNSCheck
+	DNSBLChecks []*DNSBLCheck
 
 	// Sensitive holds the values of every sensitive variable (and of any
 	// auth password or token), for masking in every output.
@@ -74,8 +78,11 @@ const (
 
 // Endpoint is a decoded endpoint block with every default applied.
 type Endpoint struct {
-	Name    string
-	Host    string
+	Name string
+	Host string // "" for an mx endpoint
+	// MX is the domain whose MX the runner resolves to find the host
+	// (endpoint { mx = "contoso.com" }); "" when Host is set.
+	MX      string
 	Port    int           // default 25, 465 with implicit TLS
 	TLS     TLSMode       // default starttls
 	Helo    string        // "" = the runner picks the machine's FQDN or "localhost"
@@ -83,7 +90,7 @@ type Endpoint struct {
 
 	TLSMinVersion     uint16 // tls.VersionTLS12 etc.; 0 = library default
 	TLSMaxVersion     uint16
-	ServerName        string // default: Host
+	ServerName        string // default: Host; for an mx endpoint "" (the runner uses the chosen MX host)
 	VerifyCertificate bool   // default true
 	CAFile            string // absolute path, "" when unset
 	SourceAddress     string

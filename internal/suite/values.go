@@ -175,6 +175,10 @@ func (d *decoder) checkTraversal(t hcl.Traversal, mode exprMode) hcl.Diagnostics
 	case "endpoint":
 		return diag("Endpoint reference not allowed here",
 			"endpoint.<name> can only be the value of the endpoint attribute of an smtp block.")
+	case "smtp":
+		return diag("smtp reference not allowed here",
+			`smtp["<check label>"].client_ip can only be the ip of a dnsbl block, which then looks up the IP `+
+				"address the server of that smtp check saw.")
 	case "result":
 		if mode == modeAssert {
 			return nil

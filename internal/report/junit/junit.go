@@ -105,6 +105,7 @@ func (t text) properties(r *runner.CheckResult) []junit.Property {
 	}
 	add("endpoint", r.Endpoint)
 	add("target", r.Target)
+	add("resolver", r.Resolver)
 	if c := r.Conversation; c != nil {
 		add("resolved_address", c.RemoteAddr)
 		if c.TLS != nil {
@@ -166,6 +167,12 @@ func (t text) failure(r *runner.CheckResult) *junit.Result {
 			}
 		}
 	}
+	if len(r.Blocklists) > 0 {
+		b.WriteString("\nBlocklists:\n")
+		for _, l := range r.Blocklists {
+			fmt.Fprintf(&b, "%s\n", t.s(l.String()))
+		}
+	}
 	res.Data = b.String()
 	return res
 }
@@ -182,11 +189,11 @@ func (t text) systemOut(r *runner.CheckResult) string {
 	if r.DataSuppressed {
 		b.WriteString("data: not sent (--no-send)\n")
 	}
-	if c := r.Conversation; c != nil && len(c.Transcript) > 0 {
+	if lines := r.TranscriptLines(); len(lines) > 0 {
 		if b.Len() > 0 {
 			b.WriteString("\n")
 		}
-		for _, l := range c.Transcript {
+		for _, l := range lines {
 			b.WriteString(t.s(l.String()))
 			b.WriteString("\n")
 		}

@@ -70,8 +70,8 @@ func (w *Writer) Handle(ev runner.Event) {
 	}
 	var b strings.Builder
 	w.checkLine(&b, ev.Suite, ev.Check)
-	if w.opts.Verbose && !needsDetail(ev.Check) && ev.Check.Conversation != nil {
-		w.transcript(&b, ev.Check.Conversation, "    ")
+	if w.opts.Verbose && !needsDetail(ev.Check) {
+		w.transcript(&b, ev.Check.TranscriptLines(), "    ")
 	}
 	w.write(b.String())
 }
@@ -243,14 +243,21 @@ func (w *Writer) detail(b *strings.Builder, s *runner.SuiteResult, r *runner.Che
 			}
 		}
 	}
-	if c := r.Conversation; c != nil {
+	if len(r.Blocklists) > 0 {
+		b.WriteString("  blocklists:\n")
+		for _, l := range r.Blocklists {
+			fmt.Fprintf(b, "    %s\n", w.text(l.String()))
+		}
+	}
+	if lines := r.TranscriptLines(); len(lines) > 0 {
 		b.WriteString("  transcript:\n")
-		w.transcript(b, c, "    ")
+		w.transcript(b, lines, "    ")
 	}
 }
 
 // where describes the endpoint a check talked to:
-// "endpoint submission, smtp.office365.com:587 → 198.51.100.7:587, TLS 1.3, client IP 203.0.113.5".
+// "endpoint submission, smtp.office365.com:587 → 198.51.100.7:587, TLS 1.3, client IP 203.0.113.5",
+// or what a dns or dnsbl check asked: "MX contoso.com, resolver 127.0.0.1:53".
 func (w *Writer) where(r *runner.CheckResult) string {
 	var parts []string
 	target := w.text(r.Target)
@@ -264,6 +271,9 @@ func (w *Writer) where(r *runner.CheckResult) string {
 		parts = append(parts, "endpoint "+w.text(r.Endpoint))
 	case target != "":
 		parts = append(parts, target)
+	}
+	if r.Resolver != "" {
+		parts = append(parts, "resolver "+w.text(r.Resolver))
 	}
 	if c := r.Conversation; c != nil {
 		if c.TLS != nil && c.TLS.Version != "" {
@@ -279,8 +289,8 @@ func (w *Writer) where(r *runner.CheckResult) string {
 	return strings.Join(parts, ", ")
 }
 
-func (w *Writer) transcript(b *strings.Builder, c *conversation.Conversation, indent string) {
-	for _, l := range c.Transcript {
+func (w *Writer) transcript(b *strings.Builder, lines []conversation.TranscriptLine, indent string) {
+	for _, l := range lines {
 		l.Direction = conversation.Direction(w.text(string(l.Direction)))
 		l.Text = w.text(l.Text)
 		b.WriteString(indent)

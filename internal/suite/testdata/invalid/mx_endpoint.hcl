@@ -2,11 +2,19 @@ variable "domain" {
   default = "contoso.com"
 }
 
-endpoint "mx" {
+endpoint "both" {
+  host = "mx.contoso.com"
   mx   = var.domain
-  port = 25
+}
+
+endpoint "ip" {
+  mx = "203.0.113.5"
+}
+
+endpoint "bad" {
+  mx = "contoso..com"
 }
 
 smtp "direct send" {
-  endpoint = endpoint.mx
+  endpoint = endpoint.both
 }

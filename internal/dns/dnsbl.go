@@ -1,0 +1,237 @@
+package dns
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	mdns "github.com/miekg/dns"
+)
+
+// DefaultZones are the blocklists looked up when a dnsbl check names none,
+// and for the blocklist proof of a rejection.
+var DefaultZones = []string{"zen.spamhaus.org", "b.barracudacentral.org", "bl.spamcop.net"}
+
+// spamhausZEN is the public Spamhaus zone a DQS key replaces.
+const spamhausZEN = "zen.spamhaus.org"
+
+// dqsSuffix is the Spamhaus Data Query Service zone: <ip>.<key>.zen.dq.spamhaus.net.
+const dqsSuffix = "zen.dq.spamhaus.net"
+
+// ListingStatus is a zone's verdict on an IP.
+type ListingStatus string
+
+// The verdicts.
+const (
+	Listed    ListingStatus = "listed"
+	NotListed ListingStatus = "not listed"
+	// Inconclusive: the zone gave no verdict (a timeout, SERVFAIL, an
+	// error code such as Spamhaus' 127.255.255.254, an answer outside
+	// 127.0.0.0/8). Never counted as listed, nor as not listed.
+	Inconclusive ListingStatus = "inconclusive"
+)
+
+// ListingResult is one zone's answer for one IP.
+type ListingResult struct {
+	Zone string `json:"zone"`
+	IP   string `json:"ip"`
+	// Query is the name asked, with a DQS key masked.
+	Query  string        `json:"query"`
+	Status ListingStatus `json:"status"`
+	// Codes are the A records returned ("127.0.0.11").
+	Codes []string `json:"codes,omitempty"`
+	// Lists names what each code means, where the zone's codes are known:
+	// "Spamhaus PBL (Spamhaus-maintained)".
+	Lists []string `json:"lists,omitempty"`
+	// Reason is the zone's TXT record for the listing, if it has one.
+	Reason string `json:"reason,omitempty"`
+	// Explanation says why a result is inconclusive.
+	Explanation string `json:"explanation,omitempty"`
+	// Delist is where to ask for removal.
+	Delist string `json:"delist,omitempty"`
+}
+
+// String renders the result on one line:
+// "zen.spamhaus.org: listed in Spamhaus PBL (127.0.0.11): reason".
+func (l ListingResult) String() string {
+	switch l.Status {
+	case Listed:
+		what := strings.Join(l.Lists, ", ")
+		if what == "" {
+			what = l.Zone
+		}
+		s := fmt.Sprintf("%s: listed in %s (%s)", l.Zone, what, strings.Join(l.Codes, ", "))
+		if l.Reason != "" {
+			s += ": " + l.Reason
+		}
+		return s
+	case Inconclusive:
+		return fmt.Sprintf("%s: inconclusive: %s", l.Zone, l.Explanation)
+	}
+	return fmt.Sprintf("%s: not listed", l.Zone)
+}
+
+// zoneCodes describes a blocklist's return codes.
+type zoneCodes struct {
+	name   string
+	codes  map[string]string
+	errors map[string]string // codes that are errors, never listings
+	delist string
+}
+
+// Spamhaus return codes (reference/m365-facts.md section 4, from the
+// Spamhaus zones documentation). ZEN combines SBL, CSS, XBL and PBL.
+var spamhaus = zoneCodes{
+	name: "Spamhaus",
+	codes: map[string]string{
+		"127.0.0.2":  "Spamhaus SBL (spam sources)",
+		"127.0.0.3":  "Spamhaus SBL CSS (snowshoe spam)",
+		"127.0.0.4":  "Spamhaus XBL (exploited or infected hosts)",
+		"127.0.0.5":  "Spamhaus XBL (exploited or infected hosts)",
+		"127.0.0.6":  "Spamhaus XBL (exploited or infected hosts)",
+		"127.0.0.7":  "Spamhaus XBL (exploited or infected hosts)",
+		"127.0.0.9":  "Spamhaus SBL DROP (hijacked or leased to spammers)",
+		"127.0.0.10": "Spamhaus PBL (ISP-maintained: end-user range that should not send directly)",
+		"127.0.0.11": "Spamhaus PBL (Spamhaus-maintained: end-user range that should not send directly)",
+		"127.0.0.30": "Spamhaus BCL (botnet controller)",
+	},
+	errors: map[string]string{
+		"127.255.255.252": "Spamhaus error 127.255.255.252: the zone name is mistyped",
+		"127.255.255.254": "Spamhaus error 127.255.255.254: the query came through a public or open resolver, " +
+			"which Spamhaus does not answer; use your own resolver or a DQS key",
+		"127.255.255.255": "Spamhaus error 127.255.255.255: excessive number of queries from this resolver; " +
+			"use a DQS key or a resolver of your own",
+	},
+	delist: "https://www.spamhaus.org/lookup/",
+}
+
+// Barracuda answers 127.0.0.2 for a listing (reference/m365-facts.md
+// section 4); the removal form is UNVERIFIED.
+var barracuda = zoneCodes{
+	name:   "Barracuda",
+	codes:  map[string]string{"127.0.0.2": "Barracuda Reputation Block List (BRBL)"},
+	delist: "https://www.barracudacentral.org/rbl/removal-request",
+}
+
+// SpamCop answers 127.0.0.2 for a listing (UNVERIFIED in
+// reference/m365-facts.md section 4); listings expire by themselves.
+var spamcop = zoneCodes{
+	name:   "SpamCop",
+	codes:  map[string]string{"127.0.0.2": "SpamCop Blocking List (SCBL)"},
+	delist: "https://www.spamcop.net/bl.shtml (listings expire by themselves once the spam reports stop)",
+}
+
+// codesFor returns what is known of a zone's return codes, nil for an
+// unknown zone.
+func codesFor(zone string) *zoneCodes {
+	z := strings.ToLower(strings.TrimSuffix(zone, "."))
+	switch {
+	case z == spamhausZEN || z == "sbl.spamhaus.org" || z == "xbl.spamhaus.org" || z == "pbl.spamhaus.org" ||
+		z == "sbl-xbl.spamhaus.org" || strings.HasSuffix(z, "."+dqsSuffix):
+		return &spamhaus
+	case z == "b.barracudacentral.org":
+		return &barracuda
+	case z == "bl.spamcop.net":
+		return &spamcop
+	}
+	return nil
+}
+
+// DNSBLQuery describes what to look up.
+type DNSBLQuery struct {
+	IP    netip.Addr
+	Zones []string // nil means DefaultZones
+	// DQSKey, when set, replaces zen.spamhaus.org with the Spamhaus Data
+	// Query Service zone <key>.zen.dq.spamhaus.net; it is masked in every
+	// result.
+	DQSKey string
+}
+
+// CheckDNSBL looks ip up in each zone (RFC 5782 section 2.1: the reversed
+// address under the zone, an A record in 127.0.0.0/8 means listed) and
+// fetches the TXT reason of listings. Zones are asked one after the other,
+// in order.
+func (r *Resolver) CheckDNSBL(ctx context.Context, q DNSBLQuery) []ListingResult {
+	zones := q.Zones
+	if zones == nil {
+		zones = DefaultZones
+	}
+	out := make([]ListingResult, 0, len(zones))
+	for _, zone := range zones {
+		out = append(out, r.checkZone(ctx, q.IP.Unmap(), zone, q.DQSKey))
+	}
+	return out
+}
+
+func (r *Resolver) checkZone(ctx context.Context, ip netip.Addr, zone, dqsKey string) ListingResult {
+	zone = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(zone), "."))
+	queryZone := zone
+	if dqsKey != "" && zone == spamhausZEN {
+		queryZone = dqsKey + "." + dqsSuffix
+	}
+	name := ReverseName(ip, queryZone)
+	res := ListingResult{Zone: zone, IP: ip.String(), Query: maskKey(name, dqsKey)}
+	known := codesFor(queryZone)
+	if known != nil {
+		res.Delist = known.delist
+	}
+	ans, err := r.Query(ctx, name, mdns.TypeA)
+	if err != nil {
+		res.Status = Inconclusive
+		res.Explanation = maskKey(err.Error(), dqsKey)
+		if qe, ok := err.(*QueryError); ok && qe.Rcode == "REFUSED" && dqsKey != "" && queryZone != zone {
+			res.Explanation += " (the Spamhaus DQS key is disabled or wrong)"
+		}
+		return res
+	}
+	if ans.NXDomain() || len(ans.Records) == 0 {
+		res.Status = NotListed
+		return res
+	}
+	var errs, outside []string
+	for _, rr := range ans.Records {
+		code := rr.(*mdns.A).A.String()
+		res.Codes = append(res.Codes, code)
+		addr, _ := netip.ParseAddr(code)
+		switch {
+		case known != nil && known.errors[code] != "":
+			errs = append(errs, known.errors[code])
+		case !netip.MustParsePrefix("127.0.0.0/8").Contains(addr):
+			outside = append(outside, code)
+		case code == "127.0.0.1":
+			// RFC 5782 section 5: 127.0.0.1 is never listed; zones answer
+			// it for errors such as refused queries.
+			errs = append(errs, "127.0.0.1 is not a listing (RFC 5782 section 5); the zone reports an error")
+		case known != nil:
+			if what, ok := known.codes[code]; ok {
+				res.Lists = append(res.Lists, what)
+			} else {
+				res.Lists = append(res.Lists, fmt.Sprintf("%s (code %s)", known.name, code))
+			}
+		}
+	}
+	switch {
+	case len(errs) > 0:
+		res.Status, res.Explanation = Inconclusive, strings.Join(errs, "; ")
+		return res
+	case len(outside) > 0:
+		res.Status = Inconclusive
+		res.Explanation = fmt.Sprintf("answer %s is outside 127.0.0.0/8 (RFC 5782 section 2.1): the resolver "+
+			"probably rewrites NXDOMAIN answers", strings.Join(outside, ", "))
+		return res
+	}
+	res.Status = Listed
+	if txt, err := r.Query(ctx, name, mdns.TypeTXT); err == nil {
+		res.Reason = maskKey(strings.Join(txt.Values(), " "), dqsKey)
+	}
+	return res
+}
+
+// maskKey hides a DQS key in s.
+func maskKey(s, key string) string {
+	if key == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, key, "****")
+}

@@ -1,0 +1,114 @@
+package knowledge
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseCodes(t *testing.T) {
+	tests := []struct {
+		in       string
+		basic    int
+		enhanced string
+	}{
+		{"530", 530, ""},
+		{"5.7.139", 0, "5.7.139"},
+		{"550 5.7.606 Access denied, banned sending IP [203.0.113.5]", 550, "5.7.606"},
+		{"550-5.7.606 Access denied, banned sending IP [203.0.113.5]", 550, "5.7.606"},
+		{"Remote Server returned '550 5.7.1 Unable to relay'", 550, "5.7.1"},
+		{"#550 5.4.1 Recipient address rejected: Access denied. AS(201806281) ##", 550, "5.4.1"},
+		{"smtp;554 5.2.252 SendAsDenied; a@contoso.com not allowed to send as b@contoso.com", 554, "5.2.252"},
+		// IP addresses, versions and numbers inside words are not codes.
+		{"Client host [10.4.5.6] blocked", 0, ""},
+		{"421 4.7.66 TLS 1.0 and 1.1 are not supported", 421, "4.7.66"},
+		{"Server busy. Please try again later from [203.0.113.5]. (S77719)", 0, ""},
+		{"5.7.606-649", 0, "5.7.606"},
+		{"error 5.7.57.", 0, "5.7.57"},
+		// A basic code written after the enhanced code is not its basic code.
+		{"5.7.1 relay denied 550", 0, "5.7.1"},
+		{"hello world", 0, ""},
+		{"6.1.1 and 123 and 600", 0, ""},
+		{"", 0, ""},
+	}
+	for _, tc := range tests {
+		basic, enhanced := ParseCodes(tc.in)
+		if basic != tc.basic || enhanced != tc.enhanced {
+			t.Errorf("ParseCodes(%q) = %d, %q; want %d, %q", tc.in, basic, enhanced, tc.basic, tc.enhanced)
+		}
+	}
+}
+
+func TestExplainPastedNDR(t *testing.T) {
+	x, err := Explain("550 5.7.606 Access denied, banned sending IP [203.0.113.5]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !x.Known || x.Entry.Code() != "550 5.7.606-649" || x.Category != Reputation || x.IP != "203.0.113.5" {
+		t.Fatalf("explanation %+v", x)
+	}
+	if x.Generic != "permanent failure: security or policy status" {
+		t.Errorf("generic %q", x.Generic)
+	}
+	if len(x.Candidates) != 0 {
+		t.Errorf("a known reply has candidates: %v", x.Candidates)
+	}
+}
+
+func TestExplainEnhancedOnly(t *testing.T) {
+	x, err := Explain("5.7.139")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !x.Known || x.Entry.Basic != 535 || x.Category != Auth || !strings.Contains(x.Entry.Setting, "SmtpClientAuthenticationDisabled") {
+		t.Fatalf("explanation %+v", x)
+	}
+}
+
+func TestExplainBasicOnlyListsCandidates(t *testing.T) {
+	x, err := Explain("530")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Known || x.Category != Auth || !strings.Contains(x.Generic, "authentication required") || x.GenericSource != rfc4954Source {
+		t.Fatalf("explanation %+v", x)
+	}
+	if len(x.Candidates) != 1 || x.Candidates[0].Enhanced != "5.7.57" {
+		t.Fatalf("candidates %+v", x.Candidates)
+	}
+}
+
+func TestExplainAmbiguousCodeListsItsTexts(t *testing.T) {
+	x, err := Explain("5.7.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Known || x.Category != Policy || x.Generic != "permanent failure: delivery not authorized, message refused" {
+		t.Fatalf("explanation %+v", x)
+	}
+	var texts []string
+	for _, c := range x.Candidates {
+		texts = append(texts, c.Text)
+	}
+	if strings.Join(texts, ",") != "Spamhaus,relay|not authorized" {
+		t.Fatalf("candidate texts %q", texts)
+	}
+}
+
+func TestExplainUnknownCodeFallsBackToRFC3463(t *testing.T) {
+	x, err := Explain("550 5.1.1 User unknown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Known || x.Category != Recipient || x.Generic != "permanent failure: bad destination mailbox address" ||
+		x.GenericSource != rfc3463Source || len(x.Candidates) != 0 {
+		t.Fatalf("explanation %+v", x)
+	}
+}
+
+func TestExplainRejectsNonCodes(t *testing.T) {
+	for _, in := range []string{"", "hello", "Client host [203.0.113.5]", "600", "TLS 1.2"} {
+		if x, err := Explain(in); err == nil {
+			t.Errorf("Explain(%q) = %+v, want an error", in, x)
+		}
+	}
+}

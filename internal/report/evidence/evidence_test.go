@@ -1,0 +1,528 @@
+package evidence
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/report/reporttest"
+	"github.com/smtpdiag/smtpdiag/runner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// generated is the fixed clock of the golden files.
+var generated = time.Date(2026, 12, 5, 6, 1, 30, 0, time.FixedZone("CET", 3600))
+
+func options() Options {
+	return Options{
+		Redactor:  reporttest.Redactor(),
+		Generated: generated,
+		Hostname:  "scanbox01.contoso.local",
+		Version:   "1.0.0-test",
+	}
+}
+
+func render(t *testing.T, f Format, suites []*runner.SuiteResult, opts Options) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if err := Write(&out, f, suites, opts); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run go test -update after checking the change):\n--- got\n%s", path, got)
+	}
+}
+
+func TestGoldenHTML(t *testing.T) {
+	golden(t, "report.golden.html", render(t, HTML, reporttest.Results(), options()))
+}
+
+func TestGoldenMarkdown(t *testing.T) {
+	golden(t, "report.golden.md", render(t, Markdown, reporttest.Results(), options()))
+}
+
+func TestSecretsMasked(t *testing.T) {
+	for _, f := range []Format{HTML, Markdown} {
+		out := string(render(t, f, reporttest.Results(), options()))
+		for _, form := range reporttest.SecretForms() {
+			if strings.Contains(out, form) {
+				t.Errorf("%v report contains the secret form %q", f, form)
+			}
+		}
+		if !strings.Contains(out, "(session ****)") && !strings.Contains(out, `(session \*\*\*\*)`) {
+			t.Errorf("%v report does not show the masked secret in the reply", f)
+		}
+	}
+}
+
+// TestNoRawControlCharacters checks that the hostile banner's ESC, NUL and
+// invalid bytes reach neither format raw, and show as visible escapes.
+func TestNoRawControlCharacters(t *testing.T) {
+	for _, f := range []Format{HTML, Markdown} {
+		out := render(t, f, reporttest.Results(), options())
+		if !utf8.Valid(out) {
+			t.Errorf("%v report is not valid UTF-8", f)
+		}
+		for i, c := range out {
+			if (c < 0x20 && c != '\n') || c == 0x7f {
+				t.Errorf("%v report has the raw byte %#x at offset %d: %q", f, c, i, out[max(0, i-40):min(len(out), i+40)])
+				break
+			}
+		}
+	}
+	html := string(render(t, HTML, reporttest.Results(), options()))
+	for _, want := range []string{
+		`&lt;script&gt;alert(1)&lt;/script&gt; <span class="esc">\x1b</span>[31mSERVICE<span class="esc">\x1b</span>[0m busy<span class="esc">\x00</span> <span class="esc">\xff</span><span class="esc">\xfe</span> ]]&gt; end`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML report lacks %s", want)
+		}
+	}
+	md := string(render(t, Markdown, reporttest.Results(), options()))
+	for _, want := range []string{
+		// In text: escaped for Markdown, the escapes' backslashes doubled.
+		`421 4.3.2 \<script\>alert(1)\</script\> \\x1b\[31mSERVICE\\x1b\[0m busy\\x00 \\xff\\xfe \]\]\> end`,
+		// In the fenced transcript: as the terminal summary shows it.
+		"    1ms S: 421 4.3.2 <script>alert(1)</script> \\x1b[31mSERVICE\\x1b[0m busy\\x00 \\xff\\xfe ]]> end\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown report lacks %s", want)
+		}
+	}
+}
+
+// payload is what a hostile server (or a careless suite author) might put
+// in any string: markup that would run script, Markdown that would make
+// links, images and emphasis, a table cell break, a code span, an entity
+// and a trailing backslash.
+const payload = `<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">"><svg onload=alert(1)>` +
+	"</pre></table><!-- [click](javascript:alert(1)) ![i](http://192.0.2.1/x.png) **b** _i_ | `c` ~~s~~ &lt; $x$ # \\"
+
+// withStrings returns Results with every plain string field and string
+// slice element (labels, targets, replies, EHLO lines, certificate
+// fields, transcript, failures, diagnosis) set to s.
+func withStrings(s string) []*runner.SuiteResult {
+	results := reporttest.Results()
+	setStrings(reflect.ValueOf(results), s)
+	return results
+}
+
+var plainString = reflect.TypeOf("")
+
+func setStrings(v reflect.Value, s string) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			setStrings(v.Elem(), s)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			setStrings(v.Index(i), s)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				setStrings(v.Field(i), s)
+			}
+		}
+	case reflect.String:
+		// Named string types (statuses, steps, directions, categories)
+		// keep their values: they are ours, not the server's.
+		if v.Type() == plainString && v.CanSet() {
+			v.SetString(s)
+		}
+	}
+}
+
+var tagPattern = regexp.MustCompile(`<[^>]*>`)
+
+// TestHTMLServerTextCreatesNoMarkup renders the results twice, once with
+// every string set to the payload and once to "x": the two pages must
+// hold exactly the same tags, so no element or attribute came from run
+// text.
+func TestHTMLServerTextCreatesNoMarkup(t *testing.T) {
+	opts := options()
+	opts.Redactor = nil
+	hostile := string(render(t, HTML, withStrings(payload), opts))
+	benign := string(render(t, HTML, withStrings("x"), opts))
+	ht, bt := tagPattern.FindAllString(hostile, -1), tagPattern.FindAllString(benign, -1)
+	if !reflect.DeepEqual(ht, bt) {
+		for i := range min(len(ht), len(bt)) {
+			if ht[i] != bt[i] {
+				t.Fatalf("tag %d differs: %s (payload) vs %s (benign)", i, ht[i], bt[i])
+			}
+		}
+		t.Fatalf("%d tags with the payload, %d without", len(ht), len(bt))
+	}
+	if n := strings.Count(hostile, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"); n < 10 {
+		t.Errorf("escaped payload appears %d times, want it in every field", n)
+	}
+	tags := strings.ToLower(strings.Join(ht, ""))
+	for _, bad := range []string{"<script", "<img", "<svg", "onerror", "onload", "javascript:"} {
+		if strings.Contains(tags, bad) {
+			t.Errorf("a tag of the page contains %q", bad)
+		}
+	}
+}
+
+// TestMarkdownServerTextCreatesNoSyntax checks that, outside fenced
+// transcripts, the payload appears only in its escaped form, and that the
+// document is otherwise the same as with "x" in every field.
+func TestMarkdownServerTextCreatesNoSyntax(t *testing.T) {
+	opts := options()
+	opts.Redactor = nil
+	hostile := string(render(t, Markdown, withStrings(payload), opts))
+	benign := string(render(t, Markdown, withStrings("x"), opts))
+	escaped := markdown(visibleText(payload))
+	if escaped == payload {
+		t.Fatal("markdown escaped nothing")
+	}
+	var outside strings.Builder
+	inFence := ""
+	for _, line := range strings.Split(hostile, "\n") {
+		switch {
+		case inFence == "" && strings.HasPrefix(line, "```"):
+			inFence = strings.TrimRight(line, "text")
+		case inFence != "" && line == inFence:
+			inFence = ""
+		case inFence == "":
+			outside.WriteString(line + "\n")
+		}
+	}
+	if inFence != "" {
+		t.Fatalf("a fence %q is never closed", inFence)
+	}
+	if strings.Contains(strings.ReplaceAll(outside.String(), escaped, "x"), payload) {
+		t.Error("the raw payload appears outside a code block")
+	}
+	normalized := strings.ReplaceAll(strings.ReplaceAll(hostile, escaped, "x"), payload, "x")
+	if normalized != benign {
+		t.Errorf("the payload changed the document's structure:\n%s", normalized)
+	}
+}
+
+func TestMarkdownEscape(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text 550 5.7.606", "plain text 550 5.7.606"},
+		{"a*b_c`d|e<f>&g", "a\\*b\\_c\\`d\\|e\\<f\\>\\&g"},
+		{"[x](javascript:y) ![i](u)", "\\[x\\](javascript:y) \\!\\[i\\](u)"},
+		{"back\\slash ~~s~~ $m$ #", "back\\\\slash \\~\\~s\\~\\~ \\$m\\$ \\#"},
+		{"tab\there", "tab here"},
+		{"esc\x1b[0m nul\x00", "esc\\\\x1b\\[0m nul\\\\x00"},
+	} {
+		if got := markdown(visibleText(tc.in)); got != tc.want {
+			t.Errorf("markdown(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFence(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{nil, "```"},
+		{[]string{"no backticks"}, "```"},
+		{[]string{"a `b` c", "``"}, "```"},
+		{[]string{"```"}, "````"},
+		{[]string{"x ````` y", "```"}, "``````"},
+	} {
+		if got := fence(tc.lines); got != tc.want {
+			t.Errorf("fence(%q) = %q, want %q", tc.lines, got, tc.want)
+		}
+	}
+	// A transcript that tries to close the fence stays inside it.
+	results := reporttest.Results()
+	conv := results[1].Checks[2].Conversation
+	conv.Transcript = append(conv.Transcript, conversation.TranscriptLine{Direction: conversation.Server, Text: "```\n# pwned"})
+	conv.Transcript = append(conv.Transcript, conversation.TranscriptLine{Direction: conversation.Server, Text: "250 ````"})
+	md := string(render(t, Markdown, results, options()))
+	if !strings.Contains(md, "\n`````text\n") || !strings.Contains(md, "S: ```\\n# pwned\n") {
+		t.Errorf("transcript not fenced with five backticks:\n%s", md)
+	}
+}
+
+func TestVisibleText(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Text
+	}{
+		{"", nil},
+		{"plain\ttab", Text{{Text: "plain\ttab"}}},
+		{"a\x1bb", Text{{Text: "a"}, {Text: `\x1b`, Escaped: true}, {Text: "b"}}},
+		{"\x00\xff", Text{{Text: `\x00`, Escaped: true}, {Text: `\xff`, Escaped: true}}},
+		{"r\r\nn", Text{{Text: "r"}, {Text: `\r`, Escaped: true}, {Text: `\n`, Escaped: true}, {Text: "n"}}},
+		{"abc\u202edef", Text{{Text: "abc"}, {Text: `\u202e`, Escaped: true}, {Text: "def"}}},
+		{"\u0085é✓", Text{{Text: `\u0085`, Escaped: true}, {Text: "é✓"}}},
+	} {
+		if got := visibleText(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("visibleText(%q) = %#v, want %#v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFormatOf(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want Format
+	}{
+		{"report.html", HTML}, {"out/R.HTM", HTML}, {"ticket.md", Markdown}, {"x.markdown", Markdown},
+		{"report.pdf", 0}, {"report", 0}, {"html", 0},
+	} {
+		got, err := FormatOf(tc.path)
+		if got != tc.want || (err != nil) != (tc.want == 0) {
+			t.Errorf("FormatOf(%q) = %v, %v; want %v", tc.path, got, err, tc.want)
+		}
+	}
+}
+
+func TestHeader(t *testing.T) {
+	rep := Build(reporttest.Results(), options())
+	check := func(name, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	check("Generated", rep.Generated, "2026-12-05 05:01:30 UTC")
+	check("Started", rep.Started, "2026-12-05 06:00:00 UTC")
+	check("Ended", rep.Ended, "2026-12-05 06:00:42 UTC")
+	check("Duration", rep.Duration, "42.52s")
+	check("Hostname", rep.Hostname.String(), "scanbox01.contoso.local")
+	check("LocalAddrs", fmt.Sprint(rep.LocalAddrs), "[10.0.0.20 127.0.0.1]")
+	check("ClientIPs", fmt.Sprint(rep.ClientIPs), "[203.0.113.5]")
+	check("Verdict", rep.Verdict.Word, "FAILED")
+	check("Tally", rep.Tally, "1 passed, 2 failed, 1 error, 1 skipped")
+	if rep.Counts != reporttest.Counts {
+		t.Errorf("Counts = %+v, want %+v", rep.Counts, reporttest.Counts)
+	}
+	var words []string
+	for _, s := range rep.Suites {
+		for _, c := range s.Checks {
+			words = append(words, c.Verdict.Word)
+		}
+	}
+	check("verdicts", strings.Join(words, " "), "PASS FAIL ERROR SKIP FAIL")
+
+	// No clock: no "report written" line, and an all-passing run passes.
+	results := reporttest.Results()[:1]
+	results[0].Checks = results[0].Checks[:1]
+	rep = Build(results, Options{})
+	check("Generated without a clock", rep.Generated, "")
+	check("Verdict of a passing run", rep.Verdict.Word, "PASSED")
+}
+
+func TestSteps(t *testing.T) {
+	rep := Build(reporttest.Results(), options())
+	pass, fail := rep.Suites[0].Checks[0], rep.Suites[0].Checks[1]
+	if len(pass.Steps) != 11 {
+		t.Fatalf("%d steps, want 11", len(pass.Steps))
+	}
+	// AUTH ran from 350ms for 400ms of a 1230ms conversation.
+	auth := pass.Steps[6]
+	if auth.Name != "AUTH" || !auth.AfterTLS || auth.Start != "350ms" || auth.Duration != "400ms" ||
+		auth.BarLeft != "28.46" || auth.BarWidth != "32.52" || auth.Negative {
+		t.Errorf("AUTH step %+v", auth)
+	}
+	if tls := pass.Steps[4]; tls.Name != "TLS" || tls.AfterTLS {
+		t.Errorf("the handshake step is marked as inside TLS: %+v", tls)
+	}
+	rcpt := fail.Steps[3]
+	if rcpt.Name != "RCPT" || !rcpt.Negative || !strings.HasPrefix(rcpt.Outcome.String(), "550 5.7.606 Access denied") {
+		t.Errorf("RCPT step %+v", rcpt)
+	}
+	if fail.Stop != nil {
+		t.Errorf("Stop %q repeats the diagnosis", fail.Stop)
+	}
+	// Without a diagnosis naming it, the stop gets its own line.
+	results := reporttest.Results()
+	results[0].Checks[1].Diagnosis = nil
+	if got := Build(results, options()).Suites[0].Checks[1].Stop.String(); !strings.HasPrefix(got, "stopped at RCPT: 550 5.7.606") {
+		t.Errorf("Stop = %q", got)
+	}
+	for _, f := range []Format{HTML, Markdown} {
+		if out := string(render(t, f, results, options())); !strings.Contains(out, "The conversation stopped at RCPT: 550 5.7.606") {
+			t.Errorf("%v report does not say where the conversation stopped", f)
+		}
+	}
+	if pass.Stop != nil {
+		t.Errorf("a conversation that ran to its end has Stop %q", pass.Stop)
+	}
+	if d := fail.Diagnosis; d == nil || d.SourceURL == "" || d.Category.String() != "reputation" || d.IP.String() != "192.0.2.1" {
+		t.Errorf("diagnosis %+v", d)
+	}
+	leaf := pass.TLS.Chain[0]
+	if leaf.DaysLeft != 207 || leaf.NotAfter != "2027-06-30 23:59:59 UTC" || fmt.Sprint(leaf.Names) != "[*.office365.com outlook.com]" {
+		t.Errorf("leaf %+v", leaf)
+	}
+}
+
+func TestLinkable(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://learn.microsoft.com/en-us/exchange/x": true,
+		"http://www.rfc-editor.org/rfc/rfc3463":        true,
+		"javascript:alert(1)":                          false,
+		"https://x/<script>":                           false,
+		"https://x/a b":                                false,
+		"ftp://example.org/":                           false,
+		"RFC 3463 section 3":                           false,
+		"https://x/\x1b":                               false,
+		"":                                             false,
+	} {
+		if got := linkable(s); got != want {
+			t.Errorf("linkable(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestMatrix(t *testing.T) {
+	rep := Build(reporttest.Results(), options())
+	m := rep.Suites[0].Matrix
+	if m == nil {
+		t.Fatal("no matrix for a suite with two endpoints")
+	}
+	if rep.Suites[1].Matrix != nil {
+		t.Error("a matrix for a suite where only one endpoint was talked to")
+	}
+	got := map[string]string{}
+	for _, r := range m.Rows {
+		got[r.Name] = fmt.Sprint(r.Cells)
+	}
+	want := map[string]string{
+		"STARTTLS":                     "[offered, handshake done —]",
+		"TLS version":                  "[1.3 TLS_AES_256_GCM_SHA384 —]",
+		"AUTH before TLS":              "[not offered —]",
+		"AUTH after TLS":               "[LOGIN XOAUTH2 —]",
+		"SIZE":                         "[157286400 bytes (150 MiB) —]",
+		"PIPELINING":                   "[yes —]",
+		"Client IP seen by the server": "[203.0.113.5 —]",
+		"Resolved address":             "[198.51.100.7:587 198.51.100.25:25]",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("row %s = %s, want %s", k, got[k], v)
+		}
+	}
+
+	// An MX that offers STARTTLS and no AUTH next to a relay on implicit
+	// TLS that offers the pre-RFC 4954 "AUTH=LOGIN" form; the second check
+	// of the MX fills what the first did not reach.
+	suite := &runner.SuiteResult{Name: "mx vs relay", Checks: []*runner.CheckResult{
+		{Endpoint: "mx", Target: "mx:25", Status: runner.Failed, Conversation: &conversation.Conversation{TLSMode: "starttls"}},
+		{Endpoint: "relay", Target: "relay:465", Status: runner.Passed, Conversation: &conversation.Conversation{
+			TLSMode: "implicit", TLS: &conversation.TLSInfo{Version: "1.2", CipherSuite: "ECDHE", VerifyError: "x509: unknown authority"},
+			EHLOAfterTLS: []string{"AUTH=LOGIN PLAIN", "SIZE 0", "SMTPUTF8"},
+		}},
+		{Endpoint: "mx", Target: "mx:25", Status: runner.Passed, Conversation: &conversation.Conversation{
+			TLSMode: "starttls", EHLOBeforeTLS: []string{"STARTTLS", "SIZE 1048576"}, EHLOAfterTLS: []string{"SIZE 1048576", "PIPELINING"},
+			TLS: &conversation.TLSInfo{Version: "1.3", CipherSuite: "AES", Verified: true, ServerName: "mx"},
+		}},
+	}}
+	m = Build([]*runner.SuiteResult{suite}, Options{}).Suites[0].Matrix
+	got = map[string]string{}
+	for _, r := range m.Rows {
+		got[r.Name] = fmt.Sprint(r.Cells)
+	}
+	want = map[string]string{
+		"STARTTLS":        "[offered, handshake done implicit TLS]",
+		"Certificate":     "[verified for mx not verified: x509: unknown authority]",
+		"AUTH before TLS": "[not offered —]",
+		"AUTH after TLS":  "[not offered LOGIN PLAIN]",
+		"SIZE":            "[1048576 bytes (1 MiB) advertised, no limit given]",
+		"PIPELINING":      "[yes no]",
+		"SMTPUTF8":        "[no yes]",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("row %s = %s, want %s", k, got[k], v)
+		}
+	}
+	if fmt.Sprint(m.Columns) != "[{mx mx:25} {relay relay:465}]" {
+		t.Errorf("columns %v", m.Columns)
+	}
+}
+
+// TestDNSBL renders block-list results, which no source fills yet, to
+// show that both formats carry them once one does.
+func TestDNSBL(t *testing.T) {
+	rep := Build(reporttest.Results(), options())
+	c := rep.Suites[0].Checks[1]
+	c.DNSBL = []DNSBLResult{
+		{Zone: visibleText("zen.spamhaus.org"), IP: visibleText("192.0.2.1"), Listed: true, Answer: visibleText("127.0.0.2"), Reason: visibleText("<b>listed</b> see https://check.spamhaus.org/")},
+		{Zone: visibleText("bl.spamcop.net"), IP: visibleText("192.0.2.1")},
+	}
+	var h, m bytes.Buffer
+	if err := rep.WriteHTML(&h); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteMarkdown(&m); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<h4>DNS block lists</h4>`,
+		`<td class="mono">zen.spamhaus.org</td><td class="mono">192.0.2.1</td><td><span class="bad">listed</span></td><td class="mono">127.0.0.2</td><td>&lt;b&gt;listed&lt;/b&gt; see https://check.spamhaus.org/</td>`,
+		`<td class="mono">bl.spamcop.net</td><td class="mono">192.0.2.1</td><td><span class="ok">not listed</span></td>`,
+	} {
+		if !strings.Contains(h.String(), want) {
+			t.Errorf("HTML lacks %s", want)
+		}
+	}
+	for _, want := range []string{
+		"**DNS block lists**",
+		`| zen.spamhaus.org | 192.0.2.1 | **listed** | 127.0.0.2 | \<b\>listed\</b\> see https://check.spamhaus.org/ |`,
+		"| bl.spamcop.net | 192.0.2.1 | not listed |   |   |",
+	} {
+		if !strings.Contains(m.String(), want) {
+			t.Errorf("Markdown lacks %s", want)
+		}
+	}
+}
+
+// TestSelfContained checks that the page fetches nothing: no script, no
+// external style sheet, image, font or frame, and links only to its own
+// anchors and to the diagnoses' sources.
+func TestSelfContained(t *testing.T) {
+	page := string(render(t, HTML, reporttest.Results(), options()))
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "<object", "<embed", "src=", "url(", "@import"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+	hrefs := regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(hrefs) == 0 {
+		t.Fatal("no links at all")
+	}
+	for _, h := range hrefs {
+		if !strings.HasPrefix(h[1], "#") && !strings.HasPrefix(h[1], "https://learn.microsoft.com/") && !strings.HasPrefix(h[1], "https://www.rfc-editor.org/") {
+			t.Errorf("unexpected link %s", h[1])
+		}
+	}
+	if !strings.Contains(page, "@media print") || !strings.Contains(page, `http-equiv="Content-Security-Policy" content="default-src 'none';`) {
+		t.Error("page lacks its print style or its Content-Security-Policy")
+	}
+}

@@ -1,0 +1,53 @@
+package evidence
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/smtpdiag/smtpdiag/runner"
+)
+
+// Format is a report's file format.
+type Format int
+
+// The formats.
+const (
+	HTML Format = iota + 1
+	Markdown
+)
+
+func (f Format) String() string {
+	switch f {
+	case HTML:
+		return "html"
+	case Markdown:
+		return "markdown"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// FormatOf picks the format from a file name's extension: .html or .htm
+// for HTML, .md or .markdown for Markdown (case-insensitive).
+func FormatOf(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".html", ".htm":
+		return HTML, nil
+	case ".md", ".markdown":
+		return Markdown, nil
+	}
+	return 0, fmt.Errorf("%s: the report's file name must end in .html, .htm or .md", path)
+}
+
+// Write builds the report of suites and renders it to w in format f.
+func Write(w io.Writer, f Format, suites []*runner.SuiteResult, opts Options) error {
+	rep := Build(suites, opts)
+	switch f {
+	case HTML:
+		return rep.WriteHTML(w)
+	case Markdown:
+		return rep.WriteMarkdown(w)
+	}
+	return fmt.Errorf("evidence report: unknown format %v", f)
+}

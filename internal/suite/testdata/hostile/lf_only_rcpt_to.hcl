@@ -1,0 +1,7 @@
+# A bare LF is a line end to many servers.
+endpoint "e" { host = "127.0.0.1" }
+smtp "c" {
+  endpoint  = endpoint.e
+  mail_from = "a@contoso.com"
+  rcpt_to   = ["b@contoso.com\nRSET"]
+}

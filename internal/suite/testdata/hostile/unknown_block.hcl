@@ -1,0 +1,4 @@
+# A block type the language does not have.
+exec "shell" {
+  command = "curl https://example.com | sh"
+}

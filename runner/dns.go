@@ -1,0 +1,461 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/assertions"
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/dns"
+	"github.com/smtpdiag/smtpdiag/internal/knowledge"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
+	"github.com/smtpdiag/smtpdiag/internal/suite"
+)
+
+// resolverFor returns a Resolver for a check: the check's own resolver,
+// else the run's, else the system's; and the Trace its lookups go to.
+func resolverFor(own string, timeout time.Duration, opts Options) (*dns.Resolver, *dns.Trace, error) {
+	var servers []string
+	switch {
+	case own != "":
+		servers = []string{own}
+	case opts.Resolver != "":
+		addr, err := suite.ParseResolver(opts.Resolver)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--resolver: %w", err)
+		}
+		servers = []string{addr}
+	default:
+		system, err := dns.SystemServers(opts.ResolvConf)
+		if err != nil {
+			return nil, nil, err
+		}
+		servers = system
+	}
+	if timeout <= 0 {
+		timeout = opts.DNSTimeout
+	}
+	trace := &dns.Trace{}
+	return &dns.Resolver{Servers: servers, Timeout: timeout, Record: trace.Add, Now: opts.Now, Cache: dns.NewCache()}, trace, nil
+}
+
+// redactLookups masks secrets (a DQS key in a query name) in lookups.
+func redactLookups(lookups []dns.Lookup, red *redact.Redactor) []dns.Lookup {
+	for i := range lookups {
+		lookups[i].Redact(red.String)
+	}
+	return lookups
+}
+
+// mxTarget is the host an mx endpoint resolved to, and the lookups that
+// found it.
+type mxTarget struct {
+	host    string
+	start   time.Time
+	lookups []dns.Lookup
+}
+
+// annotate puts the MX lookups at the head of a conversation's transcript
+// and names the MX host as the conversation's host (the address dialled
+// is in RemoteAddr). Offsets become offsets from the start of the
+// resolution, so the transcript reads in time order.
+func (m *mxTarget) annotate(conv *conversation.Conversation) {
+	conv.Host = m.host
+	shift := time.Duration(0)
+	if !conv.Started.IsZero() && conv.Started.After(m.start) {
+		shift = conv.Started.Sub(m.start)
+	}
+	for i := range conv.Transcript {
+		conv.Transcript[i].Offset += shift
+	}
+	conv.Transcript = append(lookupLines(m.lookups, m.start), conv.Transcript...)
+}
+
+// resolveMX resolves an mx endpoint and points the plan at the chosen
+// host: its first address, with the host as the TLS server name unless
+// the endpoint sets server_name. stop is true when the check ended here
+// (res then holds the failure).
+func resolveMX(ctx context.Context, ep *suite.Endpoint, plan *smtpclient.Plan, res *CheckResult, opts Options,
+	red *redact.Redactor) (*mxTarget, bool) {
+	res.Target = "MX " + ep.MX
+	r, trace, err := resolverFor("", 0, opts)
+	if err != nil {
+		res.Status, res.Error = Errored, red.String(err.Error())
+		return nil, true
+	}
+	res.Resolver = r.Servers[0]
+	start := opts.Now()
+	mx, err := r.ResolveMX(ctx, ep.MX, ep.IPVersion)
+	res.Lookups = redactLookups(trace.Lookups(), red)
+	if err != nil {
+		msg := red.String(err.Error())
+		res.Status = Failed
+		res.Failures = []assertions.Failure{{Expectation: "mx", Message: "mx: " + msg}}
+		res.Diagnosis = mxDiagnosis(ep.MX, err, msg)
+		return nil, true
+	}
+	port := strconv.Itoa(plan.Port)
+	res.Target = net.JoinHostPort(mx.Host, port)
+	plan.Host = mx.Addrs[0].String()
+	if ep.ServerName == "" {
+		plan.ServerName = mx.Host
+	}
+	return &mxTarget{host: mx.Host, start: start, lookups: res.Lookups}, false
+}
+
+func mxDiagnosis(domain string, err error, msg string) *knowledge.Diagnosis {
+	d := &knowledge.Diagnosis{Category: knowledge.DNS, Summary: msg,
+		Source: "https://www.rfc-editor.org/rfc/rfc5321#section-5.1"}
+	var me *dns.MXError
+	kind := dns.MXLookup
+	if errors.As(err, &me) {
+		kind = me.Kind
+	}
+	switch kind {
+	case dns.MXNull:
+		d.Meaning = domain + " says it accepts no mail at all (a null MX record, RFC 7505)."
+		d.Fix = "If the domain should receive mail through Exchange Online, replace the null MX with the MX " +
+			"record the Microsoft 365 admin center shows for it (Settings > Domains)."
+		d.Source = "https://www.rfc-editor.org/rfc/rfc7505"
+	case dns.MXNone, dns.MXNoDomain:
+		d.Meaning = "Mail for " + domain + " has nowhere to go: the domain publishes no MX record."
+		d.Fix = "Publish the MX record the Microsoft 365 admin center shows for the domain (Settings > Domains), " +
+			"like contoso-com.mail.protection.outlook.com."
+	case dns.MXNoAddress:
+		d.Meaning = "The MX hosts of " + domain + " have no address, so no server can be reached."
+		d.Fix = "Check the MX record's target for a typo; it must be a host name with A/AAAA records, never an IP or a CNAME."
+	default:
+		d.Meaning = "The MX lookup got no usable answer."
+		d.Fix = "Check that the resolver is reachable and answers for this domain (try --resolver with another server)."
+	}
+	return d
+}
+
+// runDNS runs a dns check.
+func runDNS(ctx context.Context, index int, c *suite.DNSCheck, opts Options, red *redact.Redactor) (res *CheckResult) {
+	res = &CheckResult{Index: index, Label: c.Label, Kind: "dns", Target: c.Type + " " + c.Name, Attempts: 1, Started: opts.Now()}
+	defer finishCheck(res, opts, red)
+	r, trace, err := resolverFor(c.Resolver, c.Timeout, opts)
+	if err != nil {
+		res.Status, res.Error = Errored, red.String(err.Error())
+		return res
+	}
+	res.Resolver = r.Servers[0]
+	defer func() { res.Lookups = redactLookups(trace.Lookups(), red) }()
+
+	out := &assertions.DNSOutcome{Name: c.Name, Type: c.Type}
+	res.DNS = out
+	qtype, _ := dns.ParseType(c.Type)
+	name := c.Name
+	ip, nameIsIP := netip.ParseAddr(c.Name)
+	if nameIsIP == nil {
+		name = dns.ReverseName(ip, "")
+	}
+	ans, err := r.Query(ctx, name, qtype)
+	if err != nil {
+		out.Error = err.Error()
+		var qe *dns.QueryError
+		if errors.As(err, &qe) {
+			out.Rcode = qe.Rcode
+		}
+	} else {
+		out.Rcode = ans.RcodeName()
+		out.Records = ans.Values()
+	}
+	if e := c.Expect; e != nil && out.Error == "" {
+		if len(e.SPFIncludes) > 0 {
+			includes, record, err := r.SPFIncludes(ctx, c.Name)
+			out.SPFIncludes, out.SPFRecord = includes, record
+			if err != nil {
+				out.SPFError = err.Error()
+			}
+		}
+		for _, s := range e.SPFAllows {
+			v := r.CheckSPF(ctx, netip.MustParseAddr(s), c.Name)
+			out.SPF = append(out.SPF, assertions.SPFVerdict{IP: v.IP, Result: v.Result, Mechanism: v.Mechanism, Reason: v.Reason})
+			out.SPFRecord = v.Record
+		}
+		if e.DMARCPolicy != nil {
+			rec, err := r.DMARC(ctx, c.Name)
+			if rec != nil {
+				out.DMARCRecord, out.DMARCPolicy = rec.Record, rec.Policy
+			}
+			if err != nil {
+				out.DMARCError = err.Error()
+			}
+		}
+		if e.ForwardConfirmed != nil && nameIsIP == nil {
+			f, err := r.ForwardConfirmed(ctx, ip)
+			if f != nil {
+				out.PTRNames, out.ForwardConfirmed = f.Names, f.Confirmed
+			}
+			if err != nil {
+				out.FCrDNSError = err.Error()
+			}
+		}
+	}
+	res.Failures = assertions.EvaluateDNS(c.Expect, out)
+	if len(res.Failures) > 0 {
+		res.Diagnosis = dnsDiagnosis(c, out, res.Failures[0])
+	}
+	return res
+}
+
+// finishCheck sets the verdict from the failures, masks them, and turns a
+// panic into an Errored result, so that a bug in one check cannot take the
+// others down. Deferred by dns and dnsbl checks.
+func finishCheck(res *CheckResult, opts Options, red *redact.Redactor) {
+	if p := recover(); p != nil {
+		res.Status = Errored
+		res.Error = red.String(fmt.Sprintf("internal error: %v", p))
+	}
+	for i := range res.Failures {
+		res.Failures[i].Message = red.String(res.Failures[i].Message)
+	}
+	if d := res.Diagnosis; d != nil {
+		d.Summary, d.Meaning, d.Fix = red.String(d.Summary), red.String(d.Meaning), red.String(d.Fix)
+	}
+	for i := range res.Blocklists {
+		redactListing(&res.Blocklists[i], red)
+	}
+	if res.Status == "" {
+		res.Status = Passed
+		if len(res.Failures) > 0 {
+			res.Status = Failed
+		}
+	}
+	res.Duration = opts.Now().Sub(res.Started)
+}
+
+func redactListing(l *dns.ListingResult, red *redact.Redactor) {
+	l.Query, l.Reason, l.Explanation = red.String(l.Query), red.String(l.Reason), red.String(l.Explanation)
+}
+
+// dnsDiagnosis explains a failed dns check from its first failure.
+func dnsDiagnosis(c *suite.DNSCheck, out *assertions.DNSOutcome, first assertions.Failure) *knowledge.Diagnosis {
+	d := &knowledge.Diagnosis{Category: knowledge.DNS, Summary: first.Message}
+	switch first.Expectation {
+	case "lookup", "rcode":
+		d.Meaning = fmt.Sprintf("The %s lookup for %s did not get the answer the check needs.", c.Type, c.Name)
+		d.Fix = "Check that the resolver answers for this name; SERVFAIL often means broken DNSSEC or unreachable " +
+			"authoritative servers, a timeout a firewall in the way of port 53."
+	case "spf_allows", "spf_includes":
+		d.Category = knowledge.Policy
+		d.Meaning = "Receivers that check SPF (Exchange Online among them) do not see the sending IP as allowed " +
+			"for " + c.Name + "; mail from it may be rejected with 5.7.23 or land in junk."
+		d.Fix = "Add the sending IP and Exchange Online to the SPF record: v=spf1 ip4:<IP> include:spf.protection.outlook.com ~all " +
+			"(one record per domain, at most 10 DNS-querying terms)."
+		d.Source = "https://www.rfc-editor.org/rfc/rfc7208"
+	case "dmarc_policy":
+		d.Category = knowledge.Policy
+		d.Meaning = "The DMARC policy of " + c.Name + " is not the one the suite expects."
+		d.Fix = "Publish the policy as a TXT record at _dmarc." + strings.TrimPrefix(c.Name, "_dmarc.") +
+			` ("v=DMARC1; p=reject"), once SPF and DKIM align for every sender.`
+		d.Source = "https://www.rfc-editor.org/rfc/rfc7489#section-6.3"
+	case "forward_confirmed":
+		d.Meaning = "Receivers distrust a sending IP whose PTR name does not resolve back to it."
+		d.Fix = "Ask the owner of the IP range (usually the ISP) for a PTR record whose name has an A/AAAA record " +
+			"pointing back to the IP."
+	default:
+		d.Meaning = fmt.Sprintf("The %s records of %s differ from what the suite expects.", c.Type, c.Name)
+		d.Fix = "Compare the records with the ones the Microsoft 365 admin center lists for the domain (Settings > Domains)."
+	}
+	return d
+}
+
+// runDNSBL runs a dnsbl check; from is the result of the smtp check
+// whose client IP it looks up, if any.
+func runDNSBL(ctx context.Context, index int, c *suite.DNSBLCheck, from *CheckResult, opts Options,
+	red *redact.Redactor) (res *CheckResult) {
+	res = &CheckResult{Index: index, Label: c.Label, Kind: "dnsbl", Target: c.IP, Attempts: 1, Started: opts.Now()}
+	defer finishCheck(res, opts, red)
+	out := &assertions.DNSBLOutcome{IP: c.IP}
+	if c.ClientIPOf != "" {
+		ip := ""
+		if from != nil && from.Conversation != nil {
+			ip = from.Conversation.ClientIP
+		}
+		if ip == "" {
+			why := "it did not run"
+			if from != nil {
+				why = "its server echoed no address in the EHLO greeting"
+				if f := from.FirstFailure(); f != "" {
+					why = "it failed: " + f
+				}
+			}
+			out.Error = fmt.Sprintf("no IP to look up: the smtp check %q reported no client IP (%s)", c.ClientIPOf, why)
+			res.Failures = assertions.EvaluateDNSBL(c.Expect, out)
+			return res
+		}
+		out.IP = ip
+		res.Target = ip
+	}
+	addr, err := netip.ParseAddr(out.IP)
+	if err != nil {
+		res.Status, res.Error = Errored, fmt.Sprintf("dnsbl: %q is not an IP address", out.IP)
+		return res
+	}
+	r, trace, err := resolverFor(c.Resolver, c.Timeout, opts)
+	if err != nil {
+		res.Status, res.Error = Errored, red.String(err.Error())
+		return res
+	}
+	res.Resolver = r.Servers[0]
+	res.Blocklists = r.CheckDNSBL(ctx, dns.DNSBLQuery{IP: addr, Zones: c.Zones, DQSKey: c.DQSKey})
+	res.Lookups = redactLookups(trace.Lookups(), red)
+	for i := range res.Blocklists {
+		redactListing(&res.Blocklists[i], red)
+		l := res.Blocklists[i]
+		out.Zones = append(out.Zones, assertions.Listing{Zone: l.Zone, Status: string(l.Status), Text: l.String()})
+	}
+	res.Failures = assertions.EvaluateDNSBL(c.Expect, out)
+	if len(res.Failures) > 0 {
+		res.Diagnosis = dnsblDiagnosis(out.IP, res.Blocklists, res.Failures[0])
+	}
+	return res
+}
+
+func dnsblDiagnosis(ip string, listings []dns.ListingResult, first assertions.Failure) *knowledge.Diagnosis {
+	d := &knowledge.Diagnosis{Category: knowledge.Reputation, Summary: first.Message, IP: ip}
+	var listed, delist, unsure []string
+	for _, l := range listings {
+		switch l.Status {
+		case dns.Listed:
+			listed = append(listed, l.String())
+			if l.Delist != "" {
+				delist = append(delist, l.Zone+": "+l.Delist)
+			}
+		case dns.Inconclusive:
+			unsure = append(unsure, l.String())
+		}
+	}
+	switch {
+	case len(listed) > 0:
+		d.Meaning = "Listed: " + strings.Join(listed, "; ") + "."
+		d.Fix = "Find and stop what made the IP listed, then ask for removal"
+		if len(delist) > 0 {
+			d.Fix += " (" + strings.Join(delist, "; ") + ")"
+		}
+		d.Fix += ". For a dynamic end-user IP (Spamhaus PBL), submit through smtp.office365.com:587 with SMTP AUTH " +
+			"or a connector instead of sending directly on port 25."
+	case len(unsure) > 0:
+		d.Category = knowledge.DNS
+		d.Meaning = "No verdict from " + strings.Join(unsure, "; ") + "."
+		d.Fix = "Query the blocklists through a resolver of your own (--resolver), not a public one; for Spamhaus, " +
+			"a free Data Query Service key (dqs_key) avoids the public-resolver and volume limits."
+	default:
+		d.Meaning = ip + " is on none of the blocklists asked."
+		d.Fix = "Nothing to delist; the check expected a listing."
+	}
+	return d
+}
+
+// specialPurpose are address ranges that no public blocklist lists
+// (RFC 6890 special-purpose registries, plus the private and loopback
+// ranges): asking the public zones about them through the system resolver
+// proves nothing.
+var specialPurpose = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("::/127"),
+	netip.MustParsePrefix("fc00::/7"),
+	netip.MustParsePrefix("fe80::/10"),
+	netip.MustParsePrefix("2001:db8::/32"),
+}
+
+// publiclyListable reports whether an IP could be on a public blocklist.
+func publiclyListable(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range specialPurpose {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return ip.IsGlobalUnicast()
+}
+
+// reputationRejection returns the IP named in brackets by the first
+// negative reply that rejects the sender for its reputation or a policy
+// based on it: the Exchange Online block list (5.7.606-649), Spamhaus
+// (550 5.7.1 ... Spamhaus), a low-reputation IP (5.7.708), reputation
+// throttling (4.7.500-699), or any 5.7.x reply that names a blocklist.
+func reputationRejection(c *conversation.Conversation) string {
+	for i := range c.Steps {
+		s := &c.Steps[i]
+		if s.Reply == nil || s.Reply.Positive() || s.Step == conversation.StepQuit {
+			continue
+		}
+		text := s.Reply.Text()
+		ip := knowledge.BracketedIP(text)
+		if ip == "" {
+			continue
+		}
+		if e, ok := knowledge.Lookup(s.Reply.Code, s.Reply.Enhanced, text); ok &&
+			(e.Category == knowledge.Reputation || (e.Category == knowledge.Throttling && strings.HasPrefix(s.Reply.Enhanced, "4.7."))) {
+			return ip
+		}
+		lower := strings.ToLower(text)
+		if strings.HasPrefix(s.Reply.Enhanced, "5.7.") || strings.HasPrefix(s.Reply.Enhanced, "4.7.") {
+			for _, word := range []string{"spamhaus", "blocklist", "blacklist", "block list", "dnsbl", "rbl", "blocked using"} {
+				if strings.Contains(lower, word) {
+					return ip
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// proveListing looks the IP a reputation rejection names up in the
+// default zones and adds the verdicts to the failed check: as Blocklists,
+// and as a sentence at the end of the diagnosis's meaning. Through the
+// system resolver, addresses no public list can hold (loopback, private,
+// documentation ranges) are not looked up; with an explicit resolver
+// (a lab DNSBL) they are.
+func proveListing(ctx context.Context, res *CheckResult, opts Options, red *redact.Redactor) {
+	if res.Conversation == nil || res.Diagnosis == nil {
+		return
+	}
+	raw := reputationRejection(res.Conversation)
+	ip, err := netip.ParseAddr(raw)
+	if err != nil || (opts.Resolver == "" && !publiclyListable(ip)) {
+		return
+	}
+	r, trace, err := resolverFor("", 0, opts)
+	if err != nil {
+		return
+	}
+	listings := r.CheckDNSBL(ctx, dns.DNSBLQuery{IP: ip})
+	res.Lookups = append(res.Lookups, redactLookups(trace.Lookups(), red)...)
+	var parts []string
+	for i := range listings {
+		redactListing(&listings[i], red)
+		parts = append(parts, listings[i].String())
+	}
+	res.Blocklists = listings
+	d := res.Diagnosis
+	sentence := fmt.Sprintf("Blocklist lookup of %s: %s.", ip, strings.Join(parts, "; "))
+	if d.Meaning == "" {
+		d.Meaning = sentence
+	} else {
+		d.Meaning = strings.TrimSpace(d.Meaning) + " " + sentence
+	}
+}
