@@ -223,3 +223,24 @@ func TestFailedCheckGetsDiagnosis(t *testing.T) {
 		t.Fatalf("diagnosis %+v", r.Diagnosis)
 	}
 }
+
+func TestNoSendDoesNotJudgeTheDataExpectation(t *testing.T) {
+	converse := func(context.Context, smtpclient.Plan) *conversation.Conversation { return okConversation() }
+	data := assertions.MustParsePattern("250")
+	c := check("x", func(c *suite.SMTPCheck) {
+		c.Message = &suite.Message{Subject: "s", Body: "b"}
+		c.Expect = &assertions.Expect{Data: &data}
+	})
+	for _, tc := range []struct {
+		noSend bool
+		want   Status
+	}{{true, Passed}, {false, Failed}} {
+		res := Run(context.Background(), []*suite.Suite{{Name: "s", Checks: []*suite.SMTPCheck{c}}}, Options{Converse: converse, NoSend: tc.noSend}, nil)
+		if got := res[0].Checks[0]; got.Status != tc.want {
+			t.Fatalf("NoSend=%v: status %s (%v), want %s", tc.noSend, got.Status, got.Failures, tc.want)
+		}
+	}
+	if c.Expect.Data == nil {
+		t.Fatal("the suite's expectation was changed")
+	}
+}

@@ -113,6 +113,13 @@ func (f *runFlags) check() error {
 	if f.timeout < 0 {
 		return usagef("--timeout must be positive")
 	}
+	if f.resolver != "" {
+		addr, err := suite.ParseResolver(f.resolver)
+		if err != nil {
+			return usagef("--resolver %s: %s", f.resolver, err)
+		}
+		f.resolver = addr
+	}
 	if f.report != "" {
 		if _, err := evidence.FormatOf(f.report); err != nil {
 			return usagef("--report %s: the file name must end in .html, .htm or .md", f.report)
@@ -251,8 +258,8 @@ func cmdValidate(args []string, e env) error {
 	}
 	checks := 0
 	for _, s := range suites {
-		checks += len(s.Checks)
-		fmt.Fprintf(e.stdout, "ok  %s  (%s, %d checks)\n", s.Path, s.Name, len(s.Checks))
+		checks += s.CheckCount()
+		fmt.Fprintf(e.stdout, "ok  %s  (%s, %d checks)\n", s.Path, s.Name, s.CheckCount())
 	}
 	fmt.Fprintf(e.stdout, "%d suites valid, %d checks\n", len(suites), checks)
 	return nil

@@ -77,6 +77,14 @@ func FromReply(step conversation.Step, r conversation.Reply) *Diagnosis {
 		return &Diagnosis{Category: e.Category, Summary: summary, Meaning: meaning, Fix: e.Fix,
 			Setting: e.Setting, Source: e.Source, IP: BracketedIP(text), Step: step, Code: codeOf(r)}
 	}
+	if !r.Positive() && strings.Contains(strings.ToUpper(text), "STARTTLS") {
+		// Servers other than Exchange Online word the same refusal their own
+		// way ("530 5.7.0 Must issue a STARTTLS command first" from Postfix).
+		return &Diagnosis{Category: TLS, Summary: summary,
+			Meaning: "The server requires STARTTLS before this command (RFC 3207 section 4).",
+			Fix:     "Enable STARTTLS on the client; on Microsoft 365 this is the setting often labelled TLS (not SSL) for port 587.",
+			Source:  "https://www.rfc-editor.org/rfc/rfc3207#section-4", IP: BracketedIP(text), Step: step, Code: codeOf(r)}
+	}
 	if m, cat, ok := Generic(r.Enhanced); ok {
 		return &Diagnosis{Category: cat, Summary: summary, Meaning: "RFC 3463 " + r.Enhanced + ": " + m + ".",
 			Fix:    "Read the reply text; the server gave no code Exchange Online documents.",

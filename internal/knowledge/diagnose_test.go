@@ -50,6 +50,13 @@ func TestDiagnose(t *testing.T) {
 			category: knowledge.Network, meaning: "block outbound port 25", fix: "Ask the ISP", step: conversation.StepConnect,
 		},
 		{
+			name: "a non-Microsoft server that wants STARTTLS first",
+			conv: conversation.Conversation{Host: "127.0.0.1", Port: 5587, Steps: []conversation.StepRecord{
+				{Step: conversation.StepConnect}, ok(conversation.StepBanner), ok(conversation.StepEHLO),
+				{Step: conversation.StepMail, Reply: reply(530, "5.7.0", "Must issue a STARTTLS command first")}}},
+			category: knowledge.TLS, meaning: "requires STARTTLS", fix: "Enable STARTTLS", step: conversation.StepMail, code: "530 5.7.0",
+		},
+		{
 			name: "connect timeout on port 25",
 			conv: conversation.Conversation{Host: "203.0.113.9", Port: 25, Steps: []conversation.StepRecord{
 				fault(conversation.StepConnect, conversation.FaultTimeout, "no connection within 30s")}},

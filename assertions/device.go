@@ -1,0 +1,331 @@
+package assertions
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// DeviceExpect holds the expect attributes of a device block: what a
+// device (a copier, a scanner) must do when it talks to smtpdiag acting as
+// its SMTP server. A nil pointer or nil slice means "not set".
+type DeviceExpect struct {
+	// StartTLS: true, the device sent STARTTLS and the handshake
+	// succeeded; false, it never sent STARTTLS.
+	StartTLS *bool
+	// TLSVersion compares the negotiated TLS version ("1.2" is 1.2).
+	TLSVersion *Comparison
+	// OffersTLSVersions: each version ("1.2") must be offered in the
+	// device's ClientHello.
+	OffersTLSVersions []string
+	// ECDHE: whether the ClientHello offers an ECDHE key exchange.
+	ECDHE *bool
+	// AuthMechanism is the SASL mechanism the device must use ("LOGIN"),
+	// compared without regard to case.
+	AuthMechanism *string
+	// AuthUser is the user name the device must authenticate as, compared
+	// without regard to case (Exchange Online user names are addresses).
+	AuthUser *string
+	// MailFrom is the envelope sender the device must give, compared
+	// without regard to case; "" is the null reverse-path.
+	MailFrom *string
+	// RcptCount compares the number of recipients the device gave.
+	RcptCount *Comparison
+	// MessageSize must hold for every message the device sent.
+	MessageSize *SizeComparison
+}
+
+// DeviceOutcome is what a device did in one session, as the expectations
+// read it. The runner fills it from the listener's session record.
+type DeviceOutcome struct {
+	// StartTLS is true when the device sent STARTTLS.
+	StartTLS bool
+	// ImplicitTLS is true when the device started a TLS handshake at once
+	// instead of speaking SMTP (implicit TLS, as on port 465).
+	ImplicitTLS bool
+	// HelloSeen is true when a ClientHello was recorded; OfferedVersions
+	// ("1.0" to "1.3"), OfferedSuites (IANA names) and OffersECDHE come
+	// from it.
+	HelloSeen       bool
+	OfferedVersions []string
+	OfferedSuites   []string
+	OffersECDHE     bool
+	// TLSVersion is the negotiated version ("1.2"), "" without a TLS
+	// session; HandshakeError says why a handshake failed.
+	TLSVersion     string
+	HandshakeError string
+	// AuthMechanism and AuthUser are those of the device's last AUTH
+	// command ("" when it sent none; AuthUser is "" when the exchange
+	// ended before the user name was sent).
+	AuthMechanism string
+	AuthUser      string
+	// MailFrom is the sender of the device's last MAIL command, nil when
+	// it sent none.
+	MailFrom *string
+	// RcptCount is the number of recipients the device gave.
+	RcptCount int
+	// MessageSizes are the sizes in octets of the messages it sent.
+	MessageSizes []int64
+	// Rejections are the negative replies the device got, each on one
+	// line with its command ("530 5.7.57 Client not authenticated to send
+	// mail at MAIL FROM:<scanner@contoso.com>"). Any of them fails the
+	// session: the device would have met the same reply from Microsoft
+	// 365.
+	Rejections []string
+}
+
+// EvaluateDevice checks a device block's expectations against one
+// session. Without an expect block (e nil) the session passes when the
+// device met no rejection and every TLS handshake it began succeeded; with
+// one, every expectation must hold as well.
+func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []Failure {
+	var out []Failure
+	fail := func(name, format string, args ...any) {
+		out = append(out, Failure{Expectation: name, Message: name + ": " + fmt.Sprintf(format, args...)})
+	}
+	if e == nil {
+		e = &DeviceExpect{}
+	}
+	if e.StartTLS != nil {
+		switch {
+		case *e.StartTLS && o.ImplicitTLS:
+			fail("starttls", "expected STARTTLS, but the device started TLS at once (implicit TLS, as on port 465)")
+		case *e.StartTLS && !o.StartTLS:
+			fail("starttls", "expected STARTTLS, but the device never sent it%s", plaintextNote(o))
+		case *e.StartTLS && o.TLSVersion == "":
+			fail("starttls", "the device sent STARTTLS, but the TLS handshake failed: %s", orUnknown(o.HandshakeError))
+		case !*e.StartTLS && o.StartTLS:
+			fail("starttls", "expected no STARTTLS, but the device sent it")
+		}
+	}
+	if e.TLSVersion != nil {
+		cmp := *e.TLSVersion
+		switch {
+		case o.TLSVersion != "":
+			if v, err := strconv.ParseFloat(o.TLSVersion, 64); err != nil || !cmp.Holds(v) {
+				fail("tls_version", "expected %s, the device negotiated TLS %s%s", cmp.Source, o.TLSVersion, offerNote(o))
+			}
+		case o.HelloSeen:
+			fail("tls_version", "expected %s, but no TLS session was established (%s)%s",
+				cmp.Source, orUnknown(o.HandshakeError), offerNote(o))
+		default:
+			fail("tls_version", "expected %s, but the device never started TLS", cmp.Source)
+		}
+	}
+	for _, want := range e.OffersTLSVersions {
+		switch {
+		case !o.HelloSeen:
+			fail("offers_tls_versions", "expected the device to offer TLS %s, but it never started TLS", want)
+		case !slices.Contains(o.OfferedVersions, want):
+			fail("offers_tls_versions", "expected the device to offer TLS %s; its ClientHello offers %s", want, versionList(o.OfferedVersions))
+		}
+	}
+	if e.ECDHE != nil {
+		switch {
+		case !o.HelloSeen:
+			fail("ecdhe", "expected %s, but the device never started TLS", ecdheWord(*e.ECDHE))
+		case *e.ECDHE && !o.OffersECDHE:
+			fail("ecdhe", "expected an ECDHE cipher suite, but the device offers only %s", suiteList(o.OfferedSuites))
+		case !*e.ECDHE && o.OffersECDHE:
+			fail("ecdhe", "expected no ECDHE cipher suite, but the device offers one")
+		}
+	}
+	if e.AuthMechanism != nil {
+		switch {
+		case o.AuthMechanism == "":
+			fail("auth_mechanism", "expected AUTH %s, but the device never sent AUTH", strings.ToUpper(*e.AuthMechanism))
+		case !strings.EqualFold(o.AuthMechanism, *e.AuthMechanism):
+			fail("auth_mechanism", "expected AUTH %s, the device used AUTH %s", strings.ToUpper(*e.AuthMechanism), o.AuthMechanism)
+		}
+	}
+	if e.AuthUser != nil {
+		switch {
+		case o.AuthMechanism == "":
+			fail("auth_user", "expected to authenticate as %s, but the device never sent AUTH", *e.AuthUser)
+		case o.AuthUser == "":
+			fail("auth_user", "expected to authenticate as %s, but the device sent no user name", *e.AuthUser)
+		case !strings.EqualFold(o.AuthUser, *e.AuthUser):
+			fail("auth_user", "expected %s, the device authenticated as %s", *e.AuthUser, o.AuthUser)
+		}
+	}
+	if e.MailFrom != nil {
+		switch {
+		case o.MailFrom == nil:
+			fail("mail_from", "expected MAIL FROM:<%s>, but the device never sent MAIL FROM", *e.MailFrom)
+		case !strings.EqualFold(*o.MailFrom, *e.MailFrom):
+			fail("mail_from", "expected MAIL FROM:<%s>, the device sent MAIL FROM:<%s>", *e.MailFrom, *o.MailFrom)
+		}
+	}
+	if e.RcptCount != nil && !e.RcptCount.Holds(float64(o.RcptCount)) {
+		fail("rcpt_count", "expected %s, the device gave %d %s", e.RcptCount.Source, o.RcptCount, plural(o.RcptCount, "recipient"))
+	}
+	if e.MessageSize != nil {
+		if len(o.MessageSizes) == 0 {
+			fail("message_size", "expected %s, but the device sent no message", e.MessageSize.Source)
+		}
+		for i, n := range o.MessageSizes {
+			if e.MessageSize.Holds(n) {
+				continue
+			}
+			which := "the message"
+			if len(o.MessageSizes) > 1 {
+				which = fmt.Sprintf("message %d", i+1)
+			}
+			fail("message_size", "expected %s, %s is %s", e.MessageSize.Source, which, FormatSize(n))
+		}
+	}
+	if o.ImplicitTLS && e.StartTLS == nil {
+		fail("tls", "the device started TLS at once (implicit TLS, as on port 465) instead of STARTTLS")
+	} else if o.StartTLS && o.TLSVersion == "" && e.StartTLS == nil && e.TLSVersion == nil {
+		fail("tls", "the TLS handshake failed: %s%s", orUnknown(o.HandshakeError), offerNote(o))
+	}
+	for _, r := range o.Rejections {
+		out = append(out, Failure{Expectation: "step", Message: "rejected: " + r})
+	}
+	return out
+}
+
+func plaintextNote(o *DeviceOutcome) string {
+	if o.MailFrom != nil {
+		return " (it sent MAIL FROM in plaintext)"
+	}
+	return ""
+}
+
+// offerNote adds what the ClientHello offered to a version failure.
+func offerNote(o *DeviceOutcome) string {
+	if !o.HelloSeen {
+		return ""
+	}
+	return "; its ClientHello offers " + versionList(o.OfferedVersions)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "no reason recorded"
+	}
+	return s
+}
+
+func ecdheWord(want bool) string {
+	if want {
+		return "an ECDHE cipher suite"
+	}
+	return "no ECDHE cipher suite"
+}
+
+// versionList renders offered versions: "TLS 1.0 and 1.1", "TLS 1.2".
+func versionList(vs []string) string {
+	switch len(vs) {
+	case 0:
+		return "no TLS version (SSL 3.0 or older)"
+	case 1:
+		return "TLS " + vs[0]
+	}
+	return "TLS " + strings.Join(vs[:len(vs)-1], ", ") + " and " + vs[len(vs)-1]
+}
+
+// suiteList names at most four suites, then counts the rest.
+func suiteList(names []string) string {
+	if len(names) == 0 {
+		return "no cipher suite"
+	}
+	const shown = 4
+	if len(names) <= shown {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more without ECDHE", strings.Join(names[:shown], ", "), len(names)-shown)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// SizeComparison is a parsed size comparison such as "< 10MB" or ">= 1 KB"
+// (operators as in Comparison; a bare size means =).
+type SizeComparison struct {
+	Source string
+	Op     string
+	Bytes  int64
+}
+
+// sizeUnits are the units a size may carry. KB, MB and GB are binary
+// multiples, as in Exchange Online's own limits: its SIZE 157286400 is
+// the 150 MB message size limit.
+var sizeUnits = []struct {
+	suffix string
+	factor float64
+}{
+	{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30},
+	{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30},
+	{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30},
+	{"B", 1},
+}
+
+// ParseSizeComparison parses a size comparison: an optional operator,
+// a number and an optional unit (B, KB, MB, GB; KB = 1024 octets),
+// as in "< 10MB", "<= 512 KB" or "1048576".
+func ParseSizeComparison(s string) (SizeComparison, error) {
+	src := strings.TrimSpace(s)
+	fail := func(what string) (SizeComparison, error) {
+		return SizeComparison{}, fmt.Errorf("invalid size comparison %q: %s; write an operator and a size, as in \"< 10MB\" or \">= 1KB\" (KB, MB and GB are multiples of 1024)", src, what)
+	}
+	op, rest := "=", src
+	for _, o := range []string{">=", "<=", "==", "!=", ">", "<", "="} {
+		if strings.HasPrefix(src, o) {
+			op, rest = o, strings.TrimSpace(src[len(o):])
+			break
+		}
+	}
+	if op == "==" {
+		op = "="
+	}
+	if rest == "" {
+		return fail("the size is missing")
+	}
+	factor := 1.0
+	upper := strings.ToUpper(rest)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(upper, u.suffix) {
+			factor = u.factor
+			rest = strings.TrimSpace(rest[:len(rest)-len(u.suffix)])
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(rest, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return fail(fmt.Sprintf("%q is not a size", rest))
+	}
+	n := v * factor
+	if n > math.MaxInt64/2 {
+		return fail("the size is too large")
+	}
+	return SizeComparison{Source: src, Op: op, Bytes: int64(math.Round(n))}, nil
+}
+
+// String returns the comparison as written.
+func (c SizeComparison) String() string { return c.Source }
+
+// Holds reports whether a size of n octets satisfies the comparison.
+func (c SizeComparison) Holds(n int64) bool {
+	return Comparison{Op: c.Op, Value: float64(c.Bytes)}.Holds(float64(n))
+}
+
+// FormatSize renders a size in octets for a person: "812 octets",
+// "1.5 KB (1536 octets)", "12.3 MB (12897485 octets)".
+func FormatSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d %s", n, plural(int(n), "octet"))
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KB (%d octets)", float64(n)/(1<<10), n)
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MB (%d octets)", float64(n)/(1<<20), n)
+	}
+	return fmt.Sprintf("%.1f GB (%d octets)", float64(n)/(1<<30), n)
+}
