@@ -71,10 +71,12 @@ func domText(dom string) string {
 }
 
 // TestBrowserRendersReport opens the report in headless Chromium: every
-// verdict and check is in the rendered text, a banner and a transcript
-// line carrying script, an image with an onerror handler and markup
-// appear as text, no element came from them, and the title that the
-// script would change is intact.
+// verdict and check is in the rendered text, a banner, a transcript line,
+// a TXT record and a blocklist's reason carrying script, an image with an
+// onerror handler and markup appear as text, no element came from them,
+// and the title that the script would change is intact. The DNS answers,
+// SPF verdicts and blocklist verdicts are in the rendered text, and the
+// DQS key is not.
 func TestBrowserRendersReport(t *testing.T) {
 	browser := chromium(t)
 
@@ -83,7 +85,7 @@ func TestBrowserRendersReport(t *testing.T) {
 		img    = `<img src=x onerror="document.title='pwned'">`
 		markup = `<b id="injected">bold</b><svg onload="document.title='pwned'"></svg>`
 	)
-	results := reporttest.Results()
+	results := allResults()
 	hostile := results[1].Checks[2]
 	hostile.Label = "hostile banner " + markup
 	conv := hostile.Conversation
@@ -91,6 +93,9 @@ func TestBrowserRendersReport(t *testing.T) {
 	conv.Transcript = append(conv.Transcript,
 		conversation.TranscriptLine{Offset: 501 * time.Millisecond, Direction: conversation.Server, Text: "421-" + script + img},
 		conversation.TranscriptLine{Offset: 502 * time.Millisecond, Direction: conversation.Server, Text: "421 " + markup + "</pre></article>"})
+	dnsChecks := results[2].Checks
+	dnsChecks[0].DNS.Records = append(dnsChecks[0].DNS.Records, "10 "+script+img)
+	dnsChecks[5].Blocklists[0].Reason = "see " + markup + "</td></table>"
 
 	var page bytes.Buffer
 	if err := Write(&page, HTML, results, options()); err != nil {
@@ -122,7 +127,7 @@ func TestBrowserRendersReport(t *testing.T) {
 	}
 	// The browser's tree has exactly the escape spans, checks and
 	// transcript lines the page was written with.
-	for _, marker := range []string{`<span class="esc">`, `<article class="check `, `<span class="line `, `<tr>`} {
+	for _, marker := range []string{`<span class="esc">`, `<article class="check `, `<span class="line `, `<tr>`, `<li>`} {
 		if got, want := strings.Count(dom, marker), strings.Count(page.String(), marker); got != want {
 			t.Errorf("%d %s in the browser's document, %d in the page", got, marker, want)
 		}
@@ -130,7 +135,6 @@ func TestBrowserRendersReport(t *testing.T) {
 
 	text := domText(dom)
 	for _, want := range []string{
-		"✗ FAILED 1 passed, 2 failed, 1 error, 1 skipped",
 		"✓ PASS device can submit through smtp.office365.com",
 		"✗ FAIL relay from scanner",
 		"! ERROR lab CA is trusted",
@@ -143,12 +147,25 @@ func TestBrowserRendersReport(t *testing.T) {
 		"S: 421-" + script + img,
 		"S: 421 " + markup + "</pre></article>",
 		"Leaf CN=outlook.com,O=Microsoft Corporation",
+		"✗ FAILED 3 passed, 7 failed, 1 error, 1 skipped",
+		"DNS resolver192.0.2.53:53",
+		"✓ PASS DNS MX points at Exchange Online",
+		"QueryMX contoso.com DNS resolver192.0.2.53:53 When2026-12-05 06:01:00 UTC, took 12ms DNS answer ResponseNOERROR Records0 contoso-com.mail.protection.outlook.com.10 " + script + img,
+		"198.51.100.50softfail~all",
+		"Policyp=reject",
+		"ResponseSERVFAIL: CNAME autodiscover.contoso.com: SERVFAIL from 192.0.2.53:53",
+		"✗ FAIL DNSBL egress IP is on no blocklist",
+		"zen.spamhaus.org203.0.113.5listed127.0.0.10Spamhaus PBL (ISP-maintained: end-user range that should not send directly)removal: https://www.spamhaus.org/lookup/see " + markup + "</td></table>",
+		"bl.spamcop.net203.0.113.5inconclusive127.255.255.254",
+		"DNS blocklists (the IP the rejection named)",
+		"0ms *: DNS A 5.113.0.203.****.zen.dq.spamhaus.net. @192.0.2.53:53/udp: NOERROR, 1 record (12ms)",
+		"0ms *: DNS MX contoso.com. @192.0.2.53:53/udp: NOERROR, 1 record (12ms)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("rendered text lacks %q", want)
 		}
 	}
-	for _, form := range reporttest.SecretForms() {
+	for _, form := range append(reporttest.SecretForms(), reporttest.DQSKey) {
 		if strings.Contains(dom, form) {
 			t.Errorf("the rendered document contains the secret form %q", form)
 		}

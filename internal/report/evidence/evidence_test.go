@@ -25,11 +25,17 @@ var generated = time.Date(2026, 12, 5, 6, 1, 30, 0, time.FixedZone("CET", 3600))
 
 func options() Options {
 	return Options{
-		Redactor:  reporttest.Redactor(),
+		Redactor:  reporttest.DNSRedactor(),
 		Generated: generated,
 		Hostname:  "scanbox01.contoso.local",
 		Version:   "1.0.0-test",
 	}
+}
+
+// allResults are the reporters' shared results followed by the suite of
+// DNS checks.
+func allResults() []*runner.SuiteResult {
+	return append(reporttest.Results(), reporttest.DNSResults()...)
 }
 
 func render(t *testing.T, f Format, suites []*runner.SuiteResult, opts Options) []byte {
@@ -59,17 +65,17 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGoldenHTML(t *testing.T) {
-	golden(t, "report.golden.html", render(t, HTML, reporttest.Results(), options()))
+	golden(t, "report.golden.html", render(t, HTML, allResults(), options()))
 }
 
 func TestGoldenMarkdown(t *testing.T) {
-	golden(t, "report.golden.md", render(t, Markdown, reporttest.Results(), options()))
+	golden(t, "report.golden.md", render(t, Markdown, allResults(), options()))
 }
 
 func TestSecretsMasked(t *testing.T) {
 	for _, f := range []Format{HTML, Markdown} {
-		out := string(render(t, f, reporttest.Results(), options()))
-		for _, form := range reporttest.SecretForms() {
+		out := string(render(t, f, allResults(), options()))
+		for _, form := range append(reporttest.SecretForms(), reporttest.DQSKey) {
 			if strings.Contains(out, form) {
 				t.Errorf("%v report contains the secret form %q", f, form)
 			}
@@ -77,19 +83,35 @@ func TestSecretsMasked(t *testing.T) {
 		if !strings.Contains(out, "(session ****)") && !strings.Contains(out, `(session \*\*\*\*)`) {
 			t.Errorf("%v report does not show the masked secret in the reply", f)
 		}
+		// The DQS key is masked in the query names of the transcript and
+		// in the zone's reason.
+		for _, want := range []string{"DNS A 5.113.0.203.****.zen.dq.spamhaus.net. @192.0.2.53:53/udp", "/203.0.113.5 key "} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v report lacks %q", f, want)
+			}
+		}
+		if n := strings.Count(out, "key ****") + strings.Count(out, `key \*\*\*\*`); n < 2 {
+			t.Errorf("%v report shows the masked DQS key %d times in the zone's reason and its lookup, want 2", f, n)
+		}
+	}
+	// Without a Redactor the key would show: the masking above is the
+	// report's own.
+	if out := render(t, HTML, allResults(), Options{}); !bytes.Contains(out, []byte(reporttest.DQSKey)) {
+		t.Error("the DNS results do not plant the DQS key")
 	}
 }
 
 // TestNoRawControlCharacters checks that the hostile banner's ESC, NUL and
 // invalid bytes reach neither format raw, and show as visible escapes.
+// Tabs (which zone-file records hold) are the one control character kept.
 func TestNoRawControlCharacters(t *testing.T) {
 	for _, f := range []Format{HTML, Markdown} {
-		out := render(t, f, reporttest.Results(), options())
+		out := render(t, f, allResults(), options())
 		if !utf8.Valid(out) {
 			t.Errorf("%v report is not valid UTF-8", f)
 		}
 		for i, c := range out {
-			if (c < 0x20 && c != '\n') || c == 0x7f {
+			if (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f {
 				t.Errorf("%v report has the raw byte %#x at offset %d: %q", f, c, i, out[max(0, i-40):min(len(out), i+40)])
 				break
 			}
@@ -123,11 +145,12 @@ func TestNoRawControlCharacters(t *testing.T) {
 const payload = `<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">"><svg onload=alert(1)>` +
 	"</pre></table><!-- [click](javascript:alert(1)) ![i](http://192.0.2.1/x.png) **b** _i_ | `c` ~~s~~ &lt; $x$ # \\"
 
-// withStrings returns Results with every plain string field and string
+// withStrings returns allResults with every plain string field and string
 // slice element (labels, targets, replies, EHLO lines, certificate
-// fields, transcript, failures, diagnosis) set to s.
+// fields, transcript, failures, diagnosis, DNS lookups, records, SPF,
+// DMARC and blocklist results) set to s.
 func withStrings(s string) []*runner.SuiteResult {
-	results := reporttest.Results()
+	results := allResults()
 	setStrings(reflect.ValueOf(results), s)
 	return results
 }
@@ -179,7 +202,7 @@ func TestHTMLServerTextCreatesNoMarkup(t *testing.T) {
 		}
 		t.Fatalf("%d tags with the payload, %d without", len(ht), len(bt))
 	}
-	if n := strings.Count(hostile, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"); n < 10 {
+	if n := strings.Count(hostile, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;"); n < 100 {
 		t.Errorf("escaped payload appears %d times, want it in every field", n)
 	}
 	tags := strings.ToLower(strings.Join(ht, ""))
@@ -465,17 +488,81 @@ func TestMatrix(t *testing.T) {
 	if fmt.Sprint(m.Columns) != "[{mx mx:25} {relay relay:465}]" {
 		t.Errorf("columns %v", m.Columns)
 	}
+
+	// dns and dnsbl checks are never columns: the DNS suite has one smtp
+	// endpoint, so no matrix, and neither has a suite whose other
+	// "endpoint" is a dnsbl check, even one carrying a conversation.
+	if m := Build(reporttest.DNSResults(), Options{}).Suites[0].Matrix; m != nil {
+		t.Errorf("matrix %v for a suite with one smtp endpoint and dns checks", m.Columns)
+	}
+	conv := func() *conversation.Conversation {
+		return &conversation.Conversation{TLSMode: "starttls", EHLOBeforeTLS: []string{"STARTTLS"}}
+	}
+	mixed := &runner.SuiteResult{Name: "mixed", Checks: []*runner.CheckResult{
+		{Kind: "smtp", Endpoint: "mx", Target: "mx:25", Status: runner.Passed, Conversation: conv()},
+		{Kind: "dnsbl", Endpoint: "lab", Target: "192.0.2.1", Status: runner.Passed, Conversation: conv()},
+		{Kind: "dns", Endpoint: "dns", Target: "MX contoso.com", Status: runner.Passed, Conversation: conv()},
+	}}
+	if m := Build([]*runner.SuiteResult{mixed}, Options{}).Suites[0].Matrix; m != nil {
+		t.Errorf("dns and dnsbl checks became matrix columns: %v", m.Columns)
+	}
+	mixed.Checks[1].Kind = "smtp"
+	if m := Build([]*runner.SuiteResult{mixed}, Options{}).Suites[0].Matrix; m == nil || fmt.Sprint(m.Columns) != "[{mx mx:25} {lab 192.0.2.1}]" {
+		t.Errorf("two smtp endpoints give no matrix or the wrong one: %+v", m)
+	}
 }
 
-// TestDNSBL renders block-list results, which no source fills yet, to
-// show that both formats carry them once one does.
+// dnsReport builds the report of the DNS suite alone.
+func dnsReport() *Report {
+	return Build(reporttest.DNSResults(), options())
+}
+
+// TestDNSBL checks the verdicts of a dnsbl check (a listing with its
+// decoded return code and TXT reason, a clean zone, an error code that
+// proves nothing) and the blocklist proof of an smtp check's rejection.
 func TestDNSBL(t *testing.T) {
-	rep := Build(reporttest.Results(), options())
-	c := rep.Suites[0].Checks[1]
-	c.DNSBL = []DNSBLResult{
-		{Zone: visibleText("zen.spamhaus.org"), IP: visibleText("192.0.2.1"), Listed: true, Answer: visibleText("127.0.0.2"), Reason: visibleText("<b>listed</b> see https://check.spamhaus.org/")},
-		{Zone: visibleText("bl.spamcop.net"), IP: visibleText("192.0.2.1")},
+	rep := dnsReport()
+	check, proof := rep.Suites[0].Checks[5], rep.Suites[0].Checks[6]
+	if check.DNSBLProof || len(check.ProofLookups) > 0 {
+		t.Error("a dnsbl check's own verdicts are shown as the proof of a rejection")
 	}
+	got := func(rs []DNSBLResult) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, fmt.Sprintf("%s|%s|%s|%s|%v|%s|%s|%s|%s|%s", r.Zone, r.IP, r.Verdict, r.Class, r.Listed, r.Codes, r.Meaning, r.Reason, r.Delist, r.DelistURL))
+		}
+		return out
+	}
+	want := []string{
+		"zen.spamhaus.org|203.0.113.5|listed|bad|true|127.0.0.10|Spamhaus PBL (ISP-maintained: end-user range that should not send directly)|" +
+			"https://check.spamhaus.org/query/ip/203.0.113.5 key ****|https://www.spamhaus.org/lookup/|https://www.spamhaus.org/lookup/",
+		"b.barracudacentral.org|203.0.113.5|not listed|ok|false|||||",
+		"bl.spamcop.net|203.0.113.5|inconclusive|warn|false|127.255.255.254|127.255.255.254 is an error code of the zone, not a listing|||",
+	}
+	if g := got(check.DNSBL); !reflect.DeepEqual(g, want) {
+		t.Errorf("dnsbl check verdicts\n%s\nwant\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+	if !proof.DNSBLProof || len(proof.DNSBL) != 3 || !proof.DNSBL[0].Listed || proof.DNSBL[2].Verdict.String() != "not listed" {
+		t.Errorf("proof %v: %v", proof.DNSBLProof, got(proof.DNSBL))
+	}
+	// The proof's lookups are the four blocklist queries, not the MX
+	// resolution that heads the conversation's transcript.
+	var heads []string
+	for _, l := range proof.ProofLookups {
+		if strings.HasPrefix(l.Text.String(), "DNS ") {
+			heads = append(heads, l.Offset+" "+l.Text.String())
+		}
+	}
+	wantHeads := []string{
+		"0ms DNS A 5.113.0.203.zen.spamhaus.org. @192.0.2.53:53/udp: NOERROR, 1 record (12ms)",
+		"12ms DNS TXT 5.113.0.203.zen.spamhaus.org. @192.0.2.53:53/udp: NOERROR, 1 record (12ms)",
+		"24ms DNS A 5.113.0.203.b.barracudacentral.org. @192.0.2.53:53/udp: NXDOMAIN, no records (12ms)",
+		"36ms DNS A 5.113.0.203.bl.spamcop.net. @192.0.2.53:53/udp: NXDOMAIN, no records (12ms)",
+	}
+	if !reflect.DeepEqual(heads, wantHeads) {
+		t.Errorf("proof lookups\n%s\nwant\n%s", strings.Join(heads, "\n"), strings.Join(wantHeads, "\n"))
+	}
+
 	var h, m bytes.Buffer
 	if err := rep.WriteHTML(&h); err != nil {
 		t.Fatal(err)
@@ -484,18 +571,28 @@ func TestDNSBL(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`<h4>DNS block lists</h4>`,
-		`<td class="mono">zen.spamhaus.org</td><td class="mono">192.0.2.1</td><td><span class="bad">listed</span></td><td class="mono">127.0.0.2</td><td>&lt;b&gt;listed&lt;/b&gt; see https://check.spamhaus.org/</td>`,
-		`<td class="mono">bl.spamcop.net</td><td class="mono">192.0.2.1</td><td><span class="ok">not listed</span></td>`,
+		`<h4>DNS blocklists</h4>`,
+		`<h4>DNS blocklists <span class="muted">(the IP the rejection named)</span></h4>`,
+		`<tr><td class="mono">zen.spamhaus.org</td><td class="mono">203.0.113.5</td><td class="nowrap"><span class="bad">listed</span></td><td class="mono">127.0.0.10</td>` +
+			`<td class="text">Spamhaus PBL (ISP-maintained: end-user range that should not send directly)<br><span class="muted">removal:</span> ` +
+			`<a href="https://www.spamhaus.org/lookup/" rel="noreferrer noopener">https://www.spamhaus.org/lookup/</a></td>` +
+			`<td class="text">https://check.spamhaus.org/query/ip/203.0.113.5 key ****</td></tr>`,
+		`<td class="nowrap"><span class="ok">not listed</span></td><td class="mono"></td><td class="text"></td><td class="text"></td></tr>`,
+		`<td class="nowrap"><span class="warn">inconclusive</span></td><td class="mono">127.255.255.254</td><td class="text">127.255.255.254 is an error code of the zone, not a listing</td>`,
+		`<span class="off">36ms</span> <span class="dir">*:</span> DNS A 5.113.0.203.bl.spamcop.net. @192.0.2.53:53/udp: NXDOMAIN, no records (12ms)`,
 	} {
 		if !strings.Contains(h.String(), want) {
 			t.Errorf("HTML lacks %s", want)
 		}
 	}
 	for _, want := range []string{
-		"**DNS block lists**",
-		`| zen.spamhaus.org | 192.0.2.1 | **listed** | 127.0.0.2 | \<b\>listed\</b\> see https://check.spamhaus.org/ |`,
-		"| bl.spamcop.net | 192.0.2.1 | not listed |   |   |",
+		"**DNS blocklists**\n",
+		"**DNS blocklists** (the IP the rejection named)\n",
+		"| zen.spamhaus.org | 203.0.113.5 | **listed** | 127.0.0.10 | Spamhaus PBL (ISP-maintained: end-user range that should not send directly); " +
+			"removal: <https://www.spamhaus.org/lookup/> | https://check.spamhaus.org/query/ip/203.0.113.5 key \\*\\*\\*\\* |",
+		"| b.barracudacentral.org | 203.0.113.5 | not listed |   |   |   |",
+		"| bl.spamcop.net | 203.0.113.5 | **inconclusive** | 127.255.255.254 | 127.255.255.254 is an error code of the zone, not a listing |   |",
+		"   36ms *: DNS A 5.113.0.203.bl.spamcop.net. @192.0.2.53:53/udp: NXDOMAIN, no records (12ms)\n",
 	} {
 		if !strings.Contains(m.String(), want) {
 			t.Errorf("Markdown lacks %s", want)
@@ -503,11 +600,132 @@ func TestDNSBL(t *testing.T) {
 	}
 }
 
+// TestDNSAnswer checks what dns checks show: the question, response code
+// and records, the SPF verdicts per IP, the DMARC policy, the PTR names
+// that do not resolve back, and a lookup that got no usable answer.
+func TestDNSAnswer(t *testing.T) {
+	rep := dnsReport()
+	checks := rep.Suites[0].Checks
+	mx, spf, dmarc, fcrdns, servfail := checks[0].DNS, checks[1].DNS, checks[2].DNS, checks[3].DNS, checks[4].DNS
+	if mx == nil || mx.Rcode.String() != "NOERROR" || mx.Negative ||
+		fmt.Sprint(mx.Records) != "[0 contoso-com.mail.protection.outlook.com.]" || mx.SPF != nil || mx.DMARC != nil || mx.FCrDNS != nil {
+		t.Errorf("MX answer %+v", mx)
+	}
+	if spf.SPF == nil || spf.DMARC != nil {
+		t.Fatalf("SPF answer %+v", spf)
+	}
+	var verdicts []string
+	for _, v := range spf.SPF.Verdicts {
+		verdicts = append(verdicts, fmt.Sprintf("%s %s %v %s", v.IP, v.Result, v.Pass, v.Mechanism))
+	}
+	if want := []string{
+		"203.0.113.5 pass true ip4:203.0.113.5",
+		"40.92.0.1 pass true include:spf.protection.outlook.com → ip4:40.92.0.0/15",
+		"198.51.100.50 softfail false ~all",
+	}; !reflect.DeepEqual(verdicts, want) {
+		t.Errorf("SPF verdicts %q, want %q", verdicts, want)
+	}
+	if spf.SPF.Record.String() != "v=spf1 ip4:203.0.113.5 include:spf.protection.outlook.com ~all" || fmt.Sprint(spf.SPF.Includes) != "[spf.protection.outlook.com]" {
+		t.Errorf("SPF %+v", spf.SPF)
+	}
+	if d := dmarc.DMARC; d == nil || d.Name.String() != "_dmarc.contoso.com" || d.Policy.String() != "reject" || d.Record.String() != "v=DMARC1; p=reject" {
+		t.Errorf("DMARC %+v", d)
+	}
+	if f := fcrdns.FCrDNS; f == nil || fmt.Sprint(f.PTRNames) != "[dsl-203-0-113-5.isp.example.]" || len(f.Confirmed) != 0 {
+		t.Errorf("FCrDNS %+v", f)
+	}
+	if !servfail.Negative || servfail.Rcode.String() != "SERVFAIL" || !strings.Contains(servfail.Error.String(), "SERVFAIL from 192.0.2.53:53") {
+		t.Errorf("SERVFAIL answer %+v", servfail)
+	}
+	for i, want := range []string{"DNS MX contoso.com", "DNS TXT contoso.com", "DNS TXT contoso.com", "DNS PTR 203.0.113.5",
+		"DNS CNAME autodiscover.contoso.com", "DNSBL 203.0.113.5", "tenant"} {
+		if got := checks[i].Where.String(); got != want {
+			t.Errorf("check %d: Where %q, want %q", i, got, want)
+		}
+	}
+	if got := fmt.Sprint(rep.Resolvers); got != "[192.0.2.53:53]" {
+		t.Errorf("Resolvers %s", got)
+	}
+
+	html, md := string(render(t, HTML, reporttest.DNSResults(), options())), string(render(t, Markdown, reporttest.DNSResults(), options()))
+	for _, want := range []string{
+		`<h3><span class="badge pass">✓ PASS</span> <span class="kind">DNS</span> <span class="label">MX points at Exchange Online</span></h3>`,
+		`<dt>Query</dt><dd class="mono">MX contoso.com</dd>`,
+		`<dt>DNS resolver</dt><dd class="mono">192.0.2.53:53</dd>`,
+		`<dt>Response</dt><dd><span class="mono">NOERROR</span></dd>`,
+		`<ul class="mono records"><li>0 contoso-com.mail.protection.outlook.com.</li></ul>`,
+		`<tr><td class="mono">198.51.100.50</td><td><span class="bad">softfail</span></td><td class="mono text">~all</td>`,
+		`<tr><td class="mono">40.92.0.1</td><td><span class="ok">pass</span></td><td class="mono text">include:spf.protection.outlook.com → ip4:40.92.0.0/15</td>`,
+		`<dt>Policy</dt><dd><strong>p=reject</strong></dd>`,
+		`<dt>Resolving back to the IP</dt><dd><span class="bad">none</span></dd>`,
+		`<dt>Response</dt><dd><span class="mono bad">SERVFAIL</span>: CNAME autodiscover.contoso.com: SERVFAIL from 192.0.2.53:53</dd>`,
+		`<dt>IP looked up</dt><dd class="mono">203.0.113.5</dd>`,
+		`<td class="text">DNS TXT contoso.com</td>`,
+		`<span class="dir">*:</span> DNS MX contoso.com. @192.0.2.53:53/udp: NOERROR, 1 record (12ms)`,
+		`<dt>DNS resolver</dt><dd><span class="mono">192.0.2.53:53</span></dd>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML lacks %s", want)
+		}
+	}
+	for _, want := range []string{
+		"### ✓ PASS: DNS MX points at Exchange Online\n",
+		"- **Query:** MX contoso.com\n- **DNS resolver:** 192.0.2.53:53\n",
+		"- **Response:** NOERROR\n\n| Record |\n|---|\n| 0 contoso-com.mail.protection.outlook.com. |\n",
+		"| 198.51.100.50 | **softfail** | \\~all |   |",
+		"- **Policy:** **p=reject**\n",
+		"- **Resolving back to the IP:** **none**\n",
+		"- **Response:** **SERVFAIL**: CNAME autodiscover.contoso.com: SERVFAIL from 192.0.2.53:53\n",
+		"### ✗ FAIL: DNSBL egress IP is on no blocklist\n",
+		"| **✗ FAIL** | contoso: DNS and blocklists | autodiscover resolves | DNS CNAME autodiscover.contoso.com | 2.00s |",
+		"- **DNS resolver:** 192.0.2.53:53\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	// A lookup without a usable answer lists no records.
+	if strings.Contains(html, `<span class="mono bad">SERVFAIL</span>: CNAME autodiscover.contoso.com: SERVFAIL from 192.0.2.53:53</dd>
+<dt>Records</dt>`) {
+		t.Error("a failed lookup shows a records line")
+	}
+}
+
+// TestDNSTranscripts checks that checks without a conversation show their
+// lookups as the transcript, and that an mx endpoint's conversation keeps
+// its MX lookups at the head.
+func TestDNSTranscripts(t *testing.T) {
+	checks := dnsReport().Suites[0].Checks
+	var spf []string
+	for _, l := range checks[1].Transcript {
+		spf = append(spf, l.Offset+" "+l.Direction+" "+l.Class+" "+l.Text.String())
+	}
+	want := []string{
+		"0ms * note DNS TXT contoso.com. @192.0.2.53:53/udp: NOERROR, 2 records (12ms)",
+		"0ms * note   contoso.com.\t3600\tIN\tTXT\t\"v=spf1 ip4:203.0.113.5 include:spf.protection.outlook.com ~all\"",
+		"0ms * note   contoso.com.\t3600\tIN\tTXT\t\"MS=ms12345678\"",
+		"15ms * note DNS TXT spf.protection.outlook.com. @192.0.2.53:53/udp: NOERROR, 1 record (12ms)",
+		"15ms * note   spf.protection.outlook.com.\t3600\tIN\tTXT\t\"v=spf1 ip4:40.92.0.0/15 -all\"",
+	}
+	if !reflect.DeepEqual(spf, want) {
+		t.Errorf("SPF check transcript\n%s\nwant\n%s", strings.Join(spf, "\n"), strings.Join(want, "\n"))
+	}
+	bl := checks[5].Transcript
+	if len(bl) != 7 || bl[0].Text.String() != "DNS A 5.113.0.203.****.zen.dq.spamhaus.net. @192.0.2.53:53/udp: NOERROR, 1 record (12ms)" {
+		t.Errorf("dnsbl check transcript %v", bl)
+	}
+	direct := checks[6]
+	if len(direct.Transcript) != 11 || !strings.HasPrefix(direct.Transcript[0].Text.String(), "DNS MX contoso.com.") ||
+		direct.Transcript[5].Class != "s" || direct.Resolved.String() != "198.51.100.25:25" {
+		t.Errorf("mx endpoint transcript %v", direct.Transcript)
+	}
+}
+
 // TestSelfContained checks that the page fetches nothing: no script, no
 // external style sheet, image, font or frame, and links only to its own
-// anchors and to the diagnoses' sources.
+// anchors, to the diagnoses' sources and to the blocklists' removal pages.
 func TestSelfContained(t *testing.T) {
-	page := string(render(t, HTML, reporttest.Results(), options()))
+	page := string(render(t, HTML, allResults(), options()))
 	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "<object", "<embed", "src=", "url(", "@import"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("page contains %q", bad)
@@ -518,11 +736,31 @@ func TestSelfContained(t *testing.T) {
 		t.Fatal("no links at all")
 	}
 	for _, h := range hrefs {
-		if !strings.HasPrefix(h[1], "#") && !strings.HasPrefix(h[1], "https://learn.microsoft.com/") && !strings.HasPrefix(h[1], "https://www.rfc-editor.org/") {
+		if !strings.HasPrefix(h[1], "#") && !strings.HasPrefix(h[1], "https://learn.microsoft.com/") && !strings.HasPrefix(h[1], "https://www.rfc-editor.org/") &&
+			h[1] != "https://www.spamhaus.org/lookup/" {
 			t.Errorf("unexpected link %s", h[1])
 		}
 	}
 	if !strings.Contains(page, "@media print") || !strings.Contains(page, `http-equiv="Content-Security-Policy" content="default-src 'none';`) {
 		t.Error("page lacks its print style or its Content-Security-Policy")
+	}
+}
+
+// TestMarkdownRecordsStayInline checks that records which would start
+// Markdown blocks at the start of a list item (a list marker, an ordered
+// list, a thematic break, an indented code block) stay table text.
+func TestMarkdownRecordsStayInline(t *testing.T) {
+	results := reporttest.DNSResults()
+	results[0].Checks[0].DNS.Records = []string{"- item", "1. one", "---", "     code", "+ plus"}
+	md := string(render(t, Markdown, results, options()))
+	for _, want := range []string{"| Record |\n|---|\n| - item |\n| 1. one |\n| --- |\n|      code |\n| + plus |\n"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(line, " "), "- - item") || strings.HasPrefix(strings.TrimLeft(line, " "), "- 1. one") {
+			t.Errorf("a record starts a list item: %q", line)
+		}
 	}
 }

@@ -23,7 +23,7 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 	}
 	m.line(foot + ". Passwords, tokens and sensitive variables are masked as \\*\\*\\*\\*, also in base64 form. " +
 		"Characters a server sent that cannot be shown as they are appear as escapes such as \\\\x1b. " +
-		"Times are UTC; step times count from the start of each conversation.")
+		"Times are UTC; step and transcript times count from the start of each conversation, or of a check's first DNS lookup.")
 	_, err := io.WriteString(w, m.String())
 	return err
 }
@@ -80,6 +80,9 @@ func (m *mdWriter) header(rep *Report) {
 	m.item("Host", orMD(rep.Hostname, "not known"))
 	m.item("Local address", orList(rep.LocalAddrs, "not recorded"))
 	m.item("Client IP seen by the servers", orList(rep.ClientIPs, "no server echoed one"))
+	if len(rep.Resolvers) > 0 {
+		m.item("DNS resolver", joinMD(rep.Resolvers, ", "))
+	}
 	var suites []string
 	for _, s := range rep.Suites {
 		suites = append(suites, markdown(s.Name))
@@ -89,12 +92,12 @@ func (m *mdWriter) header(rep *Report) {
 		m.item("smtpdiag", markdown(rep.Version))
 	}
 	m.line("")
-	m.line("| Verdict | Suite | Check | Endpoint | Took | First failed expectation |")
+	m.line("| Verdict | Suite | Check | Endpoint or query | Took | First failed expectation |")
 	m.line("|---|---|---|---|--:|---|")
 	for _, s := range rep.Suites {
 		for _, c := range s.Checks {
 			m.row(verdictMD(c.Verdict), markdown(c.Suite), markdown(c.Label),
-				markdown(c.Endpoint), c.Duration, markdown(c.FirstFailure))
+				markdown(c.Where), c.Duration, markdown(c.FirstFailure))
 		}
 	}
 	m.line("")
@@ -153,16 +156,28 @@ func (m *mdWriter) suite(s *Suite) {
 }
 
 func (m *mdWriter) check(c *Check) {
-	m.line("### " + c.Verdict.Mark + " " + c.Verdict.Word + ": " + markdown(c.Label))
+	heading := "### " + c.Verdict.Mark + " " + c.Verdict.Word + ": "
+	if c.KindTag != "" {
+		heading += c.KindTag + " "
+	}
+	m.line(heading + markdown(c.Label))
 	m.line("")
-	endpoint := markdown(c.Endpoint)
-	if !c.Target.Empty() {
-		endpoint += ", " + markdown(c.Target)
+	switch c.Kind {
+	case "dns":
+		m.item("Query", markdown(c.Target))
+	case "dnsbl":
+		m.item("IP looked up", orMD(c.Target, "none"))
+	default:
+		endpoint := markdown(c.Endpoint)
+		if !c.Target.Empty() {
+			endpoint += ", " + markdown(c.Target)
+		}
+		if !c.TLSMode.Empty() {
+			endpoint += ", TLS mode " + markdown(c.TLSMode)
+		}
+		m.item("Endpoint", endpoint)
 	}
-	if !c.TLSMode.Empty() {
-		endpoint += ", TLS mode " + markdown(c.TLSMode)
-	}
-	m.item("Endpoint", endpoint)
+	m.item("DNS resolver", markdown(c.Resolver))
 	if c.Conversation {
 		m.item("Resolved address", orMD(c.Resolved, "not connected"))
 		m.item("Local address", orMD(c.Local, "not recorded"))
@@ -208,6 +223,9 @@ func (m *mdWriter) check(c *Check) {
 	if !c.Stop.Empty() {
 		m.line("The conversation " + markdown(c.Stop) + ".")
 		m.line("")
+	}
+	if c.DNS != nil {
+		m.dnsAnswer(c.DNS)
 	}
 	if len(c.Steps) > 0 {
 		m.line("**Steps**")
@@ -271,32 +289,133 @@ func (m *mdWriter) check(c *Check) {
 		m.line("")
 	}
 	if len(c.DNSBL) > 0 {
-		m.line("**DNS block lists**")
+		heading := "**DNS blocklists**"
+		if c.DNSBLProof {
+			heading += " (the IP the rejection named)"
+		}
+		m.line(heading)
 		m.line("")
-		m.line("| Zone | IP | Listed | Answer | Reason |")
-		m.line("|---|---|---|---|---|")
+		m.line("| Zone | IP | Verdict | Return code | Meaning | Zone's reason |")
+		m.line("|---|---|---|---|---|---|")
 		for _, d := range c.DNSBL {
-			listed := "not listed"
-			if d.Listed {
-				listed = "**listed**"
+			verdict := markdown(d.Verdict)
+			if d.Class != "ok" && verdict != "" {
+				verdict = "**" + verdict + "**"
 			}
-			m.row(markdown(d.Zone), markdown(d.IP), listed, markdown(d.Answer), markdown(d.Reason))
+			meaning := markdown(d.Meaning)
+			if !d.Delist.Empty() {
+				delist := markdown(d.Delist)
+				if d.DelistURL != "" {
+					delist = "<" + d.DelistURL + ">"
+				}
+				if meaning != "" {
+					meaning += "; "
+				}
+				meaning += "removal: " + delist
+			}
+			m.row(markdown(d.Zone), markdown(d.IP), verdict, markdown(d.Codes), meaning, markdown(d.Reason))
 		}
 		m.line("")
+		if len(c.ProofLookups) > 0 {
+			m.line("The lookups behind these verdicts:")
+			m.line("")
+			m.transcript(c.ProofLookups)
+		}
 	}
 	if len(c.Transcript) > 0 {
 		m.line("**Transcript**")
 		m.line("")
-		lines := make([]string, 0, len(c.Transcript))
-		for _, l := range c.Transcript {
-			lines = append(lines, fmt.Sprintf("%7s %s: %s", l.Offset, l.Direction, l.Text.String()))
+		m.transcript(c.Transcript)
+	}
+}
+
+// transcript writes lines as a fenced code block.
+func (m *mdWriter) transcript(transcript []Line) {
+	lines := make([]string, 0, len(transcript))
+	for _, l := range transcript {
+		lines = append(lines, fmt.Sprintf("%7s %s: %s", l.Offset, l.Direction, l.Text.String()))
+	}
+	f := fence(lines)
+	m.line(f + "text")
+	for _, l := range lines {
+		m.line(l)
+	}
+	m.line(f)
+	m.line("")
+}
+
+func (m *mdWriter) dnsAnswer(a *DNSAnswer) {
+	m.line("**DNS answer**")
+	m.line("")
+	response := "_no answer_"
+	if !a.Rcode.Empty() {
+		response = markdown(a.Rcode)
+		if a.Negative {
+			response = "**" + response + "**"
 		}
-		f := fence(lines)
-		m.line(f + "text")
-		for _, l := range lines {
-			m.line(l)
+	}
+	if !a.Error.Empty() {
+		response += ": " + markdown(a.Error)
+	}
+	m.item("Response", response)
+	if a.Error.Empty() && len(a.Records) == 0 {
+		m.item("Records", "_none of the type asked_")
+	}
+	m.line("")
+	if a.Error.Empty() && len(a.Records) > 0 {
+		// A table, not a list: a record would start a list item's
+		// content, where "- ", "1. " or "---" become Markdown blocks;
+		// table cells hold only inline text.
+		m.line("| Record |")
+		m.line("|---|")
+		for _, r := range a.Records {
+			m.row(markdown(r))
 		}
-		m.line(f)
+		m.line("")
+	}
+	if spf := a.SPF; spf != nil {
+		m.line("**SPF** (RFC 7208)")
+		m.line("")
+		m.item("Record", orMD(spf.Record, "none found"))
+		if len(spf.Includes) > 0 {
+			m.item("Includes", joinMD(spf.Includes, ", "))
+		}
+		m.item("Error", markdown(spf.Error))
+		m.line("")
+		if len(spf.Verdicts) > 0 {
+			m.line("| IP | Result | Matched | Reason |")
+			m.line("|---|---|---|---|")
+			for _, v := range spf.Verdicts {
+				result := markdown(v.Result)
+				if !v.Pass && result != "" {
+					result = "**" + result + "**"
+				}
+				m.row(markdown(v.IP), result, markdown(v.Mechanism), markdown(v.Reason))
+			}
+			m.line("")
+		}
+	}
+	if d := a.DMARC; d != nil {
+		m.line("**DMARC** (RFC 7489)")
+		m.line("")
+		m.item("Looked up at", markdown(d.Name))
+		m.item("Record", orMD(d.Record, "none found"))
+		if !d.Policy.Empty() {
+			m.item("Policy", "**p="+markdown(d.Policy)+"**")
+		}
+		m.item("Error", markdown(d.Error))
+		m.line("")
+	}
+	if f := a.FCrDNS; f != nil {
+		m.line("**Forward-confirmed reverse DNS**")
+		m.line("")
+		m.item("PTR names", orList(f.PTRNames, "none"))
+		confirmed := "**none**"
+		if len(f.Confirmed) > 0 {
+			confirmed = joinMD(f.Confirmed, ", ")
+		}
+		m.item("Resolving back to the IP", confirmed)
+		m.item("Error", markdown(f.Error))
 		m.line("")
 	}
 }

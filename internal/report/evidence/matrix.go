@@ -104,8 +104,8 @@ func startTLS(c *conversation.Conversation) string {
 	return "offered"
 }
 
-// matrix compares the endpoints of s, one column per endpoint label in
-// order of first use, each cell the first answer any of the endpoint's
+// matrix compares the endpoints of s's smtp checks, one column per
+// endpoint label in order of first use, each cell the first answer any of the endpoint's
 // conversations gave. Nil when fewer than two endpoints were talked to.
 func (b builder) matrix(s *runner.SuiteResult) *Matrix {
 	type column struct {
@@ -115,7 +115,9 @@ func (b builder) matrix(s *runner.SuiteResult) *Matrix {
 	var cols []*column
 	index := map[string]*column{}
 	for _, r := range s.Checks {
-		if r.Conversation == nil {
+		// Only smtp checks hold conversations; a dns or dnsbl check is
+		// never a column, whatever its result carries.
+		if r.Conversation == nil || r.Kind == "dns" || r.Kind == "dnsbl" {
 			continue
 		}
 		col := index[r.Endpoint]

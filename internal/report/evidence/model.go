@@ -5,7 +5,12 @@
 // verdict, endpoint and resolved address, a timeline of the SMTP steps, the
 // failed expectations, the diagnosis with its fix and source, the TLS
 // session and certificate chain, and the full redacted transcript; suites
-// with several endpoints get a capability matrix side by side.
+// with several endpoints get a capability matrix side by side. DNS checks
+// show their question, resolver, response code and records with the SPF,
+// DMARC and forward-confirmed reverse DNS outcomes; dnsbl checks, and smtp
+// checks whose rejection named a blocklisted IP, show each zone's verdict
+// with its decoded return code; every check that made lookups shows them
+// in its transcript.
 //
 // Both formats render one view model, Report, built by Build: every string
 // in it has passed through the Redactor and has its control characters
@@ -23,7 +28,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smtpdiag/smtpdiag/assertions"
 	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/dns"
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/runner"
@@ -61,6 +68,9 @@ type Report struct {
 	// saw (the EHLO greeting's "Hello [IP]"), in order of first use.
 	LocalAddrs []Text
 	ClientIPs  []Text
+	// Resolvers are the distinct DNS servers the checks asked, in order of
+	// first use.
+	Resolvers []Text
 
 	Verdict Verdict
 	Counts  runner.Counts
@@ -99,20 +109,32 @@ type Suite struct {
 // Check is one check's part of the report.
 type Check struct {
 	// Anchor is the HTML id and Markdown link target of the check.
-	Anchor  string
-	Suite   Text
-	Label   Text
+	Anchor string
+	Suite  Text
+	Label  Text
+	// Kind is the check's kind as the runner named it: "smtp", "dns" or
+	// "dnsbl" ("" counts as smtp). KindTag is what headings show beside
+	// the label for the kinds other than smtp: "DNS", "DNSBL".
 	Kind    string
+	KindTag string
 	Verdict Verdict
+	// Where is what the overview names: an smtp check's endpoint, a dns
+	// check's question ("DNS MX contoso.com"), a dnsbl check's IP
+	// ("DNSBL 192.0.2.1").
+	Where Text
 	// Endpoint is the endpoint's label, Target what it named
-	// ("host:port"), Resolved the address connected to, Local the local
-	// end, ClientIP what the server echoed.
+	// ("host:port"; a dns check's question, a dnsbl check's IP), Resolved
+	// the address connected to, Local the local end, ClientIP what the
+	// server echoed.
 	Endpoint Text
 	Target   Text
 	Resolved Text
 	Local    Text
 	ClientIP Text
 	TLSMode  Text
+	// Resolver is the DNS server asked (an mx endpoint's resolution, a dns
+	// or dnsbl check's lookups); empty when the check made no lookup.
+	Resolver Text
 	Started  string
 	Duration string
 	Attempts int
@@ -135,10 +157,17 @@ type Check struct {
 	EHLOAfterTLS  []Text
 	UsedHELO      bool
 	TLS           *TLS
-	// DNSBL holds the block-list lookups of the IP a rejection named; no
-	// source fills it yet, and both renderers show it when it is not
-	// empty.
+	// DNS is what a dns check asked and found; nil for other kinds.
+	DNS *DNSAnswer
+	// DNSBL holds each zone's verdict: a dnsbl check's own, or, with
+	// DNSBLProof set, those of the IP an smtp check's rejection named.
 	DNSBL      []DNSBLResult
+	DNSBLProof bool
+	// ProofLookups are the lookups behind DNSBLProof's verdicts, which the
+	// conversation's transcript does not hold.
+	ProofLookups []Line
+	// Transcript is the conversation's transcript (for an mx endpoint
+	// headed by the MX lookups), or the lookups of a check without one.
 	Transcript []Line
 }
 
@@ -204,15 +233,79 @@ type Certificate struct {
 	SHA256   Text
 }
 
-// DNSBLResult is the answer of one DNS block list for one IP.
-type DNSBLResult struct {
-	Zone   Text
+// DNSAnswer is what a dns check found; the question is the check's
+// Target.
+type DNSAnswer struct {
+	// Rcode is the response code ("NOERROR", "NXDOMAIN", "SERVFAIL"),
+	// empty when no server answered; Error says why the lookup got no
+	// usable answer. Negative is true when either tells of a failure.
+	Rcode    Text
+	Error    Text
+	Negative bool
+	Records  []Text
+	// SPF, DMARC and FCrDNS are set when the check's expectations made
+	// the runner evaluate them.
+	SPF    *SPF
+	DMARC  *DMARC
+	FCrDNS *FCrDNS
+}
+
+// SPF is the evaluation of a name's SPF record (RFC 7208).
+type SPF struct {
+	Record Text
+	// Includes are the domains the record names through include or
+	// redirect, directly or through other includes.
+	Includes []Text
+	Verdicts []SPFVerdict
+	Error    Text
+}
+
+// SPFVerdict is the SPF result for one IP (RFC 7208 section 2.6).
+type SPFVerdict struct {
 	IP     Text
-	Listed bool
-	// Answer is the A record returned ("127.0.0.2"), Reason the TXT
-	// record explaining the listing, if any.
-	Answer Text
-	Reason Text
+	Result Text
+	// Pass is true for the result "pass", the only one that allows the IP.
+	Pass      bool
+	Mechanism Text
+	Reason    Text
+}
+
+// DMARC is a domain's DMARC policy record (RFC 7489 section 6.3).
+type DMARC struct {
+	// Name is where the record was looked up: _dmarc.<domain>.
+	Name   Text
+	Record Text
+	Policy Text
+	Error  Text
+}
+
+// FCrDNS is a forward-confirmed reverse DNS check: the IP's PTR names and
+// those that resolve back to it.
+type FCrDNS struct {
+	PTRNames  []Text
+	Confirmed []Text
+	Error     Text
+}
+
+// DNSBLResult is one DNS blocklist's verdict on one IP.
+type DNSBLResult struct {
+	Zone Text
+	IP   Text
+	// Verdict is "listed", "not listed" or "inconclusive"; Class is the
+	// CSS class: bad, ok or warn. Listed is true for "listed".
+	Verdict Text
+	Class   string
+	Listed  bool
+	// Codes are the A records returned ("127.0.0.11"); Meaning is what
+	// they mean ("Spamhaus PBL (...)"), or why the verdict is
+	// inconclusive; Reason is the zone's TXT record for a listing.
+	Codes   Text
+	Meaning Text
+	Reason  Text
+	// Delist is where to ask for removal, shown for listings; DelistURL
+	// is the same as a link, "" when it is not an http(s) URL.
+	Delist    Text
+	DelistURL string
 }
 
 // Line is one transcript line.
@@ -262,7 +355,7 @@ func Build(suites []*runner.SuiteResult, opts Options) *Report {
 	}
 
 	var first, last time.Time
-	locals, clients := distinct{}, distinct{}
+	locals, clients, resolvers := distinct{}, distinct{}, distinct{}
 	for si, s := range suites {
 		if !s.Started.IsZero() {
 			if first.IsZero() || s.Started.Before(first) {
@@ -295,6 +388,10 @@ func Build(suites []*runner.SuiteResult, opts Options) *Report {
 				}
 				clients.add(b.red.String(conv.ClientIP))
 			}
+			resolvers.add(b.red.String(c.Resolver))
+			for _, l := range c.Lookups {
+				resolvers.add(b.red.String(l.Server))
+			}
 		}
 		rs.Matrix = b.matrix(s)
 		rep.Suites = append(rep.Suites, rs)
@@ -308,6 +405,9 @@ func Build(suites []*runner.SuiteResult, opts Options) *Report {
 	}
 	for _, c := range clients {
 		rep.ClientIPs = append(rep.ClientIPs, visibleText(c))
+	}
+	for _, r := range resolvers {
+		rep.Resolvers = append(rep.Resolvers, visibleText(r))
 	}
 	return rep
 }
@@ -355,13 +455,19 @@ func verdictOf(s runner.Status) Verdict {
 	return Verdict{Word: strings.ToUpper(string(s)), Mark: "?", Class: "error"}
 }
 
+// kindTags are the headings' tags of the check kinds other than smtp.
+var kindTags = map[string]string{"dns": "DNS", "dnsbl": "DNSBL"}
+
 func (b builder) check(r *runner.CheckResult) *Check {
 	c := &Check{
 		Label:          b.text(r.Label),
 		Kind:           r.Kind,
+		KindTag:        kindTags[r.Kind],
 		Verdict:        verdictOf(r.Status),
+		Where:          b.where(r),
 		Endpoint:       b.text(r.Endpoint),
 		Target:         b.text(r.Target),
+		Resolver:       b.text(r.Resolver),
 		Duration:       duration(r.Duration),
 		Attempts:       r.Attempts,
 		DataSuppressed: r.DataSuppressed,
@@ -377,9 +483,21 @@ func (b builder) check(r *runner.CheckResult) *Check {
 	if d := r.Diagnosis; d != nil {
 		c.Diagnosis = b.diagnosis(d)
 	}
+	if r.DNS != nil {
+		c.DNS = b.dnsAnswer(r.DNS)
+	}
+	c.DNSBL = b.dnsbl(r.Blocklists)
+	c.Transcript = b.lines(r.TranscriptLines())
 	conv := r.Conversation
 	if conv == nil {
 		return c
+	}
+	// The runner gives an smtp check blocklist verdicts only as the proof
+	// of a rejection; their lookups come after the conversation, outside
+	// its transcript.
+	if len(c.DNSBL) > 0 {
+		c.DNSBLProof = true
+		c.ProofLookups = b.proofLookups(r)
 	}
 	c.Conversation = true
 	c.Resolved = b.text(conv.RemoteAddr)
@@ -398,15 +516,136 @@ func (b builder) check(r *runner.CheckResult) *Check {
 	if t := conv.TLS; t != nil {
 		c.TLS = b.tls(t, conv.Started)
 	}
-	for _, l := range conv.Transcript {
-		c.Transcript = append(c.Transcript, Line{
+	return c
+}
+
+// where names what a check talked to or asked, for the overview.
+func (b builder) where(r *runner.CheckResult) Text {
+	switch r.Kind {
+	case "dns", "dnsbl":
+		return b.text(kindTags[r.Kind] + " " + r.Target)
+	}
+	return b.text(r.Endpoint)
+}
+
+func (b builder) lines(transcript []conversation.TranscriptLine) []Line {
+	var out []Line
+	for _, l := range transcript {
+		out = append(out, Line{
 			Offset:    fmt.Sprintf("%dms", l.Offset.Milliseconds()),
 			Direction: b.text(string(l.Direction)).String(),
 			Class:     directionClass(l.Direction),
 			Text:      b.text(l.Text),
 		})
 	}
-	return c
+	return out
+}
+
+// proofLookups renders the lookups of r that asked for its blocklist
+// verdicts (the A and TXT queries of each zone's query name), with
+// offsets from the first of them.
+func (b builder) proofLookups(r *runner.CheckResult) []Line {
+	asked := map[string]bool{}
+	for _, l := range r.Blocklists {
+		asked[queryKey(l.Query)] = true
+	}
+	var (
+		out   []Line
+		first time.Time
+	)
+	for _, l := range r.Lookups {
+		if !asked[queryKey(l.Name)] {
+			continue
+		}
+		if first.IsZero() {
+			first = l.Started
+		}
+		offset := max(l.Started.Sub(first), 0)
+		for _, text := range l.Lines() {
+			out = append(out, Line{
+				Offset:    fmt.Sprintf("%dms", offset.Milliseconds()),
+				Direction: string(conversation.Note),
+				Class:     "note",
+				Text:      b.text(text),
+			})
+		}
+	}
+	return out
+}
+
+// queryKey compares DNS names: case-insensitive, with or without the root
+// label's dot.
+func queryKey(name string) string {
+	return strings.ToLower(strings.TrimSuffix(name, "."))
+}
+
+func (b builder) dnsAnswer(o *assertions.DNSOutcome) *DNSAnswer {
+	a := &DNSAnswer{
+		Rcode: b.text(o.Rcode),
+		Error: b.text(o.Error),
+		// NXDOMAIN and an empty answer are answers; only a lookup that got
+		// none is shown as a fault.
+		Negative: o.Error != "",
+		Records:  b.texts(o.Records),
+	}
+	if o.SPFRecord != "" || len(o.SPFIncludes) > 0 || len(o.SPF) > 0 || o.SPFError != "" {
+		spf := &SPF{Record: b.text(o.SPFRecord), Includes: b.texts(o.SPFIncludes), Error: b.text(o.SPFError)}
+		for _, v := range o.SPF {
+			spf.Verdicts = append(spf.Verdicts, SPFVerdict{
+				IP:        b.text(v.IP),
+				Result:    b.text(v.Result),
+				Pass:      v.Result == dns.SPFPass,
+				Mechanism: b.text(v.Mechanism),
+				Reason:    b.text(v.Reason),
+			})
+		}
+		a.SPF = spf
+	}
+	if o.DMARCRecord != "" || o.DMARCPolicy != "" || o.DMARCError != "" {
+		// RFC 7489 section 6.1: the record is published at _dmarc.<domain>.
+		name := strings.TrimSuffix(o.Name, ".")
+		if !strings.HasPrefix(strings.ToLower(name), "_dmarc.") {
+			name = "_dmarc." + name
+		}
+		a.DMARC = &DMARC{Name: b.text(name), Record: b.text(o.DMARCRecord), Policy: b.text(o.DMARCPolicy), Error: b.text(o.DMARCError)}
+	}
+	if len(o.PTRNames) > 0 || len(o.ForwardConfirmed) > 0 || o.FCrDNSError != "" {
+		a.FCrDNS = &FCrDNS{PTRNames: b.texts(o.PTRNames), Confirmed: b.texts(o.ForwardConfirmed), Error: b.text(o.FCrDNSError)}
+	}
+	return a
+}
+
+// dnsbl renders blocklist verdicts. A listing shows what its return codes
+// mean and where to ask for removal; an inconclusive verdict shows why it
+// proves nothing (an error code such as Spamhaus' 127.255.255.254, a
+// timeout).
+func (b builder) dnsbl(listings []dns.ListingResult) []DNSBLResult {
+	var out []DNSBLResult
+	for _, l := range listings {
+		d := DNSBLResult{
+			Zone:    b.text(l.Zone),
+			IP:      b.text(l.IP),
+			Verdict: b.text(string(l.Status)),
+			Codes:   b.text(strings.Join(l.Codes, ", ")),
+			Reason:  b.text(l.Reason),
+		}
+		switch l.Status {
+		case dns.Listed:
+			d.Class, d.Listed = "bad", true
+			d.Meaning = b.text(strings.Join(l.Lists, "; "))
+			d.Delist = b.text(l.Delist)
+			if u := b.red.String(l.Delist); linkable(u) {
+				d.DelistURL = u
+			}
+		case dns.NotListed:
+			d.Class = "ok"
+		default:
+			d.Class = "warn"
+			d.Meaning = b.text(l.Explanation)
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func directionClass(d conversation.Direction) string {
