@@ -444,6 +444,9 @@ func proveListing(ctx context.Context, res *CheckResult, opts Options, red *reda
 		return
 	}
 	listings := r.CheckDNSBL(ctx, dns.DNSBLQuery{IP: ip})
+	if res.Resolver == "" && len(r.Servers) > 0 {
+		res.Resolver = r.Servers[0]
+	}
 	res.Lookups = append(res.Lookups, redactLookups(trace.Lookups(), red)...)
 	var parts []string
 	for i := range listings {

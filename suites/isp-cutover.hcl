@@ -9,31 +9,26 @@
 #
 #   smtpdiag run suites/isp-cutover.hcl -var domain=contoso.com -var egress_ip=203.0.113.5
 #
-# Not yet in this suite (needs the dns and dnsbl blocks of a later
-# smtpdiag version; until then check them by hand):
-#   - the new IP is on no blocklist (zen.spamhaus.org, b.barracudacentral.org, bl.spamcop.net):
-#       dnsbl "egress IP is on no blocklist" {
-#         ip = smtp["MX endpoint sees the new egress IP"].client_ip
-#         expect { listed = false }
-#       }
-#   - SPF allows the new IP (Direct Send):
-#       dns "SPF allows the new IP" {
-#         name = var.domain
-#         type = "TXT"
-#         expect { spf_allows = var.egress_ip }
-#       }
-#   - the new IP has a PTR record (reverse DNS), which the ISP sets:
-#       dns "new IP has a PTR record" {
-#         name = var.egress_ip
-#         type = "PTR"
-#         expect { count = 1 }
-#       }
+# From the same line it proves what receivers check about that IP: it is on
+# no blocklist (looked up for the address Exchange Online actually echoes,
+# not the one you expect), the domain's SPF record allows it, and it has
+# forward-confirmed reverse DNS (a PTR record whose name points back to it,
+# which the ISP sets). It also checks that the tenant's MX record points at
+# Exchange Online.
 #
-# Source: https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365
+# Spamhaus does not answer queries that come through public resolvers
+# (8.8.8.8, 1.1.1.1 and the like: the blocklist check then fails with "cannot
+# prove ... is not listed"): run it with --resolver set to a resolver of your
+# own, or give a free Spamhaus Data Query Service key with
+# SPAMHAUS_DQS_KEY=... or -var spamhaus_dqs_key=....
+#
+# Sources: https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365
+# https://www.rfc-editor.org/rfc/rfc5782 (DNS blocklists), https://www.rfc-editor.org/rfc/rfc7208 (SPF),
+# https://docs.spamhaus.com/ (Spamhaus zones and the Data Query Service)
 
 suite {
   name        = "m365: ISP cutover (ports 25 and 587, egress IP)"
-  description = "From the new line: port 25 to the MX endpoint, port 587 to smtp.office365.com, the IP Exchange Online sees"
+  description = "From the new line: port 25 to the MX endpoint, port 587 to smtp.office365.com, the IP Exchange Online sees, its blocklist, SPF and PTR status"
 }
 
 variable "domain" {
@@ -42,6 +37,16 @@ variable "domain" {
 
 variable "egress_ip" {
   description = "The new line's static public IP, as the connector and SPF record must name it (203.0.113.5)"
+  validation {
+    condition     = can(regex("^[0-9.]+$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$", var.egress_ip))
+    error_message = "egress_ip must be an IP address, like 203.0.113.5."
+  }
+}
+
+variable "spamhaus_dqs_key" {
+  sensitive   = true
+  default     = env("SPAMHAUS_DQS_KEY")
+  description = "Spamhaus Data Query Service key; empty: ask zen.spamhaus.org through the resolver (not a public one)"
 }
 
 variable "device_helo" {
@@ -51,7 +56,7 @@ variable "device_helo" {
 
 variable "mx_host" {
   default     = ""
-  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com (check the MX record)"
+  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com. Set it when the MX record names another host (see the check \"tenant MX points at Exchange Online\"), or to a lab server"
 }
 
 variable "mx_port" {
@@ -128,5 +133,57 @@ smtp "smtp.office365.com sees the new egress IP" {
 
   expect {
     client_ip = var.egress_ip
+  }
+}
+
+# The tenant's MX record names its Exchange Online MX endpoint, whose host
+# starts with the domain written with - for . (contoso-com): under
+# mail.protection.outlook.com, or, for domains added since July 2026, under
+# mx.microsoft (contoso-com.<x>-v1.mx.microsoft, UNVERIFIED as official).
+# `contains` needs each string in some record, so the one string both forms
+# share is the host's first label, after the MX preference and a space.
+# A filtering service in front of Exchange Online fails this check.
+dns "tenant MX points at Exchange Online" {
+  name = var.domain
+  type = "MX"
+
+  expect {
+    contains = [" ${replace(lower(var.domain), ".", "-")}"]
+  }
+}
+
+# Exchange Online checks SPF for Direct Send and relay (550 5.7.23 or junk
+# when it fails): the new IP must get "pass", typically from
+# v=spf1 ip4:<new IP> include:spf.protection.outlook.com -all.
+dns "SPF allows the new IP" {
+  name = var.domain
+  type = "TXT"
+
+  expect {
+    spf_allows = [var.egress_ip]
+  }
+}
+
+# Reverse DNS is the ISP's to set: receivers distrust an IP without a PTR
+# record, or whose PTR name does not resolve back to it.
+dns "new IP has forward-confirmed reverse DNS" {
+  name = var.egress_ip
+  type = "PTR"
+
+  expect {
+    forward_confirmed = true
+  }
+}
+
+# The address smtp.office365.com echoed, which is what the world sees from
+# this line (port 587 is open on more lines than port 25, so this gives a
+# verdict even where port 25 is filtered). A Spamhaus PBL listing only
+# matters for sending on port 25: Direct Send and relay.
+dnsbl "egress IP is on no blocklist" {
+  ip      = smtp["smtp.office365.com sees the new egress IP"].client_ip
+  dqs_key = var.spamhaus_dqs_key != "" ? var.spamhaus_dqs_key : null
+
+  expect {
+    listed = false
   }
 }

@@ -14,14 +14,16 @@
 #
 # mx_host defaults to <domain with - for .>.mail.protection.outlook.com.
 # Domains added to a tenant since July 2026 may have an MX under
-# mx.microsoft instead: check with `nslookup -type=mx contoso.com` and set
-# -var mx_host=... to what it shows.
+# mx.microsoft instead (UNVERIFIED as official): the check "tenant MX points
+# at Exchange Online" shows the domain's MX record; when it names another
+# host, set -var mx_host=... to it. (The endpoint names a host, rather than
+# `mx = var.domain`, so that mx_host can also point it at a lab server.)
 #
 # Source: https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365
 
 suite {
   name        = "m365: Direct Send (tenant MX endpoint, port 25)"
-  description = "Internal recipient accepted, external refused, no AUTH offered, sending IP not blocked"
+  description = "Internal recipient accepted, external refused, no AUTH offered, sending IP not blocked, MX at Exchange Online"
 }
 
 variable "domain" {
@@ -47,7 +49,7 @@ variable "device_helo" {
 
 variable "mx_host" {
   default     = ""
-  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com"
+  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com. Set it when the MX record names another host (see the check \"tenant MX points at Exchange Online\"), or to a lab server"
 }
 
 variable "mx_port" {
@@ -93,5 +95,22 @@ smtp "external recipient is refused (Direct Send is internal only)" {
 
   expect {
     rcpt = "55x"
+  }
+}
+
+# The tenant's MX record must name its Exchange Online MX endpoint, whose
+# host starts with the domain written with - for . (contoso-com): under
+# mail.protection.outlook.com, or, for domains added since July 2026, under
+# mx.microsoft (UNVERIFIED as official). `contoso-com` after the preference
+# and a space is what both forms share. If the record's host is not the one
+# this suite connects to, set -var mx_host to it.
+# A filtering service in front of Exchange Online fails this check, although
+# Direct Send to the tenant's MX endpoint may still work.
+dns "tenant MX points at Exchange Online" {
+  name = var.domain
+  type = "MX"
+
+  expect {
+    contains = [" ${replace(lower(var.domain), ".", "-")}"]
   }
 }

@@ -21,7 +21,7 @@
 
 suite {
   name        = "m365: SMTP relay through an inbound connector (MX endpoint, port 25)"
-  description = "Egress IP equals the connector IP; external recipient accepted; no 5.7.64"
+  description = "Egress IP equals the connector IP; external recipient accepted; no 5.7.64; MX at Exchange Online"
 }
 
 variable "domain" {
@@ -47,7 +47,7 @@ variable "device_helo" {
 
 variable "mx_host" {
   default     = ""
-  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com (check the MX record)"
+  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com. Set it when the MX record names another host (see the check \"tenant MX points at Exchange Online\"), or to a lab server"
 }
 
 variable "mx_port" {
@@ -90,5 +90,22 @@ smtp "external recipient is relayed through the connector" {
     rcpt      = "250"
     # No connector matched / banned sending IP / Spamhaus.
     no = ["5.7.64", "550 5.7.606-649", "550 5.7.1 Spamhaus"]
+  }
+}
+
+# The tenant's MX record must name its Exchange Online MX endpoint, whose
+# host starts with the domain written with - for . (contoso-com): under
+# mail.protection.outlook.com, or, for domains added since July 2026, under
+# mx.microsoft (UNVERIFIED as official). `contoso-com` after the preference
+# and a space is what both forms share. If the record's host is not the one
+# this suite connects to, set -var mx_host to it.
+# A filtering service in front of Exchange Online fails this check, although
+# relay to the tenant's MX endpoint may still work.
+dns "tenant MX points at Exchange Online" {
+  name = var.domain
+  type = "MX"
+
+  expect {
+    contains = [" ${replace(lower(var.domain), ".", "-")}"]
   }
 }

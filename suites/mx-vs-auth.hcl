@@ -39,7 +39,7 @@ variable "device_helo" {
 
 variable "mx_host" {
   default     = ""
-  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com (check the MX record)"
+  description = "Tenant MX host; empty: <domain with - for .>.mail.protection.outlook.com. Set it when the MX record names another host (see the check \"tenant MX points at Exchange Online\"), or to a lab server"
 }
 
 variable "mx_port" {
@@ -111,5 +111,20 @@ smtp "submission refuses MAIL FROM without AUTH (530 5.7.57)" {
 
   expect {
     mail = "530 5.7.57"
+  }
+}
+
+# The tenant's MX record must name its Exchange Online MX endpoint, whose
+# host starts with the domain written with - for . (contoso-com): under
+# mail.protection.outlook.com, or, for domains added since July 2026, under
+# mx.microsoft (UNVERIFIED as official). `contoso-com` after the preference
+# and a space is what both forms share. If the record's host is not the one
+# this suite connects to, set -var mx_host to it.
+dns "tenant MX points at Exchange Online" {
+  name = var.domain
+  type = "MX"
+
+  expect {
+    contains = [" ${replace(lower(var.domain), ".", "-")}"]
   }
 }

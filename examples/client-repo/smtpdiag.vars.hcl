@@ -11,12 +11,10 @@ username = "scanner@contoso.com"
 # both kinds of RCPT TO are proven.
 recipients = ["helpdesk@contoso.com", "accounts@fabrikam.com"]
 
-# The tenant's MX host, from `nslookup -type=mx contoso.com`.
-mx_host = "contoso-com.mail.protection.outlook.com"
-
 # The fax server on the 2nd floor uses Direct Send.
 fax_sender = "fax@contoso.com"
 fax_recipient = "reception@contoso.com"
 
-# The office line's static public IP (ISP contract 2026).
+# The office line's static public IP (ISP contract 2026): Exchange Online
+# must see it, the SPF record must allow it, no blocklist may list it.
 office_ip = "203.0.113.5"
