@@ -7,6 +7,7 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/conversation"
 	"github.com/smtpdiag/smtpdiag/internal/dns"
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
+	"github.com/smtpdiag/smtpdiag/internal/listener"
 )
 
 // Status is a check's verdict.
@@ -27,7 +28,7 @@ type CheckResult struct {
 	// Index is the check's position in its suite.
 	Index int    `json:"index"`
 	Label string `json:"name"`
-	Kind  string `json:"kind"` // "smtp", "dns" or "dnsbl"
+	Kind  string `json:"kind"` // "smtp", "dns", "dnsbl" or "device"
 	// Endpoint is the endpoint's label, Target what it named ("host:port";
 	// for an mx endpoint the chosen MX host). For dns checks Target is the
 	// question ("MX contoso.com"), for dnsbl checks the IP looked up.
@@ -59,6 +60,10 @@ type CheckResult struct {
 	// that failed on a reputation rejection naming an IP, of that IP in
 	// the default zones (the proof of the rejection).
 	Blocklists []dns.ListingResult `json:"blocklists,omitempty"`
+	// Device is the recorded session of a device check (smtpdiag listen):
+	// the device's TLS offer, AUTH, envelope and messages; nil for other
+	// kinds.
+	Device *listener.Session `json:"device,omitempty"`
 
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
@@ -80,6 +85,9 @@ func (r *CheckResult) FirstFailure() string {
 func (r *CheckResult) TranscriptLines() []conversation.TranscriptLine {
 	if r.Conversation != nil {
 		return r.Conversation.Transcript
+	}
+	if r.Device != nil {
+		return r.Device.Transcript
 	}
 	return lookupLines(r.Lookups, time.Time{})
 }

@@ -68,6 +68,11 @@ func TestRunEmitsChecksInSuiteOrderDespiteParallelism(t *testing.T) {
 				break
 			}
 		}
+		// Hold every check until two have been seen at once, so that the
+		// proof of parallelism does not depend on goroutine scheduling.
+		for deadline := time.Now().Add(5 * time.Second); peak.Load() < 2 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		if strings.HasPrefix(p.RcptTo[0], "slow") {
 			time.Sleep(100 * time.Millisecond)
 		}

@@ -72,11 +72,16 @@ func (c *Client) converse(ctx context.Context) {
 // without DATA takes a single round trip. DATA is never pipelined: it is
 // sent only once a recipient has been accepted.
 func (c *Client) pipelined(p Plan) {
-	accepted, mailAccepted := c.transaction(*p.MailFrom, p.RcptTo, p.Message == nil)
-	if p.Message == nil || !mailAccepted || !c.Connected() {
+	// As one command at a time: DATA only when there is a message and a
+	// recipient was accepted, RSET otherwise. RSET goes out with the group,
+	// before the RCPT replies are known, so it is sent even when every
+	// recipient is refused; one command at a time would skip it then.
+	withMessage := p.Message != nil && len(p.RcptTo) > 0
+	accepted, mailAccepted := c.transaction(*p.MailFrom, p.RcptTo, !withMessage)
+	if !withMessage || !mailAccepted || !c.Connected() {
 		return
 	}
-	if len(p.RcptTo) > 0 && accepted == 0 {
+	if accepted == 0 {
 		c.note("no recipient accepted: DATA not sent")
 		return
 	}

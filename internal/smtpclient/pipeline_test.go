@@ -259,3 +259,21 @@ func TestPipelinedWithRealServer(t *testing.T) {
 		t.Errorf("backend accepted %q", rcptsSeen)
 	}
 }
+
+// TestPipelinedMessageWithoutRecipients: a message but no recipient is
+// RSET, never DATA, as one command at a time.
+func TestPipelinedMessageWithoutRecipients(t *testing.T) {
+	port := pipeliningServer(t,
+		[]string{"MAIL FROM:<scanner@contoso.example>", "RSET"},
+		[]string{"250 ok\r\n", "250 reset\r\n"},
+		false, []exchange{{"QUIT", "221 bye\r\n", ""}})
+	plan := pipelinePlan(port)
+	plan.Message = &Message{Body: "never sent"}
+	conv := Converse(context.Background(), plan)
+	if got, want := stepList(conv), "connect banner ehlo mail rset quit"; got != want {
+		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
+	}
+	if conv.DataSent {
+		t.Error("DATA sent without a recipient")
+	}
+}
