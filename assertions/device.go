@@ -68,6 +68,10 @@ type DeviceOutcome struct {
 	RcptCount int
 	// MessageSizes are the sizes in octets of the messages it sent.
 	MessageSizes []int64
+	// CutShort, when not "", says why the session ended before the
+	// device could go on ("the listener refused TLS 1.0 with 421 4.7.66"):
+	// expectations on what it would have done next fail as not reached.
+	CutShort string
 	// Rejections are the negative replies the device got, each on one
 	// line with its command ("530 5.7.57 Client not authenticated to send
 	// mail at MAIL FROM:<scanner@contoso.com>"). Any of them fails the
@@ -132,10 +136,16 @@ func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []Failure {
 			fail("ecdhe", "expected no ECDHE cipher suite, but the device offers one")
 		}
 	}
+	never := func(what string) string {
+		if o.CutShort != "" {
+			return "not reached: " + o.CutShort
+		}
+		return "the device never sent " + what
+	}
 	if e.AuthMechanism != nil {
 		switch {
 		case o.AuthMechanism == "":
-			fail("auth_mechanism", "expected AUTH %s, but the device never sent AUTH", strings.ToUpper(*e.AuthMechanism))
+			fail("auth_mechanism", "expected AUTH %s, but %s", strings.ToUpper(*e.AuthMechanism), never("AUTH"))
 		case !strings.EqualFold(o.AuthMechanism, *e.AuthMechanism):
 			fail("auth_mechanism", "expected AUTH %s, the device used AUTH %s", strings.ToUpper(*e.AuthMechanism), o.AuthMechanism)
 		}
@@ -143,7 +153,7 @@ func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []Failure {
 	if e.AuthUser != nil {
 		switch {
 		case o.AuthMechanism == "":
-			fail("auth_user", "expected to authenticate as %s, but the device never sent AUTH", *e.AuthUser)
+			fail("auth_user", "expected to authenticate as %s, but %s", *e.AuthUser, never("AUTH"))
 		case o.AuthUser == "":
 			fail("auth_user", "expected to authenticate as %s, but the device sent no user name", *e.AuthUser)
 		case !strings.EqualFold(o.AuthUser, *e.AuthUser):
@@ -153,17 +163,25 @@ func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []Failure {
 	if e.MailFrom != nil {
 		switch {
 		case o.MailFrom == nil:
-			fail("mail_from", "expected MAIL FROM:<%s>, but the device never sent MAIL FROM", *e.MailFrom)
+			fail("mail_from", "expected MAIL FROM:<%s>, but %s", *e.MailFrom, never("MAIL FROM"))
 		case !strings.EqualFold(*o.MailFrom, *e.MailFrom):
 			fail("mail_from", "expected MAIL FROM:<%s>, the device sent MAIL FROM:<%s>", *e.MailFrom, *o.MailFrom)
 		}
 	}
 	if e.RcptCount != nil && !e.RcptCount.Holds(float64(o.RcptCount)) {
-		fail("rcpt_count", "expected %s, the device gave %d %s", e.RcptCount.Source, o.RcptCount, plural(o.RcptCount, "recipient"))
+		if o.RcptCount == 0 && o.CutShort != "" {
+			fail("rcpt_count", "expected %s, but %s", e.RcptCount.Source, never("RCPT TO"))
+		} else {
+			fail("rcpt_count", "expected %s, the device gave %d %s", e.RcptCount.Source, o.RcptCount, plural(o.RcptCount, "recipient"))
+		}
 	}
 	if e.MessageSize != nil {
 		if len(o.MessageSizes) == 0 {
-			fail("message_size", "expected %s, but the device sent no message", e.MessageSize.Source)
+			if o.CutShort != "" {
+				fail("message_size", "expected %s, but %s", e.MessageSize.Source, never("a message"))
+			} else {
+				fail("message_size", "expected %s, but the device sent no message", e.MessageSize.Source)
+			}
 		}
 		for i, n := range o.MessageSizes {
 			if e.MessageSize.Holds(n) {

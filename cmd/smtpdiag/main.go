@@ -65,6 +65,8 @@ Usage:
   smtpdiag probe [flags] HOST[:PORT]... EHLO/STARTTLS/TLS capabilities of one or more
                                      servers, side by side (never sends MAIL or DATA)
   smtpdiag explain CODE|"REPLY"      what a reply code means on Exchange Online, and the fix
+  smtpdiag listen [flags] SUITE      be the SMTP server a copier or scanner is pointed at,
+                                     and test the device itself (TLS offer, AUTH, sender)
   smtpdiag demo [flags]              run the example suites against the built-in
                                      Exchange-Online-like simulator (offline)
   smtpdiag version                   print the version
@@ -100,6 +102,8 @@ func run(args []string, e env) (code int) {
 		err = cmdExplain(args[1:], e)
 	case "probe":
 		err = cmdProbe(args[1:], e)
+	case "listen":
+		err = cmdListen(args[1:], e)
 	case "version", "--version", "-version":
 		fmt.Fprintf(e.stdout, "smtpdiag %s\n", version())
 	case "help", "-h", "-help", "--help":

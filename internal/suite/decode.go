@@ -20,6 +20,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: "smtp", LabelNames: []string{"label"}},
 		{Type: "dns", LabelNames: []string{"label"}},
 		{Type: "dnsbl", LabelNames: []string{"label"}},
+		{Type: "device", LabelNames: []string{"label"}},
 	},
 }
 
@@ -45,7 +46,7 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 	d.add(diags...)
 
 	var suiteBlock *hcl.Block
-	var variableBlocks, endpointBlocks, smtpBlocks, dnsBlocks, dnsblBlocks []*hcl.Block
+	var variableBlocks, endpointBlocks, smtpBlocks, dnsBlocks, dnsblBlocks, deviceBlocks []*hcl.Block
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "suite":
@@ -64,6 +65,8 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 			dnsBlocks = append(dnsBlocks, b)
 		case "dnsbl":
 			dnsblBlocks = append(dnsblBlocks, b)
+		case "device":
+			deviceBlocks = append(deviceBlocks, b)
 		}
 	}
 
@@ -91,6 +94,11 @@ func (d *decoder) decodeFile(body *hclsyntax.Body) *Suite {
 	for _, b := range d.uniqueLabels(dnsblBlocks) {
 		if c := d.decodeDNSBL(b, smtpLabels); c != nil {
 			s.DNSBLChecks = append(s.DNSBLChecks, c)
+		}
+	}
+	for _, b := range d.uniqueLabels(deviceBlocks) {
+		if dev := d.decodeDevice(b); dev != nil {
+			s.Devices = append(s.Devices, dev)
 		}
 	}
 	s.Sensitive = d.sensitiveValues()

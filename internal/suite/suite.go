@@ -27,6 +27,9 @@ type Suite struct {
 	// order. AllChecks interleaves every kind in file order.
 	DNSChecks   []*DNSCheck
 	DNSBLChecks []*DNSBLCheck
+	// Devices are the device blocks, in file order. They are not checks
+	// that run: `smtpdiag listen` waits for the device instead.
+	Devices []*Device
 
 	// Sensitive holds the values of every sensitive variable (and of any
 	// auth password or token), for masking in every output.

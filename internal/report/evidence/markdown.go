@@ -224,6 +224,14 @@ func (m *mdWriter) check(c *Check) {
 		m.line("The conversation " + markdown(c.Stop) + ".")
 		m.line("")
 	}
+	if len(c.Device) > 0 {
+		m.line("**Device session**")
+		m.line("")
+		for _, f := range c.Device {
+			m.item(markdown(f.Name), markdown(f.Value))
+		}
+		m.line("")
+	}
 	if c.DNS != nil {
 		m.dnsAnswer(c.DNS)
 	}

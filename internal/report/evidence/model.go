@@ -166,9 +166,19 @@ type Check struct {
 	// ProofLookups are the lookups behind DNSBLProof's verdicts, which the
 	// conversation's transcript does not hold.
 	ProofLookups []Line
+	// Device describes a device session (smtpdiag listen): the device,
+	// its ClientHello offer, TLS, AUTH (never the secret), envelope and
+	// messages; nil for other kinds.
+	Device []DeviceFact
 	// Transcript is the conversation's transcript (for an mx endpoint
 	// headed by the MX lookups), or the lookups of a check without one.
 	Transcript []Line
+}
+
+// DeviceFact is one line of a device session's description.
+type DeviceFact struct {
+	Name  Text
+	Value Text
 }
 
 // Failure is one failed expectation. Message names the expectation
@@ -456,7 +466,7 @@ func verdictOf(s runner.Status) Verdict {
 }
 
 // kindTags are the headings' tags of the check kinds other than smtp.
-var kindTags = map[string]string{"dns": "DNS", "dnsbl": "DNSBL"}
+var kindTags = map[string]string{"dns": "DNS", "dnsbl": "DNSBL", "device": "DEVICE"}
 
 func (b builder) check(r *runner.CheckResult) *Check {
 	c := &Check{
@@ -488,6 +498,11 @@ func (b builder) check(r *runner.CheckResult) *Check {
 	}
 	c.DNSBL = b.dnsbl(r.Blocklists)
 	c.Transcript = b.lines(r.TranscriptLines())
+	if r.Device != nil {
+		for _, f := range r.Device.Facts() {
+			c.Device = append(c.Device, DeviceFact{Name: b.text(f.Name), Value: b.text(f.Value)})
+		}
+	}
 	conv := r.Conversation
 	if conv == nil {
 		return c
@@ -524,6 +539,8 @@ func (b builder) where(r *runner.CheckResult) Text {
 	switch r.Kind {
 	case "dns", "dnsbl":
 		return b.text(kindTags[r.Kind] + " " + r.Target)
+	case "device":
+		return b.text("listening on " + r.Target)
 	}
 	return b.text(r.Endpoint)
 }

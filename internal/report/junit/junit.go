@@ -113,6 +113,25 @@ func (t text) properties(r *runner.CheckResult) []junit.Property {
 		}
 		add("client_ip", c.ClientIP)
 	}
+	if d := r.Device; d != nil {
+		add("client_ip", d.ClientIP)
+		if h := d.ClientHello; h != nil {
+			add("offered_tls_versions", strings.Join(h.Versions, " "))
+			add("offers_ecdhe", fmt.Sprint(h.ECDHE))
+			add("sni", h.ServerName)
+		}
+		if d.TLS != nil {
+			add("tls_version", d.TLS.Version)
+			add("cipher_suite", d.TLS.CipherSuite)
+		}
+		if n := len(d.Auth); n > 0 {
+			add("auth_mechanism", d.Auth[n-1].Mechanism)
+			add("auth_user", d.Auth[n-1].User)
+		}
+		if d.MailFrom != nil {
+			add("mail_from", *d.MailFrom)
+		}
+	}
 	return props
 }
 
@@ -188,6 +207,12 @@ func (t text) systemOut(r *runner.CheckResult) string {
 	}
 	if r.DataSuppressed {
 		b.WriteString("data: not sent (--no-send)\n")
+	}
+	if r.Device != nil {
+		b.WriteString("\ndevice session:\n")
+		for _, f := range r.Device.Facts() {
+			fmt.Fprintf(&b, "%s: %s\n", t.s(f.Name), t.s(f.Value))
+		}
 	}
 	if lines := r.TranscriptLines(); len(lines) > 0 {
 		if b.Len() > 0 {

@@ -70,6 +70,10 @@ func (w *Writer) Handle(ev runner.Event) {
 	}
 	var b strings.Builder
 	w.checkLine(&b, ev.Suite, ev.Check)
+	if ev.Check.Device != nil && !needsDetail(ev.Check) {
+		// What a device offered is the point of testing it, pass or fail.
+		w.deviceFacts(&b, ev.Check, "    ")
+	}
 	if w.opts.Verbose && !needsDetail(ev.Check) {
 		w.transcript(&b, ev.Check.TranscriptLines(), "    ")
 	}
@@ -220,6 +224,10 @@ func (w *Writer) detail(b *strings.Builder, s *runner.SuiteResult, r *runner.Che
 	if where := w.where(r); where != "" {
 		fmt.Fprintf(b, "  %s\n", where)
 	}
+	if r.Device != nil {
+		b.WriteString("  device session:\n")
+		w.deviceFacts(b, r, "    ")
+	}
 	if r.Status == runner.Errored && r.Error != "" {
 		fmt.Fprintf(b, "  error: %s\n", w.text(r.Error))
 	}
@@ -264,6 +272,9 @@ func (w *Writer) where(r *runner.CheckResult) string {
 	if c := r.Conversation; c != nil && c.RemoteAddr != "" && c.RemoteAddr != r.Target {
 		target += " → " + w.text(c.RemoteAddr)
 	}
+	if r.Kind == "device" {
+		target = "listening on " + target
+	}
 	switch {
 	case r.Endpoint != "" && target != "":
 		parts = append(parts, "endpoint "+w.text(r.Endpoint)+", "+target)
@@ -287,6 +298,13 @@ func (w *Writer) where(r *runner.CheckResult) string {
 		parts = append(parts, fmt.Sprintf("%d attempts", r.Attempts))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// deviceFacts writes what a device session showed, one fact a line.
+func (w *Writer) deviceFacts(b *strings.Builder, r *runner.CheckResult, indent string) {
+	for _, f := range r.Device.Facts() {
+		fmt.Fprintf(b, "%s%-14s %s\n", indent, w.text(f.Name)+":", w.text(f.Value))
+	}
 }
 
 func (w *Writer) transcript(b *strings.Builder, lines []conversation.TranscriptLine, indent string) {

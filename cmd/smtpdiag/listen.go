@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/listener"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/report/summary"
+	"github.com/smtpdiag/smtpdiag/internal/suite"
+	"github.com/smtpdiag/smtpdiag/runner"
+)
+
+const listenUsage = `Usage: smtpdiag listen [flags] SUITE
+
+Tests a device (a copier, a scanner) instead of a server: smtpdiag becomes
+the SMTP server the device is pointed at, as the suite's device block says
+(where to listen, which name to announce, whether to behave like
+smtp.office365.com), records what the device does and checks it against
+the block's expect attributes.
+
+Each device session is one test case: its TLS ClientHello (offered
+versions, cipher suites, SNI), the negotiated TLS, AUTH mechanism and user
+(never the password), envelope, and each message's header fields and size.
+Passwords are never recorded, and message bodies are not kept unless
+--keep-message names a directory.
+
+smtpdiag listens until --once has seen one session, or until the timeout
+(the device block's timeout, or --timeout), or until Ctrl-C. Progress goes
+to standard error; the summary, JUnit, JSON and report are those of run.
+
+Exit codes: 0 every session passed, 1 a session failed or no device came,
+2 suite or usage error (including an address smtpdiag may not listen on),
+3 internal error.
+`
+
+// listenFlags are the flags of listen.
+type listenFlags struct {
+	reports     runFlags // vars, var files, junit, json, report, -v, --no-color
+	device      string
+	listen      string
+	once        bool
+	timeout     time.Duration
+	keepMessage string
+}
+
+func cmdListen(args []string, e env) error {
+	var f listenFlags
+	fs := newFlagSet("listen", listenUsage, e.stdout)
+	fs.Var(&f.reports.vars, "var", "set a variable: -var name=value (repeatable)")
+	fs.Var(&f.reports.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
+	fs.StringVar(&f.reports.junit, "junit", "", "write JUnit XML to `FILE`")
+	fs.StringVar(&f.reports.json, "json", "", "write the full results as JSON to `FILE`")
+	fs.StringVar(&f.reports.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
+	fs.BoolVar(&f.reports.verbose, "v", false, "show the transcript of every session, not only failing ones")
+	fs.BoolVar(&f.reports.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
+	fs.StringVar(&f.device, "device", "", "the device block to use, by `LABEL` (needed when the suite has several)")
+	fs.StringVar(&f.listen, "listen", "", "listen on `ADDR` (ip:port) instead of the device block's listen")
+	fs.BoolVar(&f.once, "once", false, "end after the first device session")
+	fs.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the device, e.g. 10m (overrides the device block)")
+	fs.StringVar(&f.keepMessage, "keep-message", "", "write each message the device sends to `DIR` as an .eml file")
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) != 1 {
+		return usagef("listen takes one suite file, got %d", len(paths))
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	loader := suite.NewLoader(suite.Options{Vars: f.reports.vars, VarFiles: f.reports.varFiles, Environ: e.environ})
+	suites, diags := loader.LoadPaths(paths)
+	if diags.HasErrors() {
+		loader.WriteDiagnostics(e.stderr, diags, colorFor(e.stderr, f.reports.noColor, e.getenv), 100)
+		return &suiteError{count: len(diags.Errs())}
+	}
+	s, dev, err := pickDevice(suites, f.device, paths[0])
+	if err != nil {
+		return err
+	}
+	cfg, err := f.listenerConfig(dev)
+	if err != nil {
+		return err
+	}
+	results, err := listenFor(s, dev, cfg, f, e)
+	if err != nil {
+		return err
+	}
+	if c := runner.Tally(results); c.Failed+c.Errored > 0 {
+		return checksFailed{}
+	}
+	return nil
+}
+
+// check rejects flag values that cannot work, before anything listens.
+func (f *listenFlags) check() error {
+	if err := f.reports.check(); err != nil {
+		return err
+	}
+	if f.timeout < 0 {
+		return usagef("--timeout must be positive")
+	}
+	if f.listen != "" {
+		addr, err := suite.ParseListen(f.listen)
+		if err != nil {
+			return usagef("--listen: %v", err)
+		}
+		f.listen = addr
+	}
+	if f.keepMessage != "" {
+		if st, err := os.Stat(f.keepMessage); err != nil || !st.IsDir() {
+			return usagef("--keep-message %s: not a directory", f.keepMessage)
+		}
+	}
+	return nil
+}
+
+// pickDevice finds the device block to use: the one named by label, or
+// the only one.
+func pickDevice(suites []*suite.Suite, label, path string) (*suite.Suite, *suite.Device, error) {
+	var labels []string
+	for _, s := range suites {
+		for _, d := range s.Devices {
+			if label == "" || d.Label == label {
+				labels = append(labels, d.Label)
+			}
+		}
+	}
+	if len(labels) == 1 {
+		for _, s := range suites {
+			for _, d := range s.Devices {
+				if d.Label == labels[0] {
+					return s, d, nil
+				}
+			}
+		}
+	}
+	switch {
+	case len(labels) > 1:
+		return nil, nil, usagef("%s has several device blocks (%s); choose one with --device LABEL", path, quoteAll(labels))
+	case label != "":
+		return nil, nil, usagef("%s has no device block labelled %q", path, label)
+	}
+	return nil, nil, usagef(`%s has no device block; add one such as device "reception copier" { listen = "0.0.0.0:2525" }`, path)
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// listenerConfig turns a device block and the flags into the listener's
+// configuration.
+func (f *listenFlags) listenerConfig(d *suite.Device) (listener.Config, error) {
+	cfg := listener.Config{
+		Addr:           d.Listen,
+		Hostname:       d.Hostname,
+		RequireTLS:     d.RequireTLS,
+		AcceptAuth:     d.AcceptAuth,
+		Mechanisms:     d.AuthMechanisms,
+		AllowLegacyTLS: d.AllowLegacyTLS,
+		KeepMessage:    f.keepMessage != "",
+	}
+	if f.listen != "" {
+		cfg.Addr = f.listen
+	}
+	if d.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(d.CertFile, d.KeyFile)
+		if err != nil {
+			return cfg, usagef("certificate %s: %v", d.CertFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// sessionGrace is how long an open session may go on after the timeout.
+const sessionGrace = time.Minute
+
+// listenFor waits for the device, judges every session and writes the
+// reports.
+func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFlags, e env) ([]*runner.SuiteResult, error) {
+	timeout := d.Timeout
+	if f.timeout > 0 {
+		timeout = f.timeout
+	}
+	// Sessions are queued rather than sent on a channel, so that
+	// Listener.Close, which waits for every open session to be handed
+	// over, never waits for this loop.
+	var (
+		mu      sync.Mutex
+		pending []*listener.Session
+		notify  = make(chan struct{}, 1)
+	)
+	take := func() []*listener.Session {
+		mu.Lock()
+		defer mu.Unlock()
+		out := pending
+		pending = nil
+		return out
+	}
+	var open atomic.Int32 // sessions connected and not yet handed over
+	cfg.OnConnect = func(n int, remote string) {
+		open.Add(1)
+		host, _, err := net.SplitHostPort(remote)
+		if err != nil {
+			host = remote
+		}
+		fmt.Fprintf(e.stderr, "connection from %s (session %d)\n", host, n)
+	}
+	cfg.OnSession = func(sess *listener.Session) {
+		open.Add(-1)
+		mu.Lock()
+		pending = append(pending, sess)
+		mu.Unlock()
+		select {
+		case notify <- struct{}{}:
+		default:
+		}
+	}
+	l, err := listener.Listen(cfg)
+	if err != nil {
+		var be *listener.BindError
+		if errors.As(err, &be) {
+			return nil, usagef("%v", be)
+		}
+		return nil, err
+	}
+	started := time.Now()
+	deadline := started.Add(timeout)
+	announce(e, l, d, deadline, timeout)
+
+	red := redact.New(s.Sensitive...)
+	sum := summary.New(e.stdout, summary.Options{
+		Color:    colorFor(e.stdout, f.reports.noColor, e.getenv),
+		Verbose:  f.reports.verbose,
+		Redactor: red,
+	})
+	res := &runner.SuiteResult{Name: s.Name, Description: s.Description, Path: s.Path, Started: started}
+	sum.Handle(runner.Event{Kind: runner.SuiteStarted, Suite: res})
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	var writeErr error
+	graced := false
+	judge := func(sess *listener.Session) {
+		label := d.Label
+		if !f.once {
+			label = fmt.Sprintf("%s #%d (%s)", d.Label, sess.Number, sess.ClientIP)
+		}
+		r := runner.DeviceResult(d, sess, label, len(res.Checks))
+		res.Checks = append(res.Checks, r)
+		sum.Handle(runner.Event{Kind: runner.CheckFinished, Suite: res, Check: r})
+		if f.keepMessage != "" {
+			if err := keepMessages(f.keepMessage, sess); err != nil && writeErr == nil {
+				writeErr = err
+			}
+		}
+	}
+wait:
+	for {
+		select {
+		case <-notify:
+			for _, sess := range take() {
+				judge(sess)
+				if f.once {
+					break wait
+				}
+			}
+		case <-timer.C:
+			// A scan in progress is worth a little more patience.
+			if open.Load() > 0 && !graced {
+				graced = true
+				fmt.Fprintf(e.stderr, "a device session is still open; waiting up to %s for it to end\n", sessionGrace)
+				timer.Reset(sessionGrace)
+				continue
+			}
+			break wait
+		case <-ctx.Done():
+			fmt.Fprintln(e.stderr, "interrupted; stopping")
+			break wait
+		}
+	}
+	// Sessions still open are cut; without --once they are judged as
+	// they are (their record says the listener stopped).
+	l.Close()
+	if !f.once || len(res.Checks) == 0 {
+		for _, sess := range take() {
+			judge(sess)
+			if f.once {
+				break
+			}
+		}
+	}
+	if len(res.Checks) == 0 {
+		r := runner.DeviceNoShow(d, l.Addr(), started, time.Since(started), 0)
+		res.Checks = append(res.Checks, r)
+		sum.Handle(runner.Event{Kind: runner.CheckFinished, Suite: res, Check: r})
+	}
+	res.Duration = time.Since(started)
+	sum.Handle(runner.Event{Kind: runner.SuiteFinished, Suite: res})
+	results := []*runner.SuiteResult{res}
+	sum.Finish(results)
+	if writeErr != nil {
+		return results, writeErr
+	}
+	return results, writeReportFiles(results, f.reports, red)
+}
+
+// announce tells the person at the device where to point it.
+func announce(e env, l *listener.Listener, d *suite.Device, deadline time.Time, timeout time.Duration) {
+	fmt.Fprintf(e.stderr, "device %q: answering as %s", d.Label, d.Hostname)
+	switch {
+	case d.RequireTLS && d.AcceptAuth:
+		fmt.Fprint(e.stderr, " (STARTTLS, then AUTH, like smtp.office365.com)")
+	case d.AcceptAuth:
+		fmt.Fprint(e.stderr, " (AUTH without STARTTLS allowed)")
+	default:
+		fmt.Fprint(e.stderr, " (no AUTH, like a tenant MX endpoint)")
+	}
+	fmt.Fprintln(e.stderr)
+	for _, c := range l.Certificates() {
+		fmt.Fprintf(e.stderr, "certificate %s, SHA-256 %s\n", c.Key, c.SHA256)
+	}
+	addr := l.Addr()
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if ips := localAddresses(); len(ips) > 0 {
+			fmt.Fprintf(e.stderr, "point the device at %s, port %s\n", strings.Join(ips, " or "), port)
+		}
+	}
+	fmt.Fprintf(e.stderr, "waiting on %s until %s (%s) ...\n", addr, deadline.Format("15:04:05"), timeout)
+}
+
+// localAddresses lists this machine's non-loopback unicast IPv4
+// addresses, the ones a device on the LAN can reach.
+func localAddresses() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
+}
+
+// keepMessages writes each message of a session to dir.
+func keepMessages(dir string, s *listener.Session) error {
+	for i, m := range s.Messages {
+		path := filepath.Join(dir, fmt.Sprintf("session-%d-message-%d.eml", s.Number, i+1))
+		if err := os.WriteFile(path, m.Body, 0o600); err != nil {
+			return fmt.Errorf("--keep-message: %w", err)
+		}
+	}
+	return nil
+}

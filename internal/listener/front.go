@@ -1,0 +1,693 @@
+package listener
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+)
+
+// The front layer sits between each TCP connection and go-smtp, as in
+// internal/simulator: go-smtp hard-codes its reply texts and runs STARTTLS
+// on its own tls.Conn, below which nothing can see the plaintext. So the
+// front layer answers STARTTLS and runs the handshake itself (recording
+// the ClientHello on the way), hands go-smtp the decrypted stream, rewrites
+// every reply into Exchange Online's wording, and writes the transcript.
+//
+// To tell commands from message text and SASL responses it follows
+// go-smtp's input state from the replies going out: after a 354 the device
+// sends message text up to <CRLF>.<CRLF>, after a 334 one SASL response,
+// after "BDAT n" n octets. It hands go-smtp at most one line per Read, so
+// that go-smtp's buffered reader never holds input not yet classified.
+
+// readBufferSize holds the longest line go-smtp accepts.
+const readBufferSize = 2 * maxLineLength
+
+// legacyTLSReply is Exchange Online's answer on its default endpoints to
+// a client that negotiated TLS 1.0 or 1.1 (m365-facts.md section 2;
+// UNVERIFIED: the text comes from a third-party report).
+const legacyTLSReply = "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls"
+
+// inputMode is what the device's next bytes are.
+type inputMode int
+
+const (
+	inputCommand inputMode = iota // a command line
+	inputSASL                     // one line answering a 334 challenge (RFC 4954 section 4)
+	inputData                     // message text after 354 (RFC 5321 section 4.1.1.4)
+	inputChunk                    // the octets of a BDAT chunk (RFC 3030 section 2)
+)
+
+// frontConn is one device connection as go-smtp sees it. Read, Write and
+// Close are called by go-smtp's goroutine for the connection (and Data of
+// a BDAT transfer from one more, which is why the record has a mutex);
+// Listener.Close touches only raw.
+type frontConn struct {
+	raw   net.Conn
+	l     *Listener
+	start time.Time
+
+	mu  sync.Mutex
+	rec *Session
+
+	// transport is raw, or the tls.Conn above it once TLS is up; in reads
+	// from transport.
+	transport net.Conn
+	in        *bufio.Reader
+	tlsState  *tls.ConnectionState
+	// rejectLegacy is set after a TLS 1.0 or 1.1 handshake when the
+	// listener does not allow legacy TLS: the next command gets 421.
+	rejectLegacy bool
+
+	// Read side.
+	started       bool // the device has sent something
+	pending       []byte
+	mode          inputMode
+	chunkLeft     int64
+	midLine       bool
+	dataLineStart bool
+	messageOctets int
+	// needHello is set after STARTTLS: RFC 3207 section 4.2 has the
+	// server forget what it learned before TLS, so EHLO must come first.
+	needHello bool
+	lastWord  string
+	// command is the device's last command line, masked, for the
+	// rejections it gets; authIndex is the AUTH attempt awaiting its
+	// final reply, -1 when none.
+	command   string
+	authIndex int
+
+	// Write side.
+	partial []byte
+	reply   []string
+	greeted bool
+
+	closeOnce sync.Once
+}
+
+func newFrontConn(raw net.Conn, l *Listener, number int) *frontConn {
+	now := l.cfg.Now()
+	ip := raw.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	c := &frontConn{
+		raw:       raw,
+		l:         l,
+		start:     now,
+		transport: raw,
+		in:        bufio.NewReaderSize(raw, readBufferSize),
+		authIndex: -1,
+		rec: &Session{
+			Number:     number,
+			Listen:     l.Addr(),
+			Hostname:   l.cfg.Hostname,
+			RemoteAddr: raw.RemoteAddr().String(),
+			ClientIP:   ip,
+			Started:    now,
+		},
+	}
+	c.note(conversation.Note, "connection from "+c.rec.RemoteAddr+" to "+raw.LocalAddr().String())
+	return c
+}
+
+// update changes the record under its lock.
+func (c *frontConn) update(f func(s *Session)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(c.rec)
+}
+
+// note adds a transcript line.
+func (c *frontConn) note(dir conversation.Direction, text string) {
+	offset := c.l.cfg.Now().Sub(c.start)
+	c.update(func(s *Session) {
+		s.Transcript = append(s.Transcript, conversation.TranscriptLine{Offset: offset, Direction: dir, Text: text})
+	})
+}
+
+// ended records why the session ended, unless that is already known.
+func (c *frontConn) ended(why string) {
+	c.update(func(s *Session) {
+		if s.End == "" {
+			s.End = why
+		}
+	})
+}
+
+// endedBy records the read error that ended the session.
+func (c *frontConn) endedBy(err error) {
+	var ne net.Error
+	switch {
+	case c.l.stopping.Load():
+		c.ended("the listener stopped")
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		c.ended(fmt.Sprintf("idle timeout: the device sent nothing for %s", c.l.cfg.IdleTimeout))
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		c.ended("the device closed the connection")
+	default:
+		c.ended(err.Error())
+	}
+}
+
+// encrypted reports whether TLS is up on the connection.
+func (c *frontConn) encrypted() bool { return c.tlsState != nil }
+
+// Read gives go-smtp the device's input, at most one line at a time,
+// after answering STARTTLS itself.
+func (c *frontConn) Read(p []byte) (int, error) {
+	for len(c.pending) == 0 {
+		if err := c.fill(); err != nil {
+			c.endedBy(err)
+			return 0, err
+		}
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+// fill reads the device's next line (or chunk) into pending, unless the
+// front layer answers it itself.
+func (c *frontConn) fill() error {
+	if !c.started {
+		first, err := c.in.Peek(1)
+		if err != nil {
+			return err
+		}
+		c.started = true
+		// 0x16 is a TLS handshake record (RFC 8446 section 5.1): the
+		// device expects TLS from the first byte, not the greeting.
+		if first[0] == 0x16 {
+			c.implicitTLS()
+			return io.EOF
+		}
+	}
+	if c.mode == inputChunk {
+		buf := make([]byte, min(c.chunkLeft, 32<<10))
+		n, err := c.in.Read(buf)
+		c.chunkLeft -= int64(n)
+		c.messageOctets += n
+		if c.chunkLeft == 0 {
+			c.mode = inputCommand
+			c.note(conversation.Client, fmt.Sprintf("<%d octets of chunk data>", c.messageOctets))
+		}
+		c.pending = buf[:n]
+		if n > 0 {
+			return nil
+		}
+		return err
+	}
+
+	line, err := c.in.ReadSlice('\n')
+	if err != nil {
+		if len(line) == 0 {
+			return err
+		}
+		// A line longer than the buffer, or the last bytes before the
+		// connection closed: pass them on; go-smtp rejects what it must.
+		c.pending = bytes.Clone(line)
+		c.midLine = true
+		c.dataLineStart = false
+		if c.mode == inputData {
+			c.messageOctets += len(line)
+		}
+		return nil
+	}
+	line = bytes.Clone(line)
+	continued := c.midLine
+	c.midLine = false
+
+	switch c.mode {
+	case inputData:
+		c.messageOctets += len(line)
+		if c.dataLineStart && string(line) == ".\r\n" {
+			c.mode = inputCommand
+			c.note(conversation.Client, fmt.Sprintf("<%d octets of message text>", c.messageOctets))
+		}
+		c.dataLineStart = bytes.HasSuffix(line, []byte("\r\n"))
+	case inputSASL:
+		c.mode = inputCommand
+		// A SASL response carries the user name, the password or the
+		// token; none of it is written down.
+		c.note(conversation.Client, "****")
+	case inputCommand:
+		if !continued {
+			handled, err := c.handleCommand(string(line))
+			if handled || err != nil {
+				return err
+			}
+		}
+	}
+	c.pending = line
+	return nil
+}
+
+// handleCommand looks at a command line before go-smtp does. It reports
+// handled when the front layer answered the command itself.
+func (c *frontConn) handleCommand(line string) (handled bool, err error) {
+	verb, arg := parseCommand(line)
+	shown := maskCommand(verb, strings.TrimRight(line, "\r\n"))
+	c.command = shown
+	c.note(conversation.Client, shown)
+	c.lastWord, _, _ = strings.Cut(strings.TrimSpace(line), " ")
+
+	if c.rejectLegacy {
+		// go-smtp ends the session on io.EOF (and only on exactly that)
+		// without a reply of its own.
+		_ = c.send([]string{legacyTLSReply})
+		c.ended("the listener refused TLS " + c.rec.TLS.Version + " with 421 4.7.66, as Exchange Online's default endpoints do")
+		return true, io.EOF
+	}
+
+	var chunk int64
+	switch verb {
+	case "EHLO", "HELO":
+		c.update(func(s *Session) {
+			s.Helo = strings.TrimSpace(arg)
+			s.UsedHELO = verb == "HELO"
+		})
+	case "AUTH":
+		mech, _, _ := strings.Cut(arg, " ")
+		c.update(func(s *Session) {
+			s.Auth = append(s.Auth, AuthAttempt{Mechanism: strings.ToUpper(mech), AfterTLS: c.encrypted()})
+			c.authIndex = len(s.Auth) - 1
+		})
+	case "QUIT":
+		c.ended("QUIT")
+	case "BDAT":
+		chunk, _ = bdatChunkSize(arg)
+	}
+
+	if c.needHello && !allowedBeforeHello[verb] {
+		if chunk > 0 {
+			// RFC 3030 section 2: the chunk follows its command even
+			// when the command is refused.
+			if _, err := c.in.Discard(int(chunk)); err != nil {
+				return true, err
+			}
+		}
+		return true, c.send([]string{"503 5.5.2 Send hello first"})
+	}
+	if chunk > 0 {
+		c.mode = inputChunk
+		c.chunkLeft = chunk
+		c.messageOctets = 0
+	}
+	if verb == "STARTTLS" {
+		c.update(func(s *Session) { s.StartTLS = true })
+		return true, c.startTLS()
+	}
+	return false, nil
+}
+
+// maskCommand hides an AUTH command's initial response, which carries
+// credentials (RFC 4954 section 4).
+func maskCommand(verb, line string) string {
+	if verb == "AUTH" {
+		if f := strings.Fields(line); len(f) > 2 {
+			return f[0] + " " + f[1] + " ****"
+		}
+	}
+	return line
+}
+
+// allowedBeforeHello are the commands accepted between STARTTLS and the
+// EHLO that must follow it.
+var allowedBeforeHello = map[string]bool{"EHLO": true, "HELO": true, "QUIT": true, "NOOP": true, "RSET": true}
+
+// parseCommand splits a command line the way go-smtp's parser does (a
+// four-letter verb, or STARTTLS), so that the front layer and go-smtp
+// agree on what each line is.
+func parseCommand(line string) (verb, arg string) {
+	line = strings.TrimRight(line, "\r\n")
+	switch {
+	case strings.HasPrefix(strings.ToUpper(line), "STARTTLS"):
+		return "STARTTLS", ""
+	case len(line) == 4:
+		return strings.ToUpper(line), ""
+	case len(line) > 5 && line[4] == ' ':
+		return strings.ToUpper(line[:4]), strings.TrimSpace(line[5:])
+	}
+	return "", ""
+}
+
+// bdatChunkSize returns the chunk size of a BDAT command go-smtp accepts
+// as well formed ("BDAT <size> [LAST]").
+func bdatChunkSize(arg string) (int64, bool) {
+	args := strings.Fields(arg)
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2 && !strings.EqualFold(args[1], "LAST")) {
+		return 0, false
+	}
+	var size int64
+	if _, err := fmt.Sscan(args[0], &size); err != nil || size < 0 || size > 1<<32-1 {
+		return 0, false
+	}
+	return size, true
+}
+
+// startTLS answers STARTTLS and runs the handshake (RFC 3207 section 4).
+func (c *frontConn) startTLS() error {
+	if c.encrypted() {
+		return c.send([]string{"503 5.5.1 TLS already active"})
+	}
+	if n := c.in.Buffered(); n > 0 {
+		// Commands pipelined after STARTTLS arrived in plaintext; RFC
+		// 3207 section 4.2 has the server discard them.
+		c.in.Discard(n)
+		c.note(conversation.Note, fmt.Sprintf("dropped %d octets the device sent after STARTTLS in plaintext", n))
+	}
+	if err := c.send([]string{"220 2.0.0 SMTP server ready"}); err != nil {
+		return err
+	}
+	if err := c.handshake(); err != nil {
+		c.ended("TLS handshake failed")
+		return io.EOF
+	}
+	c.needHello = true
+	return nil
+}
+
+// handshake makes transport a TLS server connection, recording the
+// ClientHello first. A failed handshake closes the connection.
+func (c *frontConn) handshake() error {
+	cfg := c.l.tlsConfig.Clone()
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		c.recordHello(hello)
+		return nil, nil
+	}
+	conn := tls.Server(c.raw, cfg)
+	c.raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	err := conn.Handshake()
+	c.raw.SetDeadline(time.Time{})
+	if err != nil {
+		c.update(func(s *Session) { s.HandshakeError = err.Error() })
+		c.note(conversation.TLS, "handshake failed: "+err.Error())
+		c.raw.Close()
+		return err
+	}
+	state := conn.ConnectionState()
+	c.tlsState = &state
+	c.transport = conn
+	c.in = bufio.NewReaderSize(conn, readBufferSize)
+	session := &TLSSession{
+		Version:     versionName(state.Version),
+		CipherSuite: SuiteName(state.CipherSuite),
+		ServerName:  state.ServerName,
+	}
+	c.update(func(s *Session) { s.TLS = session })
+	c.note(conversation.TLS, fmt.Sprintf("established TLS %s, %s", session.Version, session.CipherSuite))
+	if state.Version < tls.VersionTLS12 && !c.l.cfg.AllowLegacyTLS {
+		c.rejectLegacy = true
+	}
+	return nil
+}
+
+// recordHello keeps what the device offered.
+func (c *frontConn) recordHello(hi *tls.ClientHelloInfo) {
+	// 43 is the supported_versions extension (RFC 8446 section 4.2.1).
+	h := &ClientHello{ServerName: hi.ServerName, LegacyVersion: !slices.Contains(hi.Extensions, 43)}
+	for _, v := range hi.SupportedVersions {
+		if !isGREASE(v) {
+			h.Versions = append(h.Versions, versionName(v))
+		}
+	}
+	var suites []uint16
+	for _, id := range hi.CipherSuites {
+		if isGREASE(id) || isSignal(id) {
+			continue
+		}
+		suites = append(suites, id)
+		h.CipherSuites = append(h.CipherSuites, SuiteName(id))
+	}
+	for _, g := range hi.SupportedCurves {
+		if !isGREASE(uint16(g)) {
+			h.Groups = append(h.Groups, groupName(g))
+		}
+	}
+	h.ECDHE = offersECDHE(suites, hi.SupportedCurves)
+	c.update(func(s *Session) { s.ClientHello = h })
+	sni := "no SNI"
+	if h.ServerName != "" {
+		sni = "SNI " + h.ServerName
+	}
+	c.note(conversation.TLS, fmt.Sprintf("ClientHello: %s; cipher suites: %d (ECDHE: %s); %s",
+		h.offeredVersions(), len(h.CipherSuites), yesNo(h.ECDHE), sni))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// errHelloRecorded stops a handshake once the ClientHello is recorded.
+var errHelloRecorded = errors.New("ClientHello recorded")
+
+// implicitTLS handles a device that began a TLS handshake instead of
+// reading the greeting (a client set up for implicit TLS, RFC 8314,
+// usually port 465). It has already read the plaintext greeting as a
+// broken TLS record, so no handshake can succeed; the listener reads the
+// ClientHello it sent, to record the offer, and ends the session.
+func (c *frontConn) implicitTLS() {
+	c.update(func(s *Session) { s.ImplicitTLS = true })
+	c.note(conversation.TLS, "the device began a TLS handshake instead of SMTP (implicit TLS, as on port 465)")
+	cfg := c.l.tlsConfig.Clone()
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		c.recordHello(hello)
+		return nil, errHelloRecorded
+	}
+	c.raw.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = tls.Server(&replayConn{Conn: c.raw, r: c.in}, cfg).Handshake()
+	c.ended("the device expected implicit TLS (port 465 style); smtp.office365.com offers only STARTTLS")
+}
+
+// replayConn reads what is buffered (and then the connection) and drops
+// what is written, so that a ClientHello can be parsed without answering.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *replayConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *replayConn) Write(p []byte) (int, error) { return len(p), nil }
+
+// Write takes go-smtp's reply lines, rewrites each complete reply into
+// Exchange Online's wording and sends it.
+func (c *frontConn) Write(b []byte) (int, error) {
+	c.partial = append(c.partial, b...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimSuffix(string(c.partial[:i]), "\r")
+		c.partial = c.partial[i+1:]
+		c.reply = append(c.reply, line)
+		// RFC 5321 section 4.2.1: "ddd-" continues a reply.
+		if len(line) >= 4 && line[3] == '-' {
+			continue
+		}
+		reply := c.rewrite(c.reply)
+		c.reply = nil
+		if err := c.send(reply); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}
+
+// send writes a reply, records it, and notes what the device sends next.
+func (c *frontConn) send(reply []string) error {
+	var b strings.Builder
+	for _, line := range reply {
+		b.WriteString(line)
+		b.WriteString("\r\n")
+		c.note(conversation.Server, line)
+	}
+	_, err := io.WriteString(c.transport, b.String())
+
+	last := reply[len(reply)-1]
+	switch {
+	case strings.HasPrefix(last, "354"):
+		c.mode = inputData
+		c.dataLineStart = true
+		c.messageOctets = 0
+	case strings.HasPrefix(last, "334"):
+		c.mode = inputSASL
+	}
+	oneLine := joinReply(reply)
+	if c.authIndex >= 0 && !strings.HasPrefix(last, "334") {
+		i := c.authIndex
+		c.update(func(s *Session) { s.Auth[i].Reply = oneLine })
+		c.authIndex = -1
+	}
+	if len(last) >= 3 && (last[0] == '4' || last[0] == '5') {
+		// A reply after the session ended (go-smtp's 421 on an idle
+		// timeout) answers no command of the device.
+		verb, _ := parseCommand(c.command)
+		c.mu.Lock()
+		ending := c.rec.End != ""
+		c.mu.Unlock()
+		if verb != "QUIT" && !ending {
+			command := c.command
+			c.update(func(s *Session) { s.Rejections = append(s.Rejections, Rejection{Command: command, Reply: oneLine}) })
+		}
+	}
+	return err
+}
+
+// joinReply renders a multi-line reply on one line: the first line's code
+// and every line's text.
+func joinReply(reply []string) string {
+	out := reply[0]
+	for _, l := range reply[1:] {
+		if len(l) > 4 {
+			out += " " + l[4:]
+		}
+	}
+	return out
+}
+
+// rewrite turns one of go-smtp's replies into the reply Exchange Online
+// gives in its place. Negative replies of the session already carry
+// Microsoft's texts and pass unchanged.
+func (c *frontConn) rewrite(reply []string) []string {
+	first := reply[0]
+	if !c.greeted {
+		c.greeted = true
+		if strings.HasPrefix(first, "220 ") {
+			return []string{c.banner()}
+		}
+	}
+	host := c.l.cfg.Hostname
+	switch {
+	case strings.HasPrefix(first, "250-Hello "):
+		c.needHello = false
+		return c.ehloReply(reply[1:])
+	case strings.HasPrefix(first, "250 2.0.0 Hello "):
+		c.needHello = false
+		return []string{fmt.Sprintf("250 %s Hello [%s]", host, c.rec.ClientIP)}
+	case len(reply) > 1:
+		return reply
+	case first == "250 2.0.0 OK: queued":
+		c.mu.Lock()
+		id := fmt.Sprintf("%d.%d", c.rec.Number, len(c.rec.Messages))
+		c.mu.Unlock()
+		return []string{fmt.Sprintf("250 2.0.0 OK <%s@%s> [Hostname=%s]", id, host, host)}
+	case strings.HasPrefix(first, "500 5.5.2 Syntax errors, "), first == "501 5.5.2 Bad command":
+		return []string{fmt.Sprintf("500 5.3.3 Unrecognized command '%s'", c.lastWord)}
+	}
+	for _, r := range goSMTPReplies {
+		if strings.HasPrefix(first, r.goSMTP) {
+			return []string{r.exchange}
+		}
+	}
+	return reply
+}
+
+// goSMTPReplies maps the start of go-smtp's fixed replies to the replies
+// Exchange Online gives in the same place (m365-facts.md section 6).
+var goSMTPReplies = []struct{ goSMTP, exchange string }{
+	{"250 2.0.0 Roger, accepting mail from ", "250 2.1.0 Sender OK"},
+	{"250 2.0.0 I'll make sure ", "250 2.1.5 Recipient OK"},
+	{"354 ", "354 Start mail input; end with <CRLF>.<CRLF>"},
+	{"235 ", "235 2.7.0 Authentication successful"},
+	{"221 ", "221 2.0.0 Service closing transmission channel"},
+	{"250 2.0.0 Session reset", "250 2.0.0 Resetting"},
+	{"250 2.0.0 I have successfully done nothing", "250 2.0.0 OK"},
+	{"502 5.5.1 Please introduce yourself first.", "503 5.5.2 Send hello first"},
+	{"502 5.5.1 Missing MAIL FROM command.", "503 5.5.2 Need mail command"},
+	{"502 5.5.1 Missing RCPT TO command.", "503 5.5.2 Need rcpt command"},
+}
+
+// banner is Exchange Online's greeting (m365-facts.md section 6).
+func (c *frontConn) banner() string {
+	return fmt.Sprintf("220 %s Microsoft ESMTP MAIL Service ready at %s",
+		c.l.cfg.Hostname, c.l.cfg.Now().UTC().Format(time.RFC1123Z))
+}
+
+// ehloReply renders the EHLO reply with Exchange Online's greeting line
+// ("Hello [203.0.113.5]") and its order of extensions; STARTTLS is
+// offered before TLS only (RFC 3207 section 4).
+func (c *frontConn) ehloReply(extensions []string) []string {
+	keywords := make([]string, 0, len(extensions)+1)
+	for _, line := range extensions {
+		keywords = append(keywords, line[4:])
+	}
+	if !c.encrypted() {
+		keywords = append(keywords, "STARTTLS")
+	}
+	sort.SliceStable(keywords, func(i, j int) bool {
+		return extensionRank(keywords[i]) < extensionRank(keywords[j])
+	})
+	out := []string{fmt.Sprintf("250-%s Hello [%s]", c.l.cfg.Hostname, c.rec.ClientIP)}
+	for i, kw := range keywords {
+		sep := "-"
+		if i == len(keywords)-1 {
+			sep = " "
+		}
+		out = append(out, "250"+sep+kw)
+	}
+	return out
+}
+
+// extensionOrder is the order of Exchange Online's EHLO reply; AUTH takes
+// the place of STARTTLS once TLS is up.
+var extensionOrder = map[string]int{
+	"SIZE": 1, "PIPELINING": 2, "DSN": 3, "ENHANCEDSTATUSCODES": 4,
+	"STARTTLS": 5, "AUTH": 5, "8BITMIME": 6, "BINARYMIME": 7, "CHUNKING": 8, "SMTPUTF8": 9,
+}
+
+func extensionRank(keywordLine string) int {
+	kw, _, _ := strings.Cut(keywordLine, " ")
+	if r, ok := extensionOrder[strings.ToUpper(kw)]; ok {
+		return r
+	}
+	return len(extensionOrder) + 1
+}
+
+// Close closes the TCP connection and hands the session's record on.
+func (c *frontConn) Close() error {
+	err := net.ErrClosed
+	c.closeOnce.Do(func() {
+		err = c.raw.Close()
+		c.ended("the listener closed the connection")
+		end := c.l.cfg.Now()
+		c.mu.Lock()
+		c.rec.Duration = end.Sub(c.start)
+		rec := c.rec
+		c.mu.Unlock()
+		c.note(conversation.Note, "connection closed: "+rec.End)
+		c.l.finished(c, rec)
+	})
+	return err
+}
+
+// LocalAddr returns the listener's side of the connection.
+func (c *frontConn) LocalAddr() net.Addr { return c.raw.LocalAddr() }
+
+// RemoteAddr returns the device's address.
+func (c *frontConn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+
+// SetDeadline sets the TCP connection's deadlines, which bound the TLS
+// session above it too.
+func (c *frontConn) SetDeadline(t time.Time) error { return c.raw.SetDeadline(t) }
+
+// SetReadDeadline sets the TCP connection's read deadline.
+func (c *frontConn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the TCP connection's write deadline.
+func (c *frontConn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }

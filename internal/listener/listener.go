@@ -1,0 +1,331 @@
+// Package listener is the server side of a device acceptance test: it
+// listens where a copier or scanner is pointed, answers the way
+// smtp.office365.com does (STARTTLS, then AUTH, then mail; Microsoft's
+// rejections when the device skips a step), and records each device
+// session: the TLS ClientHello offer (versions, cipher suites, SNI), the
+// negotiated TLS session, AUTH mechanism and user (never the secret), the
+// envelope, and each message's header fields and size.
+//
+// To record what old devices offer instead of failing on it, the TLS side
+// accepts TLS 1.0 and 1.1 and the legacy cipher suites crypto/tls still
+// implements, with an ECDSA and an RSA certificate; whether the session
+// then goes on is a policy (Config.AllowLegacyTLS), as on Exchange Online.
+//
+// The SMTP state machine is github.com/emersion/go-smtp. As in the
+// simulator, a front layer (front.go) between each TCP connection and
+// go-smtp owns TLS, rewrites go-smtp's fixed replies into Microsoft's, and
+// writes the transcript.
+package listener
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// DefaultMechanisms are the SASL mechanisms smtp.office365.com offers
+// after STARTTLS (m365-facts.md section 6): no PLAIN, no CRAM-MD5.
+var DefaultMechanisms = []string{"LOGIN", "XOAUTH2"}
+
+// Mechanisms are the SASL mechanisms the listener can record.
+var Mechanisms = []string{"PLAIN", "LOGIN", "XOAUTH2", "CRAM-MD5"}
+
+// maxMessageBytes is the SIZE Exchange Online advertises (150 MB).
+const maxMessageBytes = 157286400
+
+// maxLineLength bounds command lines; RFC 4954 section 4 allows AUTH lines
+// of up to 12288 octets, which XOAUTH2 tokens need.
+const maxLineLength = 16384
+
+// Timeouts for devices that stall.
+const (
+	DefaultIdleTimeout = 2 * time.Minute
+	handshakeTimeout   = 30 * time.Second
+	writeTimeout       = time.Minute
+)
+
+// Config configures a Listener.
+type Config struct {
+	// Addr is where to listen ("0.0.0.0:2525", "127.0.0.1:0").
+	Addr string
+	// Hostname is the name announced in the greeting and, with automatic
+	// certificates, put in them. Default: smtp.office365.com.
+	Hostname string
+	// Certificates are the server certificates; nil makes a self-signed
+	// ECDSA and RSA pair for Hostname (see Listener.Certificates).
+	Certificates []tls.Certificate
+	// RequireTLS behaves like smtp.office365.com: AUTH is offered only
+	// after STARTTLS, and MAIL without TLS gets 451 5.7.3.
+	RequireTLS bool
+	// AcceptAuth offers AUTH, accepts any credentials (recording only the
+	// mechanism and the user name) and requires AUTH before MAIL (530
+	// 5.7.57), like smtp.office365.com. Without it no AUTH is offered and
+	// MAIL needs none, like a tenant's MX endpoint.
+	AcceptAuth bool
+	// Mechanisms are the SASL mechanisms offered; nil means
+	// DefaultMechanisms. Each must be one of Mechanisms.
+	Mechanisms []string
+	// AllowLegacyTLS lets a session go on after a TLS 1.0 or 1.1
+	// handshake, as smtp-legacy.office365.com does where a tenant allows
+	// it. Without it the device's next command gets 421 4.7.66, as on
+	// the default endpoints.
+	AllowLegacyTLS bool
+	// KeepMessage keeps each message's full text in Message.Body.
+	KeepMessage bool
+	// IdleTimeout ends a session whose device sends nothing for that long;
+	// 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// OnConnect, when not nil, is called as each device connects, with
+	// the session's number and the device's address.
+	OnConnect func(number int, remote string)
+	// OnSession, when not nil, is called with each session's record once
+	// its connection has ended. It may be called from several goroutines
+	// at once.
+	OnSession func(*Session)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Listener is a listening device endpoint.
+type Listener struct {
+	cfg       Config
+	net       net.Listener
+	tlsConfig *tls.Config
+	certs     []CertificateInfo
+	server    *smtp.Server
+
+	serving  sync.WaitGroup // the go-smtp Serve loop
+	sessions sync.WaitGroup // open connections
+	stopping atomic.Bool
+
+	mu    sync.Mutex
+	seq   int
+	conns map[*frontConn]struct{}
+}
+
+// BindError is a failure to listen, with a hint for the person running
+// smtpdiag.
+type BindError struct {
+	Addr string
+	Err  error
+	// Hint says what to do, "" when there is nothing specific.
+	Hint string
+}
+
+func (e *BindError) Error() string {
+	msg := fmt.Sprintf("cannot listen on %s: %v", e.Addr, e.Err)
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+func (e *BindError) Unwrap() error { return e.Err }
+
+// bindError explains why listening on addr failed.
+func bindError(addr string, err error) *BindError {
+	be := &BindError{Addr: addr, Err: err}
+	var port int
+	if _, p, perr := net.SplitHostPort(addr); perr == nil {
+		port, _ = strconv.Atoi(p)
+	}
+	switch {
+	case errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EACCES):
+		if port > 0 && port < 1024 {
+			be.Hint = fmt.Sprintf("Ports below 1024 need privileges. Listen on a port such as 2525 instead "+
+				"(--listen 0.0.0.0:2525, or listen in the device block) and point the device at that port, "+
+				"or allow smtpdiag to bind port %d: sudo setcap cap_net_bind_service=+ep \"$(command -v smtpdiag)\"", port)
+		} else {
+			be.Hint = "The system does not allow this program to listen there."
+		}
+	case errors.Is(err, syscall.EADDRINUSE):
+		be.Hint = "Another program (a mail server?) already listens on that port; stop it or choose another port."
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		be.Hint = "That IP address is not one of this machine's; use 0.0.0.0 to listen on all of them."
+	}
+	return be
+}
+
+// Listen starts listening and serving devices until Close.
+func Listen(cfg Config) (*Listener, error) {
+	if cfg.Hostname == "" {
+		cfg.Hostname = "smtp.office365.com"
+	}
+	offered := cfg.Mechanisms
+	if offered == nil {
+		offered = DefaultMechanisms
+	}
+	cfg.Mechanisms = make([]string, 0, len(offered))
+	for _, m := range offered {
+		upper := strings.ToUpper(m)
+		if !contains(Mechanisms, upper) {
+			return nil, fmt.Errorf("listener: unsupported mechanism %q", m)
+		}
+		cfg.Mechanisms = append(cfg.Mechanisms, upper)
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	certs := cfg.Certificates
+	if certs == nil {
+		var err error
+		if certs, err = autoCertificates(cfg.Hostname, cfg.Now()); err != nil {
+			return nil, fmt.Errorf("listener: certificate: %w", err)
+		}
+	}
+	l := &Listener{
+		cfg:   cfg,
+		certs: describeCertificates(certs),
+		conns: make(map[*frontConn]struct{}),
+		// TLS 1.0 and the legacy suites are enabled on purpose: the
+		// ClientHello of an old device is only worth something if the
+		// handshake gets far enough to record it, and the verdict comes
+		// from the expectations, not from a handshake error. crypto/tls
+		// refuses TLS 1.0 and 1.1 unless MinVersion says otherwise, and
+		// enables RSA key exchange and 3DES only when listed.
+		tlsConfig: &tls.Config{
+			Certificates: certs,
+			MinVersion:   tls.VersionTLS10,
+			CipherSuites: allSuites(),
+		},
+	}
+	nl, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, bindError(cfg.Addr, err)
+	}
+	l.net = nl
+	l.server = l.newServer()
+	l.serving.Add(1)
+	go func() {
+		defer l.serving.Done()
+		// Serve returns when Close closes the listener.
+		_ = l.server.Serve(&frontListener{Listener: nl, l: l})
+	}()
+	return l, nil
+}
+
+// allSuites lists every TLS 1.0-1.2 cipher suite crypto/tls implements,
+// secure and insecure.
+func allSuites() []uint16 {
+	var ids []uint16
+	for _, s := range tls.CipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	for _, s := range tls.InsecureCipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func (l *Listener) newServer() *smtp.Server {
+	server := smtp.NewServer(smtp.BackendFunc(l.newSession))
+	server.Domain = l.cfg.Hostname
+	server.MaxMessageBytes = maxMessageBytes
+	server.MaxLineLength = maxLineLength
+	server.EnableSMTPUTF8 = true
+	server.EnableBINARYMIME = true
+	server.EnableDSN = true
+	server.ReadTimeout = l.cfg.IdleTimeout
+	server.WriteTimeout = writeTimeout
+	// go-smtp sees plaintext only (the front layer owns TLS); whether
+	// AUTH is offered is the session's decision (session.AuthMechanisms).
+	server.AllowInsecureAuth = true
+	server.ErrorLog = log.New(io.Discard, "", 0)
+	return server
+}
+
+// Addr is the address the listener listens on, with the port the system
+// chose for ":0".
+func (l *Listener) Addr() string { return l.net.Addr().String() }
+
+// Certificates describes the server certificates, so that the person
+// running the test can compare the fingerprint with what the device shows.
+func (l *Listener) Certificates() []CertificateInfo { return l.certs }
+
+// Close stops listening, ends open sessions (their records say "the
+// listener stopped") and waits until every session was handed to
+// OnSession.
+func (l *Listener) Close() error {
+	if l.stopping.Swap(true) {
+		return nil
+	}
+	err := l.net.Close()
+	l.serving.Wait()
+	l.mu.Lock()
+	for c := range l.conns {
+		// Only the TCP connection: the go-smtp goroutine of the session
+		// sees the end, finishes the record and calls frontConn.Close.
+		c.raw.Close()
+	}
+	l.mu.Unlock()
+	l.sessions.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// frontListener hands go-smtp front connections.
+type frontListener struct {
+	net.Listener
+	l *Listener
+}
+
+// Accept waits for a device and wraps its connection.
+func (fl *frontListener) Accept() (net.Conn, error) {
+	raw, err := fl.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l := fl.l
+	l.mu.Lock()
+	if l.stopping.Load() {
+		l.mu.Unlock()
+		raw.Close()
+		return nil, net.ErrClosed
+	}
+	l.seq++
+	c := newFrontConn(raw, l, l.seq)
+	l.conns[c] = struct{}{}
+	l.sessions.Add(1)
+	l.mu.Unlock()
+	if l.cfg.OnConnect != nil {
+		l.cfg.OnConnect(c.rec.Number, c.rec.RemoteAddr)
+	}
+	return c, nil
+}
+
+// finished hands a session on and forgets its connection.
+func (l *Listener) finished(c *frontConn, s *Session) {
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+	if l.cfg.OnSession != nil {
+		l.cfg.OnSession(s)
+	}
+	l.sessions.Done()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,261 @@
+package listener
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
+)
+
+// Session is the record of one device connection: what the device
+// offered and did, what the listener answered, and a transcript with the
+// device's secrets masked. Passwords and tokens are never stored: SASL
+// responses appear as **** and only the mechanism and the user name are
+// kept.
+type Session struct {
+	// Number counts the listener's sessions from 1, in the order the
+	// devices connected.
+	Number int `json:"number"`
+	// Listen is the listening address, Hostname the name the listener
+	// announced in its greeting.
+	Listen   string `json:"listen"`
+	Hostname string `json:"hostname"`
+	// RemoteAddr is the device's address and port, ClientIP its address.
+	RemoteAddr string        `json:"remote_addr"`
+	ClientIP   string        `json:"client_ip"`
+	Started    time.Time     `json:"started"`
+	Duration   time.Duration `json:"duration_ns"`
+
+	// Helo is the argument of the device's last EHLO or HELO; UsedHELO
+	// is true when that was a HELO (no ESMTP, so no STARTTLS or AUTH).
+	Helo     string `json:"helo,omitempty"`
+	UsedHELO bool   `json:"used_helo,omitempty"`
+
+	// StartTLS is true when the device sent STARTTLS. ImplicitTLS is true
+	// when it began a TLS handshake instead of reading the greeting, as a
+	// client configured for port 465 does.
+	StartTLS    bool `json:"starttls"`
+	ImplicitTLS bool `json:"implicit_tls,omitempty"`
+	// ClientHello is what the device offered, nil when it never began a
+	// handshake.
+	ClientHello *ClientHello `json:"client_hello,omitempty"`
+	// TLS is the negotiated session, nil without one; HandshakeError says
+	// why a handshake failed.
+	TLS            *TLSSession `json:"tls,omitempty"`
+	HandshakeError string      `json:"handshake_error,omitempty"`
+
+	// Auth lists the device's AUTH commands in order.
+	Auth []AuthAttempt `json:"auth,omitempty"`
+	// MailFrom is the sender of the device's last MAIL command (accepted
+	// or not), nil when it sent none.
+	MailFrom *string `json:"mail_from,omitempty"`
+	// Recipients are the RCPT TO addresses the listener accepted.
+	Recipients []string `json:"recipients,omitempty"`
+	// Messages are the messages that reached the end of DATA.
+	Messages []Message `json:"messages,omitempty"`
+	// Rejections are the negative replies the listener gave, in order.
+	Rejections []Rejection `json:"rejections,omitempty"`
+
+	// End says how the session ended ("QUIT", "the device closed the
+	// connection", "idle timeout", "the listener stopped").
+	End        string                        `json:"end"`
+	Transcript []conversation.TranscriptLine `json:"transcript"`
+}
+
+// ClientHello is what a device offered at the start of a TLS handshake
+// (RFC 8446 section 4.1.2; RFC 5246 section 7.4.1.2 for TLS 1.2 and older).
+// GREASE values (RFC 8701) are left out.
+type ClientHello struct {
+	// ServerName is the SNI the device sent ("" when none).
+	ServerName string `json:"server_name,omitempty"`
+	// Versions are the protocol versions offered, newest first ("1.2",
+	// "1.1", "1.0"). A client that sends no supported_versions extension
+	// offers every version up to its legacy version.
+	Versions []string `json:"versions"`
+	// LegacyVersion is true when the device sent no supported_versions
+	// extension (RFC 8446 section 4.2.1): Versions are then derived from
+	// the ClientHello's version field, the highest the device speaks, and
+	// the older ones it may accept.
+	LegacyVersion bool `json:"legacy_version,omitempty"`
+	// CipherSuites are the offered suites' IANA names, in the device's
+	// order of preference.
+	CipherSuites []string `json:"cipher_suites"`
+	// ECDHE is true when some offered suite uses an ECDHE key exchange.
+	ECDHE bool `json:"ecdhe"`
+	// Groups are the supported groups (named curves) offered.
+	Groups []string `json:"groups,omitempty"`
+}
+
+// offeredVersions renders the offered versions: "TLS 1.3, 1.2", or "up
+// to TLS 1.2 (no supported_versions extension)".
+func (h *ClientHello) offeredVersions() string {
+	switch {
+	case len(h.Versions) == 0:
+		return "no TLS version (SSL 3.0 or older)"
+	case h.LegacyVersion:
+		return "up to TLS " + h.Versions[0] + " (no supported_versions extension)"
+	}
+	return "TLS " + strings.Join(h.Versions, ", ")
+}
+
+// TLSSession is a negotiated TLS session.
+type TLSSession struct {
+	// Version is "1.0", "1.1", "1.2" or "1.3".
+	Version     string `json:"version"`
+	CipherSuite string `json:"cipher_suite"`
+	ServerName  string `json:"server_name,omitempty"`
+}
+
+// AuthAttempt is one AUTH command of the device.
+type AuthAttempt struct {
+	Mechanism string `json:"mechanism"`
+	// User is the user name the device sent, "" when the exchange ended
+	// before it.
+	User string `json:"user,omitempty"`
+	// AfterTLS is true when the command came inside TLS.
+	AfterTLS bool `json:"after_tls"`
+	// Reply is the listener's final reply.
+	Reply string `json:"reply"`
+}
+
+// Message is a message that reached the end of DATA (or the last BDAT
+// chunk).
+type Message struct {
+	From string   `json:"from"`
+	To   []string `json:"to"`
+	// Size is the message's length in octets, as received.
+	Size int64 `json:"size"`
+	// Headers are the message's header fields in order, unfolded.
+	Headers []Header `json:"headers"`
+	// Body is the whole message, kept only with Config.KeepMessage and
+	// never written to reports.
+	Body []byte `json:"-"`
+}
+
+// Header is one header field.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Header returns the value of the first field with the name, or "".
+func (m Message) Header(name string) string {
+	for _, h := range m.Headers {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
+}
+
+// Rejection is a negative reply the listener gave to a device command.
+type Rejection struct {
+	// Command is the device's command with secrets masked ("MAIL
+	// FROM:<scanner@contoso.com>", "AUTH PLAIN ****"); "" when the reply
+	// did not answer a command (after a failed TLS handshake).
+	Command string `json:"command"`
+	Reply   string `json:"reply"`
+}
+
+// String renders the rejection on one line: "530 5.7.57 ... at MAIL
+// FROM:<x>".
+func (r Rejection) String() string {
+	if r.Command == "" {
+		return r.Reply
+	}
+	return r.Reply + " at " + r.Command
+}
+
+// Fact is one line of a session's description, for reporters.
+type Fact struct {
+	Name  string
+	Value string
+}
+
+// summaryHeaders are the header fields Facts shows of each message.
+var summaryHeaders = []string{"From", "To", "Subject", "Date", "Message-ID", "X-Mailer", "Content-Type"}
+
+// Facts describes the session for a person, one fact per line: the device
+// and its greeting, the ClientHello offer, the TLS session, AUTH, the
+// envelope and each message. Reporters show them as they are.
+func (s *Session) Facts() []Fact {
+	var out []Fact
+	add := func(name, format string, args ...any) {
+		out = append(out, Fact{Name: name, Value: fmt.Sprintf(format, args...)})
+	}
+	device := s.RemoteAddr
+	if s.Helo != "" {
+		verb := "EHLO"
+		if s.UsedHELO {
+			verb = "HELO"
+		}
+		device += ", " + verb + " " + s.Helo
+	}
+	add("device", "%s", device)
+	switch {
+	case s.ImplicitTLS:
+		add("STARTTLS", "no: the device began TLS at once (implicit TLS, as on port 465)")
+	case s.StartTLS:
+		add("STARTTLS", "yes")
+	default:
+		add("STARTTLS", "no")
+	}
+	if h := s.ClientHello; h != nil {
+		sni := "no SNI"
+		if h.ServerName != "" {
+			sni = "SNI " + h.ServerName
+		}
+		ecdhe := "no ECDHE suite"
+		if h.ECDHE {
+			ecdhe = "ECDHE offered"
+		}
+		versions := h.offeredVersions()
+		suites := fmt.Sprintf("%d cipher suites", len(h.CipherSuites))
+		if len(h.CipherSuites) == 1 {
+			suites = "1 cipher suite"
+		}
+		add("ClientHello", "offers %s; %s, %s; %s", versions, suites, ecdhe, sni)
+		add("cipher suites", "%s", strings.Join(h.CipherSuites, ", "))
+		if len(h.Groups) > 0 {
+			add("groups", "%s", strings.Join(h.Groups, ", "))
+		}
+	}
+	switch {
+	case s.TLS != nil:
+		add("TLS", "%s, %s", s.TLS.Version, s.TLS.CipherSuite)
+	case s.HandshakeError != "":
+		add("TLS", "handshake failed: %s", s.HandshakeError)
+	}
+	for _, a := range s.Auth {
+		user := a.User
+		if user == "" {
+			user = "(no user name sent)"
+		}
+		where := "before TLS"
+		if a.AfterTLS {
+			where = "inside TLS"
+		}
+		add("AUTH", "%s as %s, %s (password not recorded): %s", a.Mechanism, user, where, a.Reply)
+	}
+	if s.MailFrom != nil {
+		env := "MAIL FROM:<" + *s.MailFrom + ">"
+		if len(s.Recipients) > 0 {
+			env += ", RCPT TO: " + strings.Join(s.Recipients, ", ")
+		}
+		add("envelope", "%s", env)
+	}
+	for i, m := range s.Messages {
+		parts := []string{fmt.Sprintf("%d octets", m.Size)}
+		for _, name := range summaryHeaders {
+			if v := m.Header(name); v != "" {
+				parts = append(parts, name+": "+v)
+			}
+		}
+		add(fmt.Sprintf("message %d", i+1), "%s", strings.Join(parts, "; "))
+	}
+	if s.End != "" {
+		add("ended", "%s", s.End)
+	}
+	return out
+}
