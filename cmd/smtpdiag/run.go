@@ -12,8 +12,6 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/evidence"
-	"github.com/smtpdiag/smtpdiag/internal/report/jsonreport"
-	"github.com/smtpdiag/smtpdiag/internal/report/junit"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 	"github.com/smtpdiag/smtpdiag/runner"
@@ -87,6 +85,14 @@ func cmdRun(args []string, e env) error {
 	}
 	if len(suites) == 0 {
 		return usagef("no suite files (*.hcl) in %s", strings.Join(orDot(paths), ", "))
+	}
+	checks, devices := 0, 0
+	for _, s := range suites {
+		checks += s.CheckCount()
+		devices += len(s.Devices)
+	}
+	if checks == 0 && devices > 0 {
+		return usagef("the suites hold only device blocks, which wait for a device to connect: run them with 'smtpdiag listen SUITE'")
 	}
 	results, err := execute(suites, f, e)
 	if err != nil {
@@ -162,39 +168,7 @@ func execute(suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, e
 	}, sum.Handle)
 	sum.Finish(results)
 
-	if f.junit != "" {
-		if err := writeFile(f.junit, func(w *os.File) error {
-			host, _ := os.Hostname()
-			return junit.Write(w, results, junit.Options{Redactor: red, Hostname: host})
-		}); err != nil {
-			return results, err
-		}
-	}
-	if f.json != "" {
-		if err := writeFile(f.json, func(w *os.File) error {
-			return jsonreport.Write(w, results, jsonreport.Options{Redactor: red, Version: version()})
-		}); err != nil {
-			return results, err
-		}
-	}
-	if f.report != "" {
-		format, err := evidence.FormatOf(f.report)
-		if err != nil {
-			return results, usagef("--report %s: the file name must end in .html, .htm or .md", f.report)
-		}
-		if err := writeFile(f.report, func(w *os.File) error {
-			host, _ := os.Hostname()
-			return evidence.Write(w, format, results, evidence.Options{
-				Redactor:  red,
-				Generated: time.Now(),
-				Hostname:  host,
-				Version:   version(),
-			})
-		}); err != nil {
-			return results, err
-		}
-	}
-	return results, nil
+	return results, writeReportFiles(results, f, red)
 }
 
 func writeFile(path string, write func(*os.File) error) error {
@@ -256,11 +230,20 @@ func cmdValidate(args []string, e env) error {
 	if len(suites) == 0 {
 		return usagef("no suite files (*.hcl) in %s", strings.Join(orDot(paths), ", "))
 	}
-	checks := 0
+	checks, devices := 0, 0
 	for _, s := range suites {
 		checks += s.CheckCount()
-		fmt.Fprintf(e.stdout, "ok  %s  (%s, %d checks)\n", s.Path, s.Name, s.CheckCount())
+		devices += len(s.Devices)
+		extra := ""
+		if n := len(s.Devices); n > 0 {
+			extra = fmt.Sprintf(", %d device blocks for smtpdiag listen", n)
+		}
+		fmt.Fprintf(e.stdout, "ok  %s  (%s, %d checks%s)\n", s.Path, s.Name, s.CheckCount(), extra)
 	}
-	fmt.Fprintf(e.stdout, "%d suites valid, %d checks\n", len(suites), checks)
+	if devices > 0 {
+		fmt.Fprintf(e.stdout, "%d suites valid, %d checks, %d device blocks\n", len(suites), checks, devices)
+	} else {
+		fmt.Fprintf(e.stdout, "%d suites valid, %d checks\n", len(suites), checks)
+	}
 	return nil
 }
