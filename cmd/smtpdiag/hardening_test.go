@@ -74,15 +74,6 @@ func runCLI(dir string, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// openHostileSuites are corpus files that still exhaust the loader's
-// memory (see openHostile in internal/suite/hostile_test.go); running them
-// in-process would kill the test binary.
-var openHostileSuites = map[string]bool{
-	"ca_file_device.hcl": true,
-	"file_device.hcl":    true,
-	"format_bomb.hcl":    true,
-}
-
 // positioned matches the first line of a diagnostic with a position.
 var positioned = regexp.MustCompile(`(?m)^[^\s:]+\.hcl:\d+:\d+: Error: `)
 
@@ -104,10 +95,6 @@ func TestHostileSuitesSendNothing(t *testing.T) {
 	all := t.TempDir()
 	for _, path := range corpus {
 		name := filepath.Base(path)
-		if openHostileSuites[name] {
-			t.Logf("%s: skipped, open (internal/suite/hostile_test.go)", name)
-			continue
-		}
 		src, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

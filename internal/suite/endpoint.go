@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -263,10 +262,10 @@ func (d *decoder) caFile(attr *hcl.Attribute) string {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(d.dir, p)
 	}
-	src, err := os.ReadFile(p)
+	src, err := readRegularFile(p, maxReadBytes)
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Cannot read ca_file",
-			fmt.Sprintf("%s: %v. ca_file is relative to the suite file's directory.", p, unwrapPathError(err)))
+			fmt.Sprintf("%s: %v. ca_file is relative to the suite file's directory.", p, err))
 		return ""
 	}
 	certs := 0

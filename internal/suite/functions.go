@@ -23,8 +23,9 @@ var errEnvNotAllowed = errors.New("env() is only allowed in variable defaults")
 
 // standardFunctions are the functions every expression may call: the cty
 // standard library under the names Terraform gives them, plus try and can.
+// Every one is guarded by the limits of limits.go.
 func standardFunctions() map[string]function.Function {
-	return map[string]function.Function{
+	fns := map[string]function.Function{
 		// Numbers.
 		"abs":      stdlib.AbsoluteFunc,
 		"ceil":     stdlib.CeilFunc,
@@ -100,11 +101,15 @@ func standardFunctions() map[string]function.Function {
 		"tonumber": stdlib.MakeToFunc(cty.Number),
 		"toset":    stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
 		"tostring": stdlib.MakeToFunc(cty.String),
-
-		// Error handling.
-		"can": tryfunc.CanFunc,
-		"try": tryfunc.TryFunc,
 	}
+	for name, fn := range fns {
+		fns[name] = guarded(fn, preChecks[name])
+	}
+	// can and try take unevaluated expressions, and each call inside
+	// them is guarded.
+	fns["can"] = tryfunc.CanFunc
+	fns["try"] = tryfunc.TryFunc
+	return fns
 }
 
 // functionsFor returns the functions of a suite file: the standard ones,
@@ -112,7 +117,7 @@ func standardFunctions() map[string]function.Function {
 // withEnv is set (variable defaults) or failing otherwise.
 func functionsFor(dir string, environ map[string]string, withEnv bool) map[string]function.Function {
 	fns := standardFunctions()
-	fns["file"] = makeFileFunc(dir)
+	fns["file"] = guarded(makeFileFunc(dir), nil)
 	if withEnv {
 		fns["env"] = makeEnvFunc(environ)
 	} else {
@@ -142,8 +147,9 @@ func makeEnvFunc(environ map[string]string) function.Function {
 	})
 }
 
-// makeFileFunc returns file(path): the contents of a UTF-8 text file, the
-// path taken relative to the suite file's directory.
+// makeFileFunc returns file(path): the contents of a UTF-8 text file of at
+// most maxReadBytes, the path taken relative to the suite file's
+// directory.
 func makeFileFunc(dir string) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a UTF-8 text file, relative to the suite file's directory.",
@@ -154,9 +160,9 @@ func makeFileFunc(dir string) function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			src, err := os.ReadFile(p)
+			src, err := readRegularFile(p, maxReadBytes)
 			if err != nil {
-				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, err)
 			}
 			if !utf8.Valid(src) {
 				return cty.UnknownVal(cty.String), fmt.Errorf("%s is not valid UTF-8 text", p)

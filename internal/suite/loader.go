@@ -2,7 +2,6 @@ package suite
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,13 +104,22 @@ func (l *Loader) prepare() hcl.Diagnostics {
 		if abs, err := filepath.Abs(path); err == nil {
 			l.varFileAbs[abs] = true
 		}
-		src, err := os.ReadFile(path)
-		if err != nil {
+		src, err := readSource(path)
+		if err != nil && err != errTooLarge {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Cannot read variables file",
 				Detail:   fmt.Sprintf("-var-file %s: %v.", path, unwrapPathError(err)),
 			})
+			continue
+		}
+		limit := checkSource(src, path, "variables file")
+		if err == errTooLarge {
+			limit = hcl.Diagnostics{tooLargeDiagnostic(path, "variables file")}
+		}
+		if limit.HasErrors() {
+			l.parser.AddFile(path, &hcl.File{Bytes: src})
+			diags = append(diags, limit...)
 			continue
 		}
 		file, fdiags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
@@ -121,6 +129,12 @@ func (l *Loader) prepare() hcl.Diagnostics {
 		diags = append(diags, fdiags...)
 		if fdiags.HasErrors() {
 			continue
+		}
+		if body, ok := file.Body.(*hclsyntax.Body); ok {
+			if limit := checkSyntax(body); limit.HasErrors() {
+				diags = append(diags, limit...)
+				continue
+			}
 		}
 		attrs, adiags := file.Body.JustAttributes()
 		diags = append(diags, adiags...)
@@ -269,7 +283,11 @@ func (l *Loader) LoadSources(sources []Source) ([]*Suite, hcl.Diagnostics) {
 }
 
 func (l *Loader) loadFile(path string) (*Suite, map[string]bool, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := readSource(path)
+	if err == errTooLarge {
+		l.parser.AddFile(path, &hcl.File{Bytes: src})
+		return nil, nil, hcl.Diagnostics{tooLargeDiagnostic(path, "suite file")}
+	}
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -282,7 +300,14 @@ func (l *Loader) loadFile(path string) (*Suite, map[string]bool, hcl.Diagnostics
 
 // loadSource parses and decodes one file and returns the names of the
 // variables it declares (nil when it could not be parsed).
+//
+// Nothing is parsed when the source exceeds the limits of limits.go, and
+// nothing is evaluated when its syntax does.
 func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]bool, hcl.Diagnostics) {
+	if diags := checkSource(src, filename, "suite file"); diags.HasErrors() {
+		l.parser.AddFile(filename, &hcl.File{Bytes: src[:min(len(src), maxSourceBytes)]})
+		return nil, nil, diags
+	}
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if file != nil {
 		l.parser.AddFile(filename, file)
@@ -293,6 +318,9 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 	body, ok := file.Body.(*hclsyntax.Body)
 	if !ok {
 		return nil, nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported file syntax"})
+	}
+	if limit := checkSyntax(body); limit.HasErrors() {
+		return nil, nil, append(diags, limit...)
 	}
 	d := &decoder{
 		l:         l,
@@ -399,28 +427,6 @@ func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diag
 		})
 	}
 	return diags
-}
-
-// WriteDiagnostics renders diagnostics as text with source snippets of the
-// files this Loader parsed. A diagnostic with a position starts with
-// "file:line:col: Error: summary", the form editors and CI problem matchers
-// recognize. width 0 disables wrapping.
-func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool, width uint) error {
-	wr := hcl.NewDiagnosticTextWriter(w, l.parser.Files(), width, color)
-	for _, diag := range diags {
-		if diag == nil {
-			continue
-		}
-		if diag.Subject != nil {
-			if _, err := fmt.Fprintf(w, "%s: ", posString(*diag.Subject)); err != nil {
-				return err
-			}
-		}
-		if err := wr.WriteDiagnostic(diag); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // varFileFunctions are the functions a variables file may call: the

@@ -85,12 +85,13 @@ func suggestion(given string, names []string) string {
 	return ""
 }
 
-// show quotes a value for a message, unless it is sensitive.
+// show quotes a value for a message, unless it is sensitive; a long one is
+// cut to maxQuoted bytes.
 func show(s string, sensitive bool) string {
 	if sensitive {
 		return "(sensitive value)"
 	}
-	return fmt.Sprintf("%q", s)
+	return quote(s)
 }
 
 // posString renders a range's start as file:line:col.
@@ -234,7 +235,7 @@ func (d *decoder) attrValue(attr *hcl.Attribute, ty cty.Type, required bool) (v 
 		}
 		return cty.NilVal, sensitive, false
 	}
-	cv, err := convert.Convert(v, ty)
+	cv, err := convertValue(v, ty)
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type",
 			fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, convertMessage(err)))
@@ -244,6 +245,48 @@ func (d *decoder) attrValue(attr *hcl.Attribute, ty cty.Type, required bool) (v 
 		return cty.NilVal, sensitive, false
 	}
 	return cv, sensitive, true
+}
+
+// convertValue is convert.Convert, made linear for the tuples and objects
+// suites write: cty unifies the element types of a tuple or object pair by
+// pair, which takes seconds for a list of 20,000 addresses and minutes for
+// 100,000.
+func convertValue(v cty.Value, ty cty.Type) (cty.Value, error) {
+	if !v.IsWhollyKnown() || v.IsNull() || v.ContainsMarked() {
+		return convert.Convert(v, ty)
+	}
+	vt := v.Type()
+	switch {
+	case ty.IsListType() && vt.IsTupleType() && ty.ElementType() != cty.DynamicPseudoType:
+		if v.LengthInt() == 0 {
+			return cty.ListValEmpty(ty.ElementType()), nil
+		}
+		elems := make([]cty.Value, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			ce, err := convertValue(e, ty.ElementType())
+			if err != nil {
+				return cty.NilVal, cty.Path{cty.IndexStep{Key: k}}.NewError(err)
+			}
+			elems = append(elems, ce)
+		}
+		return cty.ListVal(elems), nil
+	case ty.IsMapType() && vt.IsObjectType() && ty.ElementType() != cty.DynamicPseudoType:
+		if v.LengthInt() == 0 {
+			return cty.MapValEmpty(ty.ElementType()), nil
+		}
+		elems := make(map[string]cty.Value, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			ce, err := convertValue(e, ty.ElementType())
+			if err != nil {
+				return cty.NilVal, cty.Path{cty.IndexStep{Key: k}}.NewError(err)
+			}
+			elems[k.AsString()] = ce
+		}
+		return cty.MapVal(elems), nil
+	}
+	return convert.Convert(v, ty)
 }
 
 // convertMessage words a cty conversion error, naming the element for
@@ -287,11 +330,11 @@ func (d *decoder) integer(attr *hcl.Attribute, lo, hi int64, what string) (int, 
 	}
 	bf := v.AsBigFloat()
 	if !bf.IsInt() {
-		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be a whole number; got %s.", what, bf.Text('f', -1)))
+		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be a whole number; got %s.", what, safeNumberText(bf)))
 		return 0, false
 	}
 	if bf.Cmp(new(big.Float).SetInt64(lo)) < 0 || bf.Cmp(new(big.Float).SetInt64(hi)) > 0 {
-		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be between %d and %d; got %s.", what, lo, hi, bf.Text('f', -1)))
+		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be between %d and %d; got %s.", what, lo, hi, safeNumberText(bf)))
 		return 0, false
 	}
 	i, _ := bf.Int64()
@@ -314,7 +357,7 @@ func (d *decoder) stringList(attr *hcl.Attribute) (list []string, ranges []hcl.R
 	if v.Type() == cty.String {
 		return []string{v.AsString()}, []hcl.Range{attr.Expr.Range()}, sensitive, true
 	}
-	cv, err := convert.Convert(v, cty.List(cty.String))
+	cv, err := convertValue(v, cty.List(cty.String))
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type",
 			fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, convertMessage(err)))

@@ -222,7 +222,12 @@ func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource
 		d.setValue(decl, cty.StringVal(s), source, nil, shown)
 		return
 	}
-	expr, diags := hclsyntax.ParseExpression([]byte(s), "-var "+v.Name, hcl.InitialPos)
+	// The value is parsed like a suite file, with the same limits.
+	diags := checkSource([]byte(s), "-var "+v.Name, "value")
+	var expr hclsyntax.Expression
+	if !diags.HasErrors() {
+		expr, diags = hclsyntax.ParseExpression([]byte(s), "-var "+v.Name, hcl.InitialPos)
+	}
 	if diags.HasErrors() {
 		d.add(&hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -251,13 +256,19 @@ func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource
 func (d *decoder) setValue(decl *variableDecl, val cty.Value, source ValueSource, subject *hcl.Range, shown string) {
 	v := decl.v
 	val, _ = val.UnmarkDeep()
-	cv, err := convert.Convert(val, v.Type)
+	cv, err := convertValue(val, v.Type)
 	if err == nil && v.Type.IsListType() && !cv.IsNull() && cv.IsWhollyKnown() {
 		for _, e := range cv.AsValueSlice() {
 			if e.IsNull() {
 				err = fmt.Errorf("the list must not contain null")
 			}
 		}
+	}
+	if err == nil {
+		// A number beyond the limits of limits.go, or a string that
+		// arithmetic would turn into one, or a value larger than a
+		// function may return.
+		err = checkValue(cv, "value")
 	}
 	if err != nil {
 		if subject == nil {
