@@ -68,6 +68,11 @@ var wantHostile = map[string]string{
 	"pow_overflow":           "numbers are limited to the range of a float64",
 	"ca_file_device":         "/dev/zero: is not a regular file",
 	"file_device":            "/dev/zero: is not a regular file",
+	"nested_for":             "may not be nested in another one",
+	"for_body_function":      "The body of a for-expression may not call a function",
+	"template_repeat":        "one string may hold at most 64",
+	"template_file_total":    "more than 2000 interpolations",
+	"for_body_too_long":      "it may be at most 1024",
 }
 
 // generatedHostile are the suites too large to commit.
@@ -126,6 +131,9 @@ func generatedHostile() []hostileCase {
 		{"number_literal_bomb", head + "endpoint \"f\" {\n  host = \"127.0.0.1\"\n  port = 1e600000000\n}\n"},
 		{"tonumber_bomb", bomb("string", "\"${tonumber(\"1e600000000\")}\"")},
 		{"jsondecode_number_bomb", bomb("string", "\"${jsondecode(\"1e600000000\")}\"")},
+		{"template_repeat", check("rcpt_to", "[\"${var.big}"+strings.Repeat("${var.big}", 5000)+"\"]")},
+		{"template_file_total", head + strings.Repeat("smtp \"c\" {\n  endpoint = endpoint.e\n  mail_from = \""+strings.Repeat("${var.big}", 60)+"\"\n}\n", 40)},
+		{"for_body_too_long", check("rcpt_to", "[for i in range(1024) : \"x"+strings.Repeat("${i}", 300)+"\"]")},
 		{"pow_overflow", bomb("string", "\"${pow(10, 400)}\"")},
 	}
 	var out []hostileCase

@@ -49,6 +49,15 @@ const (
 	// maxNumberDigits bounds parseint's input: a 512-bit number has at
 	// most 155 decimal digits.
 	maxNumberDigits = 256
+	// maxTemplateParts bounds the interpolations and directives of one
+	// string template, and maxFileTemplateParts those of a file: each
+	// copies a value of up to maxStringBytes into the string built.
+	maxTemplateParts     = 64
+	maxFileTemplateParts = 2000
+	// maxForBodyBytes bounds the source text of a for-expression's body
+	// (its key, value and condition). With checkForExpr this bounds what
+	// one iteration builds; see there for the bound on the whole result.
+	maxForBodyBytes = 1024
 )
 
 // Numbers beyond float64's range are refused: converting 1e600000000 to
@@ -525,12 +534,14 @@ func tooManyElements(rng hcl.Range, what string) *hcl.Diagnostic {
 
 // checkSyntax reports, after parsing, what the scan cannot see: number
 // literals beyond float64's range, lists and maps written with more than
-// maxElements elements, and more than maxMultiplications multiplications
-// and divisions in the file. Nothing is evaluated when it
+// maxElements elements, more than maxMultiplications multiplications
+// and divisions in the file, string templates with too many
+// interpolations, and the for-expressions checkForExpr refuses. Nothing is evaluated when it
 // reports an error.
 func checkSyntax(body *hclsyntax.Body) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	mults := 0
+	templateParts := 0
 	checkNumber := func(v cty.Value, rng hcl.Range) {
 		if v.Type() != cty.Number || !v.IsKnown() || v.IsNull() || numberInRange(v.AsBigFloat()) {
 			return
@@ -568,6 +579,25 @@ func checkSyntax(body *hclsyntax.Body) hcl.Diagnostics {
 			if len(e.Items) > maxElements {
 				diags = append(diags, tooManyElements(e.Items[maxElements].KeyExpr.Range(), "map"))
 			}
+		case *hclsyntax.TemplateExpr:
+			parts := 0
+			for _, p := range e.Parts {
+				if _, lit := p.(*hclsyntax.LiteralValueExpr); !lit {
+					parts++
+				}
+			}
+			if parts > maxTemplateParts {
+				diags = append(diags, tooComplex(e.SrcRange, fmt.Sprintf("The string holds %d interpolations; "+
+					"one string may hold at most %d.", parts, maxTemplateParts)))
+			}
+			before := templateParts
+			templateParts += parts
+			if before <= maxFileTemplateParts && templateParts > maxFileTemplateParts {
+				diags = append(diags, tooComplex(e.SrcRange, fmt.Sprintf("The file holds more than %d "+
+					"interpolations in strings; a suite never needs that many.", maxFileTemplateParts)))
+			}
+		case *hclsyntax.ForExpr:
+			diags = append(diags, checkForExpr(e)...)
 		case *hclsyntax.UnaryOpExpr:
 			checkOperand(e.Val)
 		case *hclsyntax.BinaryOpExpr:
@@ -584,6 +614,86 @@ func checkSyntax(body *hclsyntax.Body) hcl.Diagnostics {
 						Subject: e.SrcRange.Ptr(),
 					})
 				}
+			}
+		}
+		return nil
+	})
+	return diags
+}
+
+// tooComplex reports an expression that could build a value far larger
+// than its source.
+func tooComplex(rng hcl.Range, detail string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Expression too complex",
+		Detail:   detail,
+		Subject:  rng.Ptr(),
+	}
+}
+
+// checkForExpr bounds what a for-expression can build. Its results are
+// not measured when evaluated (only function arguments and results are),
+// so the bound is static:
+//
+//   - no for-expression inside another one: each level multiplies the
+//     iterations;
+//   - the body (key, value and condition) calls no function: upper(var.s)
+//     or format("%10000s...", i) would build up to 1 MiB per element;
+//   - the body's source is at most maxForBodyBytes long, so one iteration
+//     copies at most maxForBodyBytes of literal text plus
+//     maxForBodyBytes/4 interpolated values;
+//   - the collection holds no list or map written with references: a
+//     list [var.s, var.s, ...] shares one string among 10,000 elements,
+//     each of which the body could copy.
+//
+// The collection holds at most maxElements values (a variable's value and
+// a function's result are measured, a list literal is limited by
+// checkSyntax). What this does not bound is a body that interpolates a
+// variable other than the element, "${r}@${var.domain}": it copies the
+// variable once per element, and the variable's size is only known when
+// it is resolved.
+func checkForExpr(e *hclsyntax.ForExpr) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	var body []hclsyntax.Expression
+	for _, x := range []hclsyntax.Expression{e.KeyExpr, e.ValExpr, e.CondExpr} {
+		if x != nil {
+			body = append(body, x)
+		}
+	}
+	size := 0
+	for _, x := range body {
+		r := x.Range()
+		size += r.End.Byte - r.Start.Byte
+	}
+	if size > maxForBodyBytes {
+		diags = append(diags, tooComplex(body[0].Range(), fmt.Sprintf("The body of this for-expression is %d bytes "+
+			"long; it may be at most %d, since it is evaluated once per element.", size, maxForBodyBytes)))
+	}
+	for _, x := range body {
+		hclsyntax.VisitAll(x, func(n hclsyntax.Node) hcl.Diagnostics {
+			switch n := n.(type) {
+			case *hclsyntax.ForExpr:
+				diags = append(diags, tooComplex(n.SrcRange, "A for-expression may not be nested in another "+
+					"one: the number of values would multiply."))
+			case *hclsyntax.FunctionCallExpr:
+				diags = append(diags, tooComplex(n.Range(), fmt.Sprintf("The body of a for-expression may not call "+
+					"a function (here %s), which could build a large value once per element; call it on the "+
+					"whole list instead, or write a template such as \"${%s}@contoso.com\".", n.Name, e.ValVar)))
+			}
+			return nil
+		})
+	}
+	hclsyntax.VisitAll(e.CollExpr, func(n hclsyntax.Node) hcl.Diagnostics {
+		switch n := n.(type) {
+		case *hclsyntax.ForExpr:
+			diags = append(diags, tooComplex(n.SrcRange, "A for-expression may not be nested in another "+
+				"one: the number of values would multiply."))
+		case *hclsyntax.TupleConsExpr, *hclsyntax.ObjectConsExpr:
+			if len(n.(hclsyntax.Expression).Variables()) > 0 {
+				diags = append(diags, tooComplex(n.Range(), "A list or map written in the collection of a "+
+					"for-expression may hold only fixed values, since each element is copied once per iteration; "+
+					"iterate over the variable itself."))
 			}
 		}
 		return nil
