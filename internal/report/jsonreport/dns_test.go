@@ -13,7 +13,7 @@ import (
 // the DNS outcome and blocklist verdicts.
 func TestDNSChecks(t *testing.T) {
 	var out bytes.Buffer
-	if err := Write(&out, dnsResults(), Options{Redactor: reporttest.Redactor(), Version: "test"}); err != nil {
+	if err := Write(&out, reporttest.LoopbackDNSResults(), Options{Redactor: reporttest.Redactor(), Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

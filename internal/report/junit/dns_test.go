@@ -17,7 +17,7 @@ import (
 // their lookups are the system-out, and blocklist verdicts go with the
 // failure, for an smtp rejection's proof too.
 func TestDNSChecks(t *testing.T) {
-	out := render(t, dnsResults(), Options{Redactor: reporttest.Redactor()})
+	out := render(t, reporttest.LoopbackDNSResults(), Options{Redactor: reporttest.Redactor()})
 	var doc junit.Testsuites
 	if err := xml.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 )
 
 func TestDNSChecksGolden(t *testing.T) {
-	results := dnsResults()
+	results := reporttest.LoopbackDNSResults()
 	var out bytes.Buffer
 	w := New(&out, Options{Redactor: reporttest.Redactor(), Verbose: true})
 	for _, ev := range reporttest.Events(results) {
