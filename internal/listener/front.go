@@ -10,12 +10,12 @@ import (
 	"net"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/msreply"
 )
 
 // The front layer sits between each TCP connection and go-smtp, as in
@@ -89,9 +89,8 @@ type frontConn struct {
 	authIndex int
 
 	// Write side.
-	partial []byte
-	reply   []string
-	greeted bool
+	replies  msreply.ReplyBuffer
+	rewriter msreply.Rewriter
 
 	closeOnce sync.Once
 }
@@ -117,6 +116,12 @@ func newFrontConn(raw net.Conn, l *Listener, number int) *frontConn {
 			ClientIP:   ip,
 			Started:    now,
 		},
+	}
+	c.rewriter = msreply.Rewriter{
+		Hostname:  l.cfg.Hostname,
+		ClientIP:  ip,
+		Now:       l.cfg.Now,
+		MessageID: c.messageID,
 	}
 	c.note(conversation.Note, "connection from "+c.rec.RemoteAddr+" to "+raw.LocalAddr().String())
 	return c
@@ -257,7 +262,7 @@ func (c *frontConn) fill() error {
 // handleCommand looks at a command line before go-smtp does. It reports
 // handled when the front layer answered the command itself.
 func (c *frontConn) handleCommand(line string) (handled bool, err error) {
-	verb, arg := parseCommand(line)
+	verb, arg := msreply.ParseCommand(line)
 	shown := maskCommand(verb, strings.TrimRight(line, "\r\n"))
 	c.command = shown
 	c.note(conversation.Client, shown)
@@ -287,10 +292,10 @@ func (c *frontConn) handleCommand(line string) (handled bool, err error) {
 	case "QUIT":
 		c.ended("QUIT")
 	case "BDAT":
-		chunk, _ = bdatChunkSize(arg)
+		chunk, _ = msreply.BDATChunkSize(arg)
 	}
 
-	if c.needHello && !allowedBeforeHello[verb] {
+	if c.needHello && !msreply.AllowedBeforeHello(verb) {
 		if chunk > 0 {
 			// RFC 3030 section 2: the chunk follows its command even
 			// when the command is refused.
@@ -298,7 +303,7 @@ func (c *frontConn) handleCommand(line string) (handled bool, err error) {
 				return true, err
 			}
 		}
-		return true, c.send([]string{"503 5.5.2 Send hello first"})
+		return true, c.send([]string{msreply.SendHelloFirst})
 	}
 	if chunk > 0 {
 		c.mode = inputChunk
@@ -323,44 +328,10 @@ func maskCommand(verb, line string) string {
 	return line
 }
 
-// allowedBeforeHello are the commands accepted between STARTTLS and the
-// EHLO that must follow it.
-var allowedBeforeHello = map[string]bool{"EHLO": true, "HELO": true, "QUIT": true, "NOOP": true, "RSET": true}
-
-// parseCommand splits a command line the way go-smtp's parser does (a
-// four-letter verb, or STARTTLS), so that the front layer and go-smtp
-// agree on what each line is.
-func parseCommand(line string) (verb, arg string) {
-	line = strings.TrimRight(line, "\r\n")
-	switch {
-	case strings.HasPrefix(strings.ToUpper(line), "STARTTLS"):
-		return "STARTTLS", ""
-	case len(line) == 4:
-		return strings.ToUpper(line), ""
-	case len(line) > 5 && line[4] == ' ':
-		return strings.ToUpper(line[:4]), strings.TrimSpace(line[5:])
-	}
-	return "", ""
-}
-
-// bdatChunkSize returns the chunk size of a BDAT command go-smtp accepts
-// as well formed ("BDAT <size> [LAST]").
-func bdatChunkSize(arg string) (int64, bool) {
-	args := strings.Fields(arg)
-	if len(args) == 0 || len(args) > 2 || (len(args) == 2 && !strings.EqualFold(args[1], "LAST")) {
-		return 0, false
-	}
-	var size int64
-	if _, err := fmt.Sscan(args[0], &size); err != nil || size < 0 || size > 1<<32-1 {
-		return 0, false
-	}
-	return size, true
-}
-
 // startTLS answers STARTTLS and runs the handshake (RFC 3207 section 4).
 func (c *frontConn) startTLS() error {
 	if c.encrypted() {
-		return c.send([]string{"503 5.5.1 TLS already active"})
+		return c.send([]string{msreply.TLSAlreadyActive})
 	}
 	if n := c.in.Buffered(); n > 0 {
 		// Commands pipelined after STARTTLS arrived in plaintext; RFC
@@ -368,7 +339,7 @@ func (c *frontConn) startTLS() error {
 		c.in.Discard(n)
 		c.note(conversation.Note, fmt.Sprintf("dropped %d octets the device sent after STARTTLS in plaintext", n))
 	}
-	if err := c.send([]string{"220 2.0.0 SMTP server ready"}); err != nil {
+	if err := c.send([]string{msreply.ReadyToStartTLS}); err != nil {
 		return err
 	}
 	if err := c.handshake(); err != nil {
@@ -487,24 +458,8 @@ func (c *replayConn) Write(p []byte) (int, error) { return len(p), nil }
 // Write takes go-smtp's reply lines, rewrites each complete reply into
 // Exchange Online's wording and sends it.
 func (c *frontConn) Write(b []byte) (int, error) {
-	c.partial = append(c.partial, b...)
-	for {
-		i := bytes.IndexByte(c.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := strings.TrimSuffix(string(c.partial[:i]), "\r")
-		c.partial = c.partial[i+1:]
-		c.reply = append(c.reply, line)
-		// RFC 5321 section 4.2.1: "ddd-" continues a reply.
-		if len(line) >= 4 && line[3] == '-' {
-			continue
-		}
-		reply := c.rewrite(c.reply)
-		c.reply = nil
-		if err := c.send(reply); err != nil {
-			return 0, err
-		}
+	if err := c.replies.Add(b, func(reply []string) error { return c.send(c.rewrite(reply)) }); err != nil {
+		return 0, err
 	}
 	return len(b), nil
 }
@@ -537,7 +492,7 @@ func (c *frontConn) send(reply []string) error {
 	if len(last) >= 3 && (last[0] == '4' || last[0] == '5') {
 		// A reply after the session ended (go-smtp's 421 on an idle
 		// timeout) answers no command of the device.
-		verb, _ := parseCommand(c.command)
+		verb, _ := msreply.ParseCommand(c.command)
 		c.mu.Lock()
 		ending := c.rec.End != ""
 		c.mu.Unlock()
@@ -562,101 +517,22 @@ func joinReply(reply []string) string {
 }
 
 // rewrite turns one of go-smtp's replies into the reply Exchange Online
-// gives in its place. Negative replies of the session already carry
-// Microsoft's texts and pass unchanged.
+// gives in its place; a reply accepting EHLO or HELO ends the wait for
+// the hello that must follow STARTTLS.
 func (c *frontConn) rewrite(reply []string) []string {
-	first := reply[0]
-	if !c.greeted {
-		c.greeted = true
-		if strings.HasPrefix(first, "220 ") {
-			return []string{c.banner()}
-		}
-	}
-	host := c.l.cfg.Hostname
-	switch {
-	case strings.HasPrefix(first, "250-Hello "):
+	out, hello := c.rewriter.Rewrite(reply, c.encrypted(), c.lastWord)
+	if hello {
 		c.needHello = false
-		return c.ehloReply(reply[1:])
-	case strings.HasPrefix(first, "250 2.0.0 Hello "):
-		c.needHello = false
-		return []string{fmt.Sprintf("250 %s Hello [%s]", host, c.rec.ClientIP)}
-	case len(reply) > 1:
-		return reply
-	case first == "250 2.0.0 OK: queued":
-		c.mu.Lock()
-		id := fmt.Sprintf("%d.%d", c.rec.Number, len(c.rec.Messages))
-		c.mu.Unlock()
-		return []string{fmt.Sprintf("250 2.0.0 OK <%s@%s> [Hostname=%s]", id, host, host)}
-	case strings.HasPrefix(first, "500 5.5.2 Syntax errors, "), first == "501 5.5.2 Bad command":
-		return []string{fmt.Sprintf("500 5.3.3 Unrecognized command '%s'", c.lastWord)}
-	}
-	for _, r := range goSMTPReplies {
-		if strings.HasPrefix(first, r.goSMTP) {
-			return []string{r.exchange}
-		}
-	}
-	return reply
-}
-
-// goSMTPReplies maps the start of go-smtp's fixed replies to the replies
-// Exchange Online gives in the same place (m365-facts.md section 6).
-var goSMTPReplies = []struct{ goSMTP, exchange string }{
-	{"250 2.0.0 Roger, accepting mail from ", "250 2.1.0 Sender OK"},
-	{"250 2.0.0 I'll make sure ", "250 2.1.5 Recipient OK"},
-	{"354 ", "354 Start mail input; end with <CRLF>.<CRLF>"},
-	{"235 ", "235 2.7.0 Authentication successful"},
-	{"221 ", "221 2.0.0 Service closing transmission channel"},
-	{"250 2.0.0 Session reset", "250 2.0.0 Resetting"},
-	{"250 2.0.0 I have successfully done nothing", "250 2.0.0 OK"},
-	{"502 5.5.1 Please introduce yourself first.", "503 5.5.2 Send hello first"},
-	{"502 5.5.1 Missing MAIL FROM command.", "503 5.5.2 Need mail command"},
-	{"502 5.5.1 Missing RCPT TO command.", "503 5.5.2 Need rcpt command"},
-}
-
-// banner is Exchange Online's greeting (m365-facts.md section 6).
-func (c *frontConn) banner() string {
-	return fmt.Sprintf("220 %s Microsoft ESMTP MAIL Service ready at %s",
-		c.l.cfg.Hostname, c.l.cfg.Now().UTC().Format(time.RFC1123Z))
-}
-
-// ehloReply renders the EHLO reply with Exchange Online's greeting line
-// ("Hello [203.0.113.5]") and its order of extensions; STARTTLS is
-// offered before TLS only (RFC 3207 section 4).
-func (c *frontConn) ehloReply(extensions []string) []string {
-	keywords := make([]string, 0, len(extensions)+1)
-	for _, line := range extensions {
-		keywords = append(keywords, line[4:])
-	}
-	if !c.encrypted() {
-		keywords = append(keywords, "STARTTLS")
-	}
-	sort.SliceStable(keywords, func(i, j int) bool {
-		return extensionRank(keywords[i]) < extensionRank(keywords[j])
-	})
-	out := []string{fmt.Sprintf("250-%s Hello [%s]", c.l.cfg.Hostname, c.rec.ClientIP)}
-	for i, kw := range keywords {
-		sep := "-"
-		if i == len(keywords)-1 {
-			sep = " "
-		}
-		out = append(out, "250"+sep+kw)
 	}
 	return out
 }
 
-// extensionOrder is the order of Exchange Online's EHLO reply; AUTH takes
-// the place of STARTTLS once TLS is up.
-var extensionOrder = map[string]int{
-	"SIZE": 1, "PIPELINING": 2, "DSN": 3, "ENHANCEDSTATUSCODES": 4,
-	"STARTTLS": 5, "AUTH": 5, "8BITMIME": 6, "BINARYMIME": 7, "CHUNKING": 8, "SMTPUTF8": 9,
-}
-
-func extensionRank(keywordLine string) int {
-	kw, _, _ := strings.Cut(keywordLine, " ")
-	if r, ok := extensionOrder[strings.ToUpper(kw)]; ok {
-		return r
-	}
-	return len(extensionOrder) + 1
+// messageID is the local part of the queue ID of the session's next
+// message: the session's number and the count of messages before it.
+func (c *frontConn) messageID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return fmt.Sprintf("%d.%d", c.rec.Number, len(c.rec.Messages))
 }
 
 // Close closes the TCP connection and hands the session's record on.

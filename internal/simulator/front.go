@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/msreply"
 )
 
 // The front layer sits between each TCP connection and go-smtp. go-smtp
@@ -99,9 +100,8 @@ type frontConn struct {
 	lastWord string
 
 	// Write side.
-	partial []byte   // an incomplete line from go-smtp
-	reply   []string // the lines of a multi-line reply seen so far
-	greeted bool
+	replies  msreply.ReplyBuffer
+	rewriter msreply.Rewriter
 
 	closeOnce sync.Once
 }
@@ -118,6 +118,12 @@ func newFrontConn(raw net.Conn, ep *endpoint, sim *Simulator) *frontConn {
 		clientIP:  ip,
 		transport: raw,
 		in:        bufio.NewReaderSize(raw, readBufferSize),
+		rewriter: msreply.Rewriter{
+			Hostname:  ep.hostname,
+			ClientIP:  ip,
+			Now:       time.Now,
+			MessageID: func() string { return strconv.Itoa(sim.nextMessageID()) },
+		},
 	}
 }
 
@@ -206,7 +212,7 @@ func (c *frontConn) fill() error {
 // command looks at a command line before go-smtp does. It reports
 // handled when the front layer answered the command itself.
 func (c *frontConn) command(line string) (handled bool, err error) {
-	verb, arg := parseCommand(line)
+	verb, arg := msreply.ParseCommand(line)
 	c.logCommand(verb, strings.TrimRight(line, "\r\n"))
 	c.lastWord, _, _ = strings.Cut(strings.TrimSpace(line), " ")
 
@@ -216,10 +222,10 @@ func (c *frontConn) command(line string) (handled bool, err error) {
 		c.sim.countDataCommand()
 	case "BDAT":
 		c.sim.countDataCommand()
-		chunk, _ = bdatChunkSize(arg)
+		chunk, _ = msreply.BDATChunkSize(arg)
 	}
 
-	if c.needHello && !allowedBeforeHello[verb] {
+	if c.needHello && !msreply.AllowedBeforeHello(verb) {
 		if chunk > 0 {
 			// RFC 3030 section 2: the chunk follows its command even
 			// when the command is refused.
@@ -227,7 +233,7 @@ func (c *frontConn) command(line string) (handled bool, err error) {
 				return true, err
 			}
 		}
-		return true, c.send([]string{"503 5.5.2 Send hello first"})
+		return true, c.send([]string{msreply.SendHelloFirst})
 	}
 	if chunk > 0 {
 		c.mode = inputChunk
@@ -240,45 +246,10 @@ func (c *frontConn) command(line string) (handled bool, err error) {
 	return false, nil
 }
 
-// allowedBeforeHello are the commands accepted between STARTTLS and the
-// EHLO that must follow it.
-var allowedBeforeHello = map[string]bool{"EHLO": true, "HELO": true, "QUIT": true, "NOOP": true, "RSET": true}
-
-// parseCommand splits a command line the way go-smtp's parser does (a
-// four-letter verb, or STARTTLS), so that the front layer and go-smtp
-// agree on what each line is. verb is "" for lines go-smtp rejects.
-func parseCommand(line string) (verb, arg string) {
-	line = strings.TrimRight(line, "\r\n")
-	switch {
-	case strings.HasPrefix(strings.ToUpper(line), "STARTTLS"):
-		return "STARTTLS", ""
-	case len(line) == 4:
-		return strings.ToUpper(line), ""
-	case len(line) > 5 && line[4] == ' ':
-		return strings.ToUpper(line[:4]), strings.TrimSpace(line[5:])
-	}
-	return "", ""
-}
-
-// bdatChunkSize returns the chunk size of a BDAT command go-smtp accepts
-// as well formed ("BDAT <size> [LAST]"); go-smtp reads the chunk of every
-// such command and no other.
-func bdatChunkSize(arg string) (int64, bool) {
-	args := strings.Fields(arg)
-	if len(args) == 0 || len(args) > 2 || (len(args) == 2 && !strings.EqualFold(args[1], "LAST")) {
-		return 0, false
-	}
-	size, err := strconv.ParseUint(args[0], 10, 32)
-	if err != nil {
-		return 0, false
-	}
-	return int64(size), true
-}
-
 // startTLS answers STARTTLS and runs the handshake (RFC 3207 section 4).
 func (c *frontConn) startTLS() error {
 	if c.encrypted() {
-		return c.send([]string{"503 5.5.1 TLS already active"})
+		return c.send([]string{msreply.TLSAlreadyActive})
 	}
 	if n := c.in.Buffered(); n > 0 {
 		// Commands pipelined after STARTTLS arrived in plaintext; RFC
@@ -290,7 +261,7 @@ func (c *frontConn) startTLS() error {
 		c.in.Discard(n)
 		c.logf("dropped %d octets sent after STARTTLS in plaintext", n)
 	}
-	if err := c.send([]string{"220 2.0.0 SMTP server ready"}); err != nil {
+	if err := c.send([]string{msreply.ReadyToStartTLS}); err != nil {
 		return err
 	}
 	if err := c.handshake(); err != nil {
@@ -338,24 +309,8 @@ func (c *frontConn) Write(b []byte) (int, error) {
 	if err := c.startImplicitTLS(); err != nil {
 		return 0, err
 	}
-	c.partial = append(c.partial, b...)
-	for {
-		i := bytes.IndexByte(c.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := strings.TrimSuffix(string(c.partial[:i]), "\r")
-		c.partial = c.partial[i+1:]
-		c.reply = append(c.reply, line)
-		// RFC 5321 section 4.2.1: "ddd-" continues a reply, "ddd " ends it.
-		if len(line) >= 4 && line[3] == '-' {
-			continue
-		}
-		reply := c.rewrite(c.reply)
-		c.reply = nil
-		if err := c.send(reply); err != nil {
-			return 0, err
-		}
+	if err := c.replies.Add(b, func(reply []string) error { return c.send(c.rewrite(reply)) }); err != nil {
+		return 0, err
 	}
 	return len(b), nil
 }
@@ -383,102 +338,14 @@ func (c *frontConn) send(reply []string) error {
 }
 
 // rewrite turns one of go-smtp's replies into the reply Exchange Online
-// gives in its place. Negative replies from the session already carry
-// Microsoft's texts and pass unchanged.
+// gives in its place; a reply accepting EHLO or HELO ends the wait for
+// the hello that must follow STARTTLS.
 func (c *frontConn) rewrite(reply []string) []string {
-	first := reply[0]
-	if !c.greeted {
-		c.greeted = true
-		if strings.HasPrefix(first, "220 ") {
-			return []string{c.banner()}
-		}
-	}
-	host := c.endpoint.hostname
-	switch {
-	case strings.HasPrefix(first, "250-Hello "):
+	out, hello := c.rewriter.Rewrite(reply, c.encrypted(), c.lastWord)
+	if hello {
 		c.needHello = false
-		return c.ehloReply(reply[1:])
-	case strings.HasPrefix(first, "250 2.0.0 Hello "):
-		c.needHello = false
-		return []string{fmt.Sprintf("250 %s Hello [%s]", host, c.clientIP)}
-	case len(reply) > 1:
-		return reply
-	case first == "250 2.0.0 OK: queued":
-		return []string{fmt.Sprintf("250 2.0.0 OK <%d@%s> [Hostname=%s]", c.sim.nextMessageID(), host, host)}
-	case strings.HasPrefix(first, "500 5.5.2 Syntax errors, "), first == "501 5.5.2 Bad command":
-		// go-smtp's replies to unknown verbs and to lines it cannot split
-		// into a verb.
-		return []string{fmt.Sprintf("500 5.3.3 Unrecognized command '%s'", c.lastWord)}
-	}
-	for _, r := range goSMTPReplies {
-		if strings.HasPrefix(first, r.goSMTP) {
-			return []string{r.exchange}
-		}
-	}
-	return reply
-}
-
-// goSMTPReplies maps the start of go-smtp's fixed replies to the replies
-// Exchange Online gives in the same place (m365-facts.md section 6).
-var goSMTPReplies = []struct{ goSMTP, exchange string }{
-	{"250 2.0.0 Roger, accepting mail from ", "250 2.1.0 Sender OK"},
-	{"250 2.0.0 I'll make sure ", "250 2.1.5 Recipient OK"},
-	{"354 ", "354 Start mail input; end with <CRLF>.<CRLF>"},
-	{"235 ", "235 2.7.0 Authentication successful"},
-	{"221 ", "221 2.0.0 Service closing transmission channel"},
-	{"250 2.0.0 Session reset", "250 2.0.0 Resetting"},
-	{"250 2.0.0 I have successfully done nothing", "250 2.0.0 OK"},
-	{"502 5.5.1 Please introduce yourself first.", "503 5.5.2 Send hello first"},
-	{"502 5.5.1 Missing MAIL FROM command.", "503 5.5.2 Need mail command"},
-	{"502 5.5.1 Missing RCPT TO command.", "503 5.5.2 Need rcpt command"},
-}
-
-// banner is Exchange Online's greeting (m365-facts.md section 6).
-func (c *frontConn) banner() string {
-	return fmt.Sprintf("220 %s Microsoft ESMTP MAIL Service ready at %s",
-		c.endpoint.hostname, time.Now().UTC().Format(time.RFC1123Z))
-}
-
-// ehloReply renders the EHLO reply with Exchange Online's greeting line,
-// which echoes the client's IP ("Hello [203.0.113.5]") rather than its
-// EHLO argument, and its order of extensions.
-func (c *frontConn) ehloReply(extensions []string) []string {
-	keywords := make([]string, 0, len(extensions)+1)
-	for _, line := range extensions {
-		keywords = append(keywords, line[4:])
-	}
-	if !c.encrypted() {
-		// RFC 3207 section 4: offered only before TLS; go-smtp does not
-		// offer it because the front layer answers STARTTLS.
-		keywords = append(keywords, "STARTTLS")
-	}
-	sort.SliceStable(keywords, func(i, j int) bool {
-		return extensionRank(keywords[i]) < extensionRank(keywords[j])
-	})
-	out := []string{fmt.Sprintf("250-%s Hello [%s]", c.endpoint.hostname, c.clientIP)}
-	for i, kw := range keywords {
-		sep := "-"
-		if i == len(keywords)-1 {
-			sep = " "
-		}
-		out = append(out, "250"+sep+kw)
 	}
 	return out
-}
-
-// extensionOrder is the order of Exchange Online's EHLO reply; AUTH takes
-// the place of STARTTLS once TLS is up.
-var extensionOrder = map[string]int{
-	"SIZE": 1, "PIPELINING": 2, "DSN": 3, "ENHANCEDSTATUSCODES": 4,
-	"STARTTLS": 5, "AUTH": 5, "8BITMIME": 6, "BINARYMIME": 7, "CHUNKING": 8, "SMTPUTF8": 9,
-}
-
-func extensionRank(keywordLine string) int {
-	kw, _, _ := strings.Cut(keywordLine, " ")
-	if r, ok := extensionOrder[strings.ToUpper(kw)]; ok {
-		return r
-	}
-	return len(extensionOrder) + 1
 }
 
 // logCommand logs a client command, masking AUTH initial responses.

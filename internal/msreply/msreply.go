@@ -1,0 +1,220 @@
+// Package msreply holds Exchange Online's reply texts and the rewrite of
+// go-smtp's replies into them. go-smtp hard-codes the texts of its
+// positive replies ("250-Hello <helo>", "Roger, accepting mail from ...");
+// the connection front layers of internal/simulator and internal/listener
+// pass every reply go-smtp writes through a Rewriter, so that a client
+// sees the wording of smtp.office365.com (m365-facts.md section 6).
+package msreply
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Replies the front layers send themselves, in Exchange Online's wording.
+const (
+	// SendHelloFirst refuses a command that needs a preceding EHLO, such
+	// as any but AllowedBeforeHello after STARTTLS (RFC 3207 section 4.2).
+	SendHelloFirst = "503 5.5.2 Send hello first"
+	// ReadyToStartTLS accepts STARTTLS (RFC 3207 section 4).
+	ReadyToStartTLS = "220 2.0.0 SMTP server ready"
+	// TLSAlreadyActive refuses STARTTLS inside a TLS session.
+	TLSAlreadyActive = "503 5.5.1 TLS already active"
+)
+
+// AllowedBeforeHello reports whether verb is accepted between STARTTLS
+// and the EHLO that must follow it; anything else gets SendHelloFirst.
+func AllowedBeforeHello(verb string) bool {
+	switch verb {
+	case "EHLO", "HELO", "QUIT", "NOOP", "RSET":
+		return true
+	}
+	return false
+}
+
+// ParseCommand splits a command line the way go-smtp's parser does (a
+// four-letter verb, or STARTTLS), so that a front layer and go-smtp agree
+// on what each line is. verb is "" for lines go-smtp rejects.
+func ParseCommand(line string) (verb, arg string) {
+	line = strings.TrimRight(line, "\r\n")
+	switch {
+	case strings.HasPrefix(strings.ToUpper(line), "STARTTLS"):
+		return "STARTTLS", ""
+	case len(line) == 4:
+		return strings.ToUpper(line), ""
+	case len(line) > 5 && line[4] == ' ':
+		return strings.ToUpper(line[:4]), strings.TrimSpace(line[5:])
+	}
+	return "", ""
+}
+
+// ReplyBuffer gathers go-smtp's output, which may arrive in pieces, into
+// complete replies.
+type ReplyBuffer struct {
+	partial []byte   // an incomplete line
+	lines   []string // the lines of a multi-line reply seen so far
+}
+
+// Add takes more of go-smtp's output and calls send with each reply it
+// completes, in order, its lines without CRLF. It stops at send's first
+// error and returns it.
+func (b *ReplyBuffer) Add(p []byte, send func(reply []string) error) error {
+	b.partial = append(b.partial, p...)
+	for {
+		i := bytes.IndexByte(b.partial, '\n')
+		if i < 0 {
+			return nil
+		}
+		line := strings.TrimSuffix(string(b.partial[:i]), "\r")
+		b.partial = b.partial[i+1:]
+		b.lines = append(b.lines, line)
+		// RFC 5321 section 4.2.1: "ddd-" continues a reply, "ddd " ends it.
+		if len(line) >= 4 && line[3] == '-' {
+			continue
+		}
+		reply := b.lines
+		b.lines = nil
+		if err := send(reply); err != nil {
+			return err
+		}
+	}
+}
+
+// Rewriter turns go-smtp's replies on one connection into the replies
+// Exchange Online gives in their place. Its fields are set before the
+// first reply; it is used by one goroutine.
+type Rewriter struct {
+	// Hostname is the server's name in the banner, the EHLO reply and
+	// queue IDs.
+	Hostname string
+	// ClientIP is echoed in the EHLO and HELO replies.
+	ClientIP string
+	// Now is the clock of the banner.
+	Now func() time.Time
+	// MessageID returns the local part of the queue ID of each message
+	// accepted ("250 2.0.0 OK <id@host>").
+	MessageID func() string
+
+	greeted bool
+}
+
+// Rewrite returns the reply to send in place of go-smtp's reply. encrypted
+// reports whether TLS is up (STARTTLS is offered only before it); lastWord
+// is the first word of the client's last command line, echoed in the
+// reply to an unknown command. hello reports that the reply accepts EHLO
+// or HELO. Negative replies of the session already carry Microsoft's
+// texts and pass unchanged.
+func (r *Rewriter) Rewrite(reply []string, encrypted bool, lastWord string) (out []string, hello bool) {
+	first := reply[0]
+	if !r.greeted {
+		r.greeted = true
+		if strings.HasPrefix(first, "220 ") {
+			return []string{r.banner()}, false
+		}
+	}
+	host := r.Hostname
+	switch {
+	case strings.HasPrefix(first, "250-Hello "):
+		return r.ehloReply(reply[1:], encrypted), true
+	case strings.HasPrefix(first, "250 2.0.0 Hello "):
+		return []string{fmt.Sprintf("250 %s Hello [%s]", host, r.ClientIP)}, true
+	case len(reply) > 1:
+		return reply, false
+	case first == "250 2.0.0 OK: queued":
+		return []string{fmt.Sprintf("250 2.0.0 OK <%s@%s> [Hostname=%s]", r.MessageID(), host, host)}, false
+	case strings.HasPrefix(first, "500 5.5.2 Syntax errors, "), first == "501 5.5.2 Bad command":
+		// go-smtp's replies to unknown verbs and to lines it cannot split
+		// into a verb.
+		return []string{fmt.Sprintf("500 5.3.3 Unrecognized command '%s'", lastWord)}, false
+	}
+	for _, g := range goSMTPReplies {
+		if strings.HasPrefix(first, g.goSMTP) {
+			return []string{g.exchange}, false
+		}
+	}
+	return reply, false
+}
+
+// goSMTPReplies maps the start of go-smtp's fixed replies to the replies
+// Exchange Online gives in the same place (m365-facts.md section 6).
+var goSMTPReplies = []struct{ goSMTP, exchange string }{
+	{"250 2.0.0 Roger, accepting mail from ", "250 2.1.0 Sender OK"},
+	{"250 2.0.0 I'll make sure ", "250 2.1.5 Recipient OK"},
+	{"354 ", "354 Start mail input; end with <CRLF>.<CRLF>"},
+	{"235 ", "235 2.7.0 Authentication successful"},
+	{"221 ", "221 2.0.0 Service closing transmission channel"},
+	{"250 2.0.0 Session reset", "250 2.0.0 Resetting"},
+	{"250 2.0.0 I have successfully done nothing", "250 2.0.0 OK"},
+	{"502 5.5.1 Please introduce yourself first.", SendHelloFirst},
+	{"502 5.5.1 Missing MAIL FROM command.", "503 5.5.2 Need mail command"},
+	{"502 5.5.1 Missing RCPT TO command.", "503 5.5.2 Need rcpt command"},
+}
+
+// banner is Exchange Online's greeting (m365-facts.md section 6).
+func (r *Rewriter) banner() string {
+	return fmt.Sprintf("220 %s Microsoft ESMTP MAIL Service ready at %s",
+		r.Hostname, r.Now().UTC().Format(time.RFC1123Z))
+}
+
+// ehloReply renders the EHLO reply with Exchange Online's greeting line,
+// which echoes the client's IP ("Hello [203.0.113.5]") rather than its
+// EHLO argument, and its order of extensions.
+func (r *Rewriter) ehloReply(extensions []string, encrypted bool) []string {
+	keywords := make([]string, 0, len(extensions)+1)
+	for _, line := range extensions {
+		keywords = append(keywords, line[4:])
+	}
+	if !encrypted {
+		// RFC 3207 section 4: offered only before TLS; go-smtp does not
+		// offer it because the front layer answers STARTTLS.
+		keywords = append(keywords, "STARTTLS")
+	}
+	sort.SliceStable(keywords, func(i, j int) bool {
+		return extensionRank(keywords[i]) < extensionRank(keywords[j])
+	})
+	out := []string{fmt.Sprintf("250-%s Hello [%s]", r.Hostname, r.ClientIP)}
+	for i, kw := range keywords {
+		sep := "-"
+		if i == len(keywords)-1 {
+			sep = " "
+		}
+		out = append(out, "250"+sep+kw)
+	}
+	return out
+}
+
+// extensionOrder is the order of Exchange Online's EHLO reply; AUTH takes
+// the place of STARTTLS once TLS is up.
+var extensionOrder = map[string]int{
+	"SIZE": 1, "PIPELINING": 2, "DSN": 3, "ENHANCEDSTATUSCODES": 4,
+	"STARTTLS": 5, "AUTH": 5, "8BITMIME": 6, "BINARYMIME": 7, "CHUNKING": 8, "SMTPUTF8": 9,
+}
+
+// extensionRank is a keyword line's place in extensionOrder; unknown
+// keywords come last.
+func extensionRank(keywordLine string) int {
+	kw, _, _ := strings.Cut(keywordLine, " ")
+	if r, ok := extensionOrder[strings.ToUpper(kw)]; ok {
+		return r
+	}
+	return len(extensionOrder) + 1
+}
+
+// BDATChunkSize parses the arguments of a BDAT command (RFC 3030 section
+// 2: "BDAT chunk-size [LAST]") the way go-smtp does, so that a front layer
+// and the server behind it agree on how many bytes of chunk follow.
+func BDATChunkSize(arg string) (int64, bool) {
+	args := strings.Fields(arg)
+	if len(args) == 0 || len(args) > 2 || (len(args) == 2 && !strings.EqualFold(args[1], "LAST")) {
+		return 0, false
+	}
+	size, err := strconv.ParseUint(args[0], 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	return int64(size), true
+}
