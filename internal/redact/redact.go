@@ -15,8 +15,7 @@ const Mask = "****"
 // Redactor replaces every known form of a set of secrets with Mask.
 // The zero value masks nothing.
 type Redactor struct {
-	forms    []string
-	replacer *strings.Replacer
+	forms []string // longest first
 }
 
 // New returns a Redactor for the given secrets. Besides each secret itself
@@ -65,12 +64,7 @@ func (r *Redactor) add(secrets ...string) {
 	}
 	// Longest first, so that a whole base64 blob is masked before any of
 	// its parts.
-	sort.Slice(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
-	pairs := make([]string, 0, 2*len(r.forms))
-	for _, f := range r.forms {
-		pairs = append(pairs, f, Mask)
-	}
-	r.replacer = strings.NewReplacer(pairs...)
+	sort.SliceStable(r.forms, func(i, j int) bool { return len(r.forms[i]) > len(r.forms[j]) })
 }
 
 // forms lists the encodings of s to mask: s itself, its base64 encodings,
@@ -103,10 +97,64 @@ func forms(s string) []string {
 
 // String masks every secret form in s.
 func (r *Redactor) String(s string) string {
-	if r == nil || r.replacer == nil || s == "" {
+	if r == nil || len(r.forms) == 0 || s == "" {
 		return s
 	}
-	return r.replacer.Replace(s)
+	return replace(s, r.forms, Mask)
+}
+
+// Replace replaces every occurrence of each value in s with mask, in one
+// pass from left to right; where two values start at the same place the
+// longer one wins. It stays linear in len(s) for values of any length,
+// unlike strings.Replacer, whose set-up is slow for long repetitive values.
+func Replace(s string, values []string, mask string) string {
+	values = append([]string(nil), values...)
+	sort.SliceStable(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	kept := values[:0]
+	for _, v := range values {
+		if v != "" {
+			kept = append(kept, v)
+		}
+	}
+	return replace(s, kept, mask)
+}
+
+// replace does Replace for non-empty values sorted longest first.
+func replace(s string, values []string, mask string) string {
+	next := make([]int, len(values)) // where each value occurs next, -1: nowhere
+	for i, v := range values {
+		next[i] = strings.Index(s, v)
+	}
+	var b strings.Builder
+	pos := 0
+	for {
+		best := -1
+		for i, at := range next {
+			if at >= 0 && (best < 0 || at < next[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		b.WriteString(s[pos:next[best]])
+		b.WriteString(mask)
+		pos = next[best] + len(values[best])
+		for i, at := range next {
+			if at >= 0 && at < pos {
+				if j := strings.Index(s[pos:], values[i]); j >= 0 {
+					next[i] = pos + j
+				} else {
+					next[i] = -1
+				}
+			}
+		}
+	}
+	if pos == 0 {
+		return s
+	}
+	b.WriteString(s[pos:])
+	return b.String()
 }
 
 // Empty reports whether the Redactor masks nothing.

@@ -49,3 +49,37 @@ func TestRedactorLeavesOtherTextAlone(t *testing.T) {
 		t.Fatalf("two-byte secrets must not mask ordinary text, got %q", got)
 	}
 }
+
+func TestReplace(t *testing.T) {
+	tests := []struct {
+		s      string
+		values []string
+		want   string
+	}{
+		{"user=bob pass=hunter22", []string{"hunter22"}, "user=bob pass=****"},
+		{"abcdef", []string{"abc", "abcdef"}, "****"},                // the longer value wins where both start
+		{"xabcabcx", []string{"abc"}, "x********x"},                  // every occurrence
+		{"(sensitive value)", []string{"val"}, "(sensitive ****ue)"}, // one pass: the mask itself is not scanned again
+		{"nothing here", []string{"secret"}, "nothing here"},
+		{"aaaa", []string{"aa"}, "********"},
+		{"", []string{"x"}, ""},
+	}
+	for _, tc := range tests {
+		if got := Replace(tc.s, tc.values, Mask); got != tc.want {
+			t.Errorf("Replace(%q, %q) = %q, want %q", tc.s, tc.values, got, tc.want)
+		}
+	}
+}
+
+// TestLongRepetitiveSecret is the case strings.Replacer handles badly: its
+// set-up for a 1 MiB value made of repeated text takes tens of seconds.
+// Replace must stay linear (this test takes milliseconds).
+func TestLongRepetitiveSecret(t *testing.T) {
+	secret := strings.Repeat("ab", 1<<19)
+	text := "before " + secret + " after " + secret[:10]
+	r := New(secret)
+	got := r.String(text)
+	if got != "before **** after "+secret[:10] {
+		t.Fatalf("masked text starts %q", got[:min(len(got), 60)])
+	}
+}

@@ -484,3 +484,75 @@ func checkParseInt(args []cty.Value) error {
 	}
 	return nil
 }
+
+// errBudget is what the budget function fails with once the file's budget
+// is spent; the decoder turns it into budgetDiagnostic.
+var errBudget = fmt.Errorf("expression too large: this suite's expressions would build more than %s", sizeText(maxEvalBytes))
+
+// evalBudget counts the bytes the expressions of one suite file build
+// while it is decoded, against maxEvalBytes.
+type evalBudget struct {
+	used     int64
+	spent    bool // used went over maxEvalBytes
+	reported bool // budgetDiagnostic was recorded
+}
+
+// charge adds the size of v to the budget and reports whether it is still
+// within maxEvalBytes. Once spent, the budget stays spent.
+func (b *evalBudget) charge(v cty.Value) bool {
+	if b.spent {
+		return false
+	}
+	b.used += byteSize(v, maxEvalBytes-b.used+1)
+	if b.used > maxEvalBytes {
+		b.spent = true
+	}
+	return !b.spent
+}
+
+// function returns the function the guards of addBudgetGuards call: it
+// charges its argument to b and returns it unchanged, marks included,
+// or fails with errBudget.
+func (b *evalBudget) function() function.Function {
+	return function.New(&function.Spec{
+		Description: "Charges a value to the suite's budget of built bytes and returns it.",
+		Params: []function.Parameter{{
+			Name:             "value",
+			Type:             cty.DynamicPseudoType,
+			AllowNull:        true,
+			AllowUnknown:     true,
+			AllowDynamicType: true,
+			AllowMarked:      true,
+		}},
+		Type: func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if !b.charge(args[0]) {
+				return cty.NilVal, errBudget
+			}
+			return args[0], nil
+		},
+	})
+}
+
+// byteSize measures a value as valueSize does (the bytes of its strings
+// plus 16 per value), but without valueSize's limits on one value, and
+// stops counting once the size exceeds limit, so that measuring costs no
+// more than the budget it is charged to.
+func byteSize(v cty.Value, limit int64) int64 {
+	v, _ = v.Unmark()
+	if !v.IsKnown() || v.IsNull() {
+		return 0
+	}
+	size := int64(16)
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		size += int64(len(v.AsString()))
+	case ty.IsCollectionType() || ty.IsTupleType() || ty.IsObjectType():
+		for it := v.ElementIterator(); it.Next() && size <= limit; {
+			_, e := it.Element()
+			size += byteSize(e, limit-size)
+		}
+	}
+	return size
+}

@@ -73,6 +73,9 @@ var wantHostile = map[string]string{
 	"template_repeat":        "one string may hold at most 64",
 	"template_file_total":    "more than 2000 interpolations",
 	"for_body_too_long":      "it may be at most 1024",
+	"for_interpolation_1gib": "Error: Expression too large",
+	"for_list_10gib":         "Error: Expression too large",
+	"many_templates":         "Error: Expression too large",
 }
 
 // generatedHostile are the suites too large to commit.

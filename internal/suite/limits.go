@@ -58,6 +58,14 @@ const (
 	// (its key, value and condition). With checkForExpr this bounds what
 	// one iteration builds; see there for the bound on the whole result.
 	maxForBodyBytes = 1024
+	// maxEvalBytes bounds what the expressions of one suite file build
+	// while it is evaluated: every attribute's value, every element a
+	// for-expression builds and every value interpolated into a string
+	// template are charged to one budget (see addBudgetGuards). A suite
+	// builds kilobytes; without it, [for i in range(10000) : "${var.s}"]
+	// with a 1 MiB var.s builds 10 GiB, each element within every other
+	// limit.
+	maxEvalBytes = 64 << 20
 )
 
 // Numbers beyond float64's range are refused: converting 1e600000000 to
@@ -632,9 +640,7 @@ func tooComplex(rng hcl.Range, detail string) *hcl.Diagnostic {
 	}
 }
 
-// checkForExpr bounds what a for-expression can build. Its results are
-// not measured when evaluated (only function arguments and results are),
-// so the bound is static:
+// checkForExpr bounds what a for-expression can build, statically:
 //
 //   - no for-expression inside another one: each level multiplies the
 //     iterations;
@@ -652,7 +658,8 @@ func tooComplex(rng hcl.Range, detail string) *hcl.Diagnostic {
 // checkSyntax). What this does not bound is a body that interpolates a
 // variable other than the element, "${r}@${var.domain}": it copies the
 // variable once per element, and the variable's size is only known when
-// it is resolved.
+// it is resolved. That is bounded when evaluated, by the guards
+// addBudgetGuards adds.
 func checkForExpr(e *hclsyntax.ForExpr) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	var body []hclsyntax.Expression
@@ -699,4 +706,71 @@ func checkForExpr(e *hclsyntax.ForExpr) hcl.Diagnostics {
 		return nil
 	})
 	return diags
+}
+
+// budgetFunction names the function addBudgetGuards wraps expressions in.
+// It is not an identifier a suite can write (HCL names hold no spaces),
+// so only the guards call it.
+const budgetFunction = "smtpdiag budget"
+
+// addBudgetGuards rewrites expr in place, after checkSyntax accepted it,
+// so that what it builds while evaluated is charged to the file's budget
+// of maxEvalBytes: the key, value and condition of every for-expression
+// and every interpolation and directive of every string template are
+// wrapped in a call to budgetFunction, which returns its argument
+// unchanged or fails once the budget is spent. A guard covers the
+// wrapped expression's source range, so that its error is positioned
+// there. A failing guard also stops a template from appending anything
+// more and a for-expression from copying more elements, which keeps the
+// cost of a refused expression near the budget. Rewriting an expression
+// twice changes nothing.
+func addBudgetGuards(expr hclsyntax.Expression) {
+	hclsyntax.VisitAll(expr, func(n hclsyntax.Node) hcl.Diagnostics {
+		switch e := n.(type) {
+		case *hclsyntax.ForExpr:
+			e.KeyExpr = budgetGuard(e.KeyExpr)
+			e.ValExpr = budgetGuard(e.ValExpr)
+			e.CondExpr = budgetGuard(e.CondExpr)
+		case *hclsyntax.TemplateExpr:
+			for i, p := range e.Parts {
+				if _, literal := p.(*hclsyntax.LiteralValueExpr); !literal {
+					e.Parts[i] = budgetGuard(p)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// budgetGuard wraps x in a call to budgetFunction, unless it is nil or
+// already one.
+func budgetGuard(x hclsyntax.Expression) hclsyntax.Expression {
+	if x == nil {
+		return nil
+	}
+	if call, ok := x.(*hclsyntax.FunctionCallExpr); ok && call.Name == budgetFunction {
+		return x
+	}
+	rng := x.Range()
+	return &hclsyntax.FunctionCallExpr{
+		Name:            budgetFunction,
+		Args:            []hclsyntax.Expression{x},
+		NameRange:       rng,
+		OpenParenRange:  rng,
+		CloseParenRange: rng,
+	}
+}
+
+// budgetDiagnostic reports the file's expressions building more than
+// maxEvalBytes, at rng. It quotes no value: the one that went over may
+// be sensitive.
+func budgetDiagnostic(rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Expression too large",
+		Detail: fmt.Sprintf("This suite's expressions would build more than %s; here the limit was reached. "+
+			"A for-expression or a string that repeats a large variable copies it each time: "+
+			"refer to the variable once instead.", sizeText(maxEvalBytes)),
+		Subject: rng.Ptr(),
+	}
 }

@@ -1,6 +1,8 @@
 package suite
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // TestScanNesting checks the nesting scan against what HCL's scanner sees:
@@ -141,5 +144,221 @@ func TestSafeNumberText(t *testing.T) {
 	}
 	if got := safeNumberText(cty.NumberIntVal(65536).AsBigFloat()); got != "65536" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestBudgetGuards checks that the guards addBudgetGuards adds change no
+// value, marks included, and that rewriting twice adds no second guard.
+func TestBudgetGuards(t *testing.T) {
+	vars := map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{
+		"recipients": cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")}),
+		"domain":     cty.StringVal("contoso.com"),
+		"secret":     cty.StringVal("s3cret").Mark(sensitiveMark),
+	})}
+	cases := []struct {
+		src    string
+		guards int
+	}{
+		{`[for r in var.recipients : "${r}@${var.domain}"]`, 3},
+		{`{for i, r in var.recipients : r => i if i > 0}`, 3},
+		{`[for r in var.recipients : r if r != "a"]`, 2},
+		{`"x%{for r in var.recipients}${r},%{endfor}y"`, 3},
+		{`"%{if var.domain == "contoso.com"}yes%{else}no%{endif}"`, 1},
+		{`"${var.secret}:${var.domain}"`, 2},
+		{`"${var.domain}"`, 0}, // a TemplateWrapExpr: only its value is charged
+		{`"plain"`, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.src, func(t *testing.T) {
+			parse := func() hclsyntax.Expression {
+				expr, diags := hclsyntax.ParseExpression([]byte(c.src), "t.hcl", hcl.InitialPos)
+				if diags.HasErrors() {
+					t.Fatal(diags)
+				}
+				return expr
+			}
+			plain := parse()
+			want, diags := plain.Value(&hcl.EvalContext{Variables: vars})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			guarded := parse()
+			addBudgetGuards(guarded)
+			addBudgetGuards(guarded)
+			guards := 0
+			hclsyntax.VisitAll(guarded, func(n hclsyntax.Node) hcl.Diagnostics {
+				if call, ok := n.(*hclsyntax.FunctionCallExpr); ok && call.Name == budgetFunction {
+					guards++
+					if call.Range() != call.Args[0].Range() {
+						t.Errorf("guard at %v, its expression at %v", call.Range(), call.Args[0].Range())
+					}
+				}
+				return nil
+			})
+			if guards != c.guards {
+				t.Errorf("%d guards, want %d", guards, c.guards)
+			}
+			var budget evalBudget
+			ctx := &hcl.EvalContext{Variables: vars, Functions: map[string]function.Function{budgetFunction: budget.function()}}
+			got, diags := guarded.Value(ctx)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if !got.RawEquals(want) {
+				t.Errorf("got %#v, want %#v", got, want)
+			}
+			if c.guards > 0 && budget.used == 0 {
+				t.Error("nothing was charged")
+			}
+		})
+	}
+}
+
+// TestEvalBudget checks the budget's accounting: it is spent when the
+// total exceeds maxEvalBytes, whatever the sizes of the values, and stays
+// spent.
+func TestEvalBudget(t *testing.T) {
+	var b evalBudget
+	s := cty.StringVal(strings.Repeat("x", 1<<20-16)) // 1 MiB with its 16 bytes of overhead
+	for i := range maxEvalBytes >> 20 {
+		if !b.charge(s) {
+			t.Fatalf("spent after %d MiB", i)
+		}
+	}
+	if b.charge(cty.True) {
+		t.Errorf("not spent after %d bytes", b.used)
+	}
+	if b.charge(cty.StringVal("")) {
+		t.Error("no longer spent")
+	}
+	list := cty.ListVal([]cty.Value{cty.StringVal("ab"), cty.StringVal("c").Mark(sensitiveMark)})
+	if got := byteSize(list, maxEvalBytes); got != 16*3+3 {
+		t.Errorf("byteSize = %d, want 51", got)
+	}
+	// Measuring stops soon after the limit.
+	huge := cty.ListVal(slicesRepeat(s, 1000))
+	if got := byteSize(huge, 4<<20); got > 6<<20 {
+		t.Errorf("byteSize with a limit of 4 MiB = %d", got)
+	}
+}
+
+func slicesRepeat(v cty.Value, n int) []cty.Value {
+	out := make([]cty.Value, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// TestEvalBudgetSuite loads suites that build more than maxEvalBytes: one
+// error, positioned in the expression that went over, which quotes no
+// sensitive value; a suite that copies a large variable a few times still
+// loads.
+func TestEvalBudgetSuite(t *testing.T) {
+	// The large variable is not the sensitive one: scrubbing a 1 MiB
+	// secret out of the diagnostics is a cost of its own.
+	secret := `variable "secret" {
+  type      = string
+  sensitive = true
+  default   = "topsecret!"
+}
+variable "s" {
+  type    = string
+  default = join("", [for i in range(1024) : "` + strings.Repeat("0123456789", 100) + `"])
+}
+endpoint "e" { host = "127.0.0.1" }
+`
+	check := func(attrs string) string {
+		return secret + "smtp \"c\" {\n  endpoint  = endpoint.e\n  mail_from = \"a@contoso.com\"\n" + attrs + "}\n"
+	}
+	cases := []struct {
+		name, src, at string
+	}{
+		{"for", check("  rcpt_to = [for i in range(100) : \"${var.secret}${var.s}@contoso.com\"]\n"), `"${var.secret}${var.s}@contoso.com"`},
+		{"for key", check("  message {\n    headers = {for i in range(100) : \"${var.secret}${var.s}${i}\" => \"x\"}\n  }\n"), `"${var.secret}${var.s}${i}"`},
+		// Each body costs about 16 MiB (its interpolations, then its
+		// value): the fourth one goes over.
+		{"attributes", secret + strings.Repeat("smtp \"c\" {\n  endpoint  = endpoint.e\n  mail_from = \"a@contoso.com\"\n  message {\n    body = \""+
+			strings.Repeat("${var.s}", 8)+"${var.secret}\"\n  }\n}\n", 6), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := NewLoader(Options{Environ: []string{"HOME=/root"}})
+			src := c.src
+			if c.name == "attributes" {
+				for i := range 6 {
+					src = strings.Replace(src, `smtp "c" {`, fmt.Sprintf(`smtp "c%d" {`, i), 1)
+				}
+			}
+			_, diags := l.LoadSource("t.hcl", []byte(src))
+			var budget []*hcl.Diagnostic
+			for _, d := range diags {
+				if d.Summary == "Expression too large" {
+					budget = append(budget, d)
+				}
+			}
+			if len(budget) == 0 {
+				t.Fatalf("no budget error: %v", diags)
+			}
+			if len(budget) > 1 {
+				t.Errorf("%d budget errors", len(budget))
+			}
+			rng := budget[0].Subject
+			if rng == nil || rng.Filename != "t.hcl" {
+				t.Fatalf("budget error at %v", rng)
+			}
+			if c.at != "" {
+				if got := src[rng.Start.Byte:rng.End.Byte]; got != c.at && !strings.Contains(c.at, got) {
+					t.Errorf("budget error at %q, want %q", got, c.at)
+				}
+			}
+			var out bytes.Buffer
+			if err := l.WriteDiagnostics(&out, diags, false, 100); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(out.String(), "topsecret") {
+				t.Errorf("the diagnostics quote the sensitive value:\n%s", out.String()[:min(out.Len(), 2000)])
+			}
+		})
+	}
+	// Eight copies of a 1 MiB variable are far within the budget.
+	l := NewLoader(Options{Environ: []string{"HOME=/root"}})
+	s, diags := l.LoadSource("t.hcl", []byte(check("  rcpt_to = [\"b@contoso.com\"]\n  message {\n    body = \"${var.s}${var.s}${var.s}${var.s}${var.s}${var.s}${var.s}${var.s}\"\n  }\n")))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if n := len(s.Checks[0].Message.Body); n != 8*1024*1000 {
+		t.Errorf("body of %d bytes", n)
+	}
+}
+
+// TestEvalContextSuggestions checks that the context with the budget
+// function still lets HCL suggest the function a misspelt name meant.
+func TestEvalContextSuggestions(t *testing.T) {
+	src := "endpoint \"e\" { host = \"127.0.0.1\" }\nsmtp \"c\" {\n  endpoint  = endpoint.e\n  mail_from = uper(\"a@contoso.com\")\n}\n"
+	_, diags := NewLoader(Options{}).LoadSource("t.hcl", []byte(src))
+	if !strings.Contains(diags.Error(), `Did you mean "upper"?`) {
+		t.Errorf("no suggestion: %v", diags)
+	}
+}
+
+// TestLongSensitiveValueInDiagnostic: a function error quotes its argument,
+// which the loader masks. A long, repetitive sensitive value used to make
+// that masking take over a minute (strings.Replacer's set-up); it must be
+// masked, and quickly enough that this test is unremarkable.
+func TestLongSensitiveValueInDiagnostic(t *testing.T) {
+	secret := strings.Repeat("ab", 1<<18)
+	src := "variable \"s\" {\n  sensitive = true\n  default = \"" + secret + "\"\n}\n" +
+		"endpoint \"e\" {\n  host = \"127.0.0.1\"\n  port = tonumber(var.s)\n}\n"
+	_, diags := NewLoader(Options{Environ: []string{}}).LoadSource("big.hcl", []byte(src))
+	if !diags.HasErrors() {
+		t.Fatal("tonumber of a non-number decoded without an error")
+	}
+	text := diags.Error()
+	if strings.Contains(text, secret[:64]) {
+		t.Fatal("the sensitive value appears in a diagnostic")
+	}
+	if !strings.Contains(text, "(sensitive value)") {
+		t.Fatalf("diagnostic does not show the mask: %.300s", text)
 	}
 }

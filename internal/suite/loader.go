@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 )
 
 // EnvVarPrefix is the prefix of environment variables that set suite
@@ -345,22 +347,18 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 // arguments ("cannot convert "..." to number"). Values shorter than three
 // bytes are left alone, as in package redact, so as not to mangle words.
 func scrubDiagnostics(diags hcl.Diagnostics, secrets []string) {
-	// Longest first, so that a secret containing another is replaced whole.
-	secrets = append([]string(nil), secrets...)
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	var pairs []string
+	var values []string
 	for _, s := range secrets {
 		if len(s) >= 3 {
-			pairs = append(pairs, s, "(sensitive value)")
+			values = append(values, s)
 		}
 	}
-	if len(pairs) == 0 {
+	if len(values) == 0 {
 		return
 	}
-	r := strings.NewReplacer(pairs...)
 	for _, d := range diags {
-		d.Summary = r.Replace(d.Summary)
-		d.Detail = r.Replace(d.Detail)
+		d.Summary = redact.Replace(d.Summary, values, "(sensitive value)")
+		d.Detail = redact.Replace(d.Detail, values, "(sensitive value)")
 	}
 }
 

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // sensitiveMark marks the values of sensitive variables while expressions
@@ -50,6 +52,12 @@ type decoder struct {
 
 	ctx        *hcl.EvalContext // var.* and functions, env() fails
 	defaultCtx *hcl.EvalContext // functions with env(), no variables
+
+	// budget counts what the file's expressions build (maxEvalBytes);
+	// guardedCtx and guardedDefaultCtx are ctx and defaultCtx with the
+	// function the guards of addBudgetGuards call, made on first use.
+	budget                        evalBudget
+	guardedCtx, guardedDefaultCtx *hcl.EvalContext
 
 	diags hcl.Diagnostics
 }
@@ -199,22 +207,82 @@ func (d *decoder) checkTraversal(t hcl.Traversal, mode exprMode) hcl.Diagnostics
 // eval checks and evaluates an expression. On any error, or when the value
 // depends on a variable that has no value, the result is not wholly known
 // and the caller skips it: the cause was already reported.
+//
+// What the expression builds is charged to the file's budget: its value,
+// and while it is evaluated the elements of its for-expressions and the
+// interpolations of its strings (addBudgetGuards). Once the budget is
+// spent, the first expression to exceed it is reported and no expression
+// is evaluated any more.
 func (d *decoder) eval(expr hcl.Expression, mode exprMode) cty.Value {
 	diags := d.checkExpr(expr, mode)
 	d.add(diags...)
+	if diags.HasErrors() || d.budget.spent {
+		return cty.DynamicVal
+	}
+	if sx, ok := expr.(hclsyntax.Expression); ok {
+		addBudgetGuards(sx)
+	}
+	v, diags := expr.Value(d.evalContext(mode))
+	d.add(d.budgetDiagnostics(diags, expr.Range())...)
 	if diags.HasErrors() {
 		return cty.DynamicVal
 	}
-	ctx := d.ctx
-	if mode == modeDefault {
-		ctx = d.defaultCtx
-	}
-	v, diags := expr.Value(ctx)
-	d.add(diags...)
-	if diags.HasErrors() {
+	if !d.budget.charge(v) {
+		d.reportBudget(expr.Range())
 		return cty.DynamicVal
 	}
 	return v
+}
+
+// evalContext returns the context eval evaluates an expression of mode
+// in: a child of ctx or defaultCtx, with the budget function added.
+func (d *decoder) evalContext(mode exprMode) *hcl.EvalContext {
+	parent, guarded := d.ctx, &d.guardedCtx
+	if mode == modeDefault {
+		parent, guarded = d.defaultCtx, &d.guardedDefaultCtx
+	}
+	if parent == nil {
+		parent = &hcl.EvalContext{}
+	}
+	if *guarded == nil || (*guarded).Parent() != parent {
+		// The child holds all of the parent's functions: HCL suggests a
+		// name for a misspelt function only from the innermost context.
+		fns := make(map[string]function.Function, len(parent.Functions)+1)
+		maps.Copy(fns, parent.Functions)
+		fns[budgetFunction] = d.budget.function()
+		*guarded = parent.NewChild()
+		(*guarded).Functions = fns
+	}
+	return *guarded
+}
+
+// budgetDiagnostics replaces the errors of failed budget guards in diags:
+// the first one of the file becomes budgetDiagnostic, at the guarded
+// expression (or at expr, the expression evaluated), and the others (a
+// for-expression's guard fails once per element that remains) are
+// dropped.
+func (d *decoder) budgetDiagnostics(diags hcl.Diagnostics, expr hcl.Range) hcl.Diagnostics {
+	out := diags[:0:0]
+	for _, diag := range diags {
+		if extra, ok := diag.Extra.(hclsyntax.FunctionCallDiagExtra); ok && extra.CalledFunctionName() == budgetFunction {
+			rng := expr
+			if diag.Subject != nil {
+				rng = *diag.Subject
+			}
+			d.reportBudget(rng)
+			continue
+		}
+		out = append(out, diag)
+	}
+	return out
+}
+
+// reportBudget records budgetDiagnostic at rng, unless it was recorded.
+func (d *decoder) reportBudget(rng hcl.Range) {
+	if !d.budget.reported {
+		d.budget.reported = true
+		d.add(budgetDiagnostic(rng))
+	}
 }
 
 // attrValue evaluates an attribute and converts it to ty. The value comes
@@ -407,7 +475,7 @@ func (d *decoder) stringMap(attr *hcl.Attribute) (m map[string]string, keyRanges
 	}
 	if obj, isObj := attr.Expr.(*hclsyntax.ObjectConsExpr); isObj {
 		for _, item := range obj.Items {
-			kv, diags := item.KeyExpr.Value(d.ctx)
+			kv, diags := item.KeyExpr.Value(d.evalContext(modeGeneral))
 			if diags.HasErrors() || !kv.IsWhollyKnown() {
 				continue
 			}
