@@ -19,17 +19,7 @@ func ParseComparison(s string) (Comparison, error) {
 	if src == "" {
 		return fail("it is empty")
 	}
-	op, rest := "=", src
-	// Two-character operators first, so that ">=" is not read as ">".
-	for _, o := range []string{">=", "<=", "==", "!=", ">", "<", "="} {
-		if strings.HasPrefix(src, o) {
-			op, rest = o, strings.TrimSpace(src[len(o):])
-			break
-		}
-	}
-	if op == "==" {
-		op = "="
-	}
+	op, rest := splitOperator(src)
 	if rest == "" {
 		return fail("the number is missing")
 	}
@@ -61,4 +51,20 @@ func (c Comparison) Holds(v float64) bool {
 		return v <= c.Value
 	}
 	return false
+}
+
+// splitOperator splits a comparison into its operator ("=" when there is
+// none; "==" is written "=") and the rest, trimmed.
+func splitOperator(src string) (op, rest string) {
+	// Two-character operators first, so that ">=" is not read as ">".
+	for _, o := range []string{">=", "<=", "==", "!=", ">", "<", "="} {
+		if strings.HasPrefix(src, o) {
+			op, rest = o, strings.TrimSpace(src[len(o):])
+			if op == "==" {
+				op = "="
+			}
+			return op, rest
+		}
+	}
+	return "=", src
 }

@@ -293,16 +293,7 @@ func ParseSizeComparison(s string) (SizeComparison, error) {
 	fail := func(what string) (SizeComparison, error) {
 		return SizeComparison{}, fmt.Errorf("invalid size comparison %q: %s; write an operator and a size, as in \"< 10MB\" or \">= 1KB\" (KB, MB and GB are multiples of 1024)", src, what)
 	}
-	op, rest := "=", src
-	for _, o := range []string{">=", "<=", "==", "!=", ">", "<", "="} {
-		if strings.HasPrefix(src, o) {
-			op, rest = o, strings.TrimSpace(src[len(o):])
-			break
-		}
-	}
-	if op == "==" {
-		op = "="
-	}
+	op, rest := splitOperator(src)
 	if rest == "" {
 		return fail("the size is missing")
 	}

@@ -86,12 +86,7 @@ func cmdRun(args []string, e env) error {
 	if len(suites) == 0 {
 		return usagef("no suite files (*.hcl) in %s", strings.Join(orDot(paths), ", "))
 	}
-	checks, devices := 0, 0
-	for _, s := range suites {
-		checks += s.CheckCount()
-		devices += len(s.Devices)
-	}
-	if checks == 0 && devices > 0 {
+	if checks, devices := countChecks(suites); checks == 0 && devices > 0 {
 		return usagef("the suites hold only device blocks, which wait for a device to connect: run them with 'smtpdiag listen SUITE'")
 	}
 	results, err := execute(suites, f, e)
@@ -230,10 +225,8 @@ func cmdValidate(args []string, e env) error {
 	if len(suites) == 0 {
 		return usagef("no suite files (*.hcl) in %s", strings.Join(orDot(paths), ", "))
 	}
-	checks, devices := 0, 0
+	checks, devices := countChecks(suites)
 	for _, s := range suites {
-		checks += s.CheckCount()
-		devices += len(s.Devices)
 		extra := ""
 		if n := len(s.Devices); n > 0 {
 			extra = fmt.Sprintf(", %d device blocks for smtpdiag listen", n)
@@ -246,4 +239,13 @@ func cmdValidate(args []string, e env) error {
 		fmt.Fprintf(e.stdout, "%d suites valid, %d checks\n", len(suites), checks)
 	}
 	return nil
+}
+
+// countChecks counts the checks run runs and the device blocks listen runs.
+func countChecks(suites []*suite.Suite) (checks, devices int) {
+	for _, s := range suites {
+		checks += s.CheckCount()
+		devices += len(s.Devices)
+	}
+	return checks, devices
 }

@@ -255,14 +255,7 @@ func (d *decoder) decodeDeviceExpect(b *hcl.Block, dev *Device) *assertions.Devi
 		}
 	}
 	if attr := attrs["tls_version"]; attr != nil {
-		if c, ok := d.comparison(attr); ok {
-			if !isTLSVersion(c.Value) {
-				d.errorAt(attr.Expr.Range(), "Invalid comparison",
-					fmt.Sprintf("tls_version compares with a TLS version: 1.0, 1.1, 1.2 or 1.3; got %s.", c.Source))
-			} else {
-				e.TLSVersion = &c
-			}
-		}
+		e.TLSVersion = d.tlsVersionComparison(attr)
 	}
 	if attr := attrs["offers_tls_versions"]; attr != nil {
 		e.OffersTLSVersions = d.versionList(attr)

@@ -110,14 +110,7 @@ func (d *decoder) decodeExpect(b *hcl.Block) *assertions.Expect {
 	e.Data = patternPtr("data")
 	e.StartTLS = boolPtr("starttls")
 	if attr := attrs["tls_version"]; attr != nil {
-		if c, ok := d.comparison(attr); ok {
-			if !isTLSVersion(c.Value) {
-				d.errorAt(attr.Expr.Range(), "Invalid comparison",
-					fmt.Sprintf("tls_version compares with a TLS version: 1.0, 1.1, 1.2 or 1.3; got %s.", c.Source))
-			} else {
-				e.TLSVersion = &c
-			}
-		}
+		e.TLSVersion = d.tlsVersionComparison(attr)
 	}
 	e.CertificateValid = boolPtr("certificate_valid")
 	if attr := attrs["certificate_days_left"]; attr != nil {
@@ -286,4 +279,19 @@ func (d *decoder) checkReachable(b *hcl.Block, c *SMTPCheck, smtpAttrs hcl.Attri
 		never("starttls", "the endpoint uses implicit TLS, which has no STARTTLS; use connect = true")
 		never("auth_before_tls", "the endpoint uses implicit TLS, so there is no EHLO before TLS")
 	}
+}
+
+// tlsVersionComparison decodes a tls_version comparison, which must compare
+// with a TLS version; nil when it is invalid (the problem is reported).
+func (d *decoder) tlsVersionComparison(attr *hcl.Attribute) *assertions.Comparison {
+	c, ok := d.comparison(attr)
+	if !ok {
+		return nil
+	}
+	if !isTLSVersion(c.Value) {
+		d.errorAt(attr.Expr.Range(), "Invalid comparison",
+			fmt.Sprintf("tls_version compares with a TLS version: 1.0, 1.1, 1.2 or 1.3; got %s.", c.Source))
+		return nil
+	}
+	return &c
 }
