@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sync"
 )
 
 //go:embed report.html.tmpl
@@ -16,12 +17,16 @@ var htmlSource string
 // context (element text, attribute, URL, CSS), and a Content-Security-
 // Policy that allows no script and no fetch is a second wall should a
 // future template change ever let markup through.
-var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+//
+// It is parsed on first use, not at start-up: most runs write no report.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(htmlSource))
+})
 
 // WriteHTML renders rep as an HTML page to w.
 func (rep *Report) WriteHTML(w io.Writer) error {
 	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, rep); err != nil {
+	if err := htmlTemplate().Execute(&buf, rep); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	_, err := w.Write(buf.Bytes())
