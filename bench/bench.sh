@@ -8,6 +8,7 @@
 #   TARGET=sim bench/bench.sh   always against the built-in simulator
 #
 # Settings (environment): RUNS (runs per single-check median, default 15),
+# SUITE_RUNS (runs per suite median, 5),
 # CHECKS (suite size, 200), PARALLEL (16), DELAY_MS (one-way delay in the
 # network namespace, 25), LOAD_CHECKS (1000), LOAD_PARALLEL (64),
 # SKIP_NETNS=1 (skip the namespace part, which needs root).
@@ -17,6 +18,7 @@
 set -euo pipefail
 
 RUNS=${RUNS:-15}
+SUITE_RUNS=${SUITE_RUNS:-5}
 CHECKS=${CHECKS:-200}
 PARALLEL=${PARALLEL:-16}
 DELAY_MS=${DELAY_MS:-25}
@@ -42,26 +44,40 @@ trap cleanup EXIT
 say() { printf '%s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
-# now_ns: the monotonic-enough wall clock in nanoseconds.
-now_ns() { date +%s%N; }
+[ "${BASH_VERSINFO[0]}" -ge 5 ] || die "needs bash 5 or later (EPOCHREALTIME)"
 
 # timed CMD...: runs CMD with its output discarded, prints its wall time in
-# seconds, and fails when CMD fails.
+# seconds, and fails when CMD fails. The clock is bash's EPOCHREALTIME, read
+# without starting a process: a timer that forks date(1) would add a process
+# start (several milliseconds in a VM) to every figure and pull every ratio
+# towards 1.
 timed() {
   local start end
-  start=$(now_ns)
+  start=${EPOCHREALTIME/[.,]/}
   "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; die "failed: $*"; }
-  end=$(now_ns)
-  awk -v ns=$((end - start)) 'BEGIN { printf "%.4f\n", ns / 1e9 }'
+  end=${EPOCHREALTIME/[.,]/}
+  awk -v us=$((end - start)) 'BEGIN { printf "%.4f\n", us / 1e6 }'
+}
+
+# median_of FILE: the median of the numbers in FILE, one per line.
+median_of() {
+  sort -n "$1" |
+    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # median N CMD...: the median wall time of N runs of CMD.
 median() {
   local n=$1 i
   shift
-  for ((i = 0; i < n; i++)); do timed "$@"; done | sort -n |
-    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  for ((i = 0; i < n; i++)); do timed "$@"; done >"$work/median.txt"
+  median_of "$work/median.txt"
 }
+
+# runs FILE: every figure in FILE, in milliseconds, in the order measured.
+runs() { awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 * 1000 }' "$1"; }
+
+# spread FILE: the smallest and the largest figure in FILE.
+spread() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "min %.1f, max %.1f ms", lo * 1000, hi * 1000 }'; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
@@ -180,21 +196,38 @@ minimal_run "$host" "$port" "$ca" 1 1 || die "the minimal client failed"
 swaks_run "$host" "$port" "$ca" || die "swaks failed"
 
 say "== single check, whole process (median of $RUNS runs)"
-t_smtpdiag=$(median "$RUNS" smtpdiag_run "$work/one.hcl")
-t_minimal=$(median "$RUNS" minimal_run "$host" "$port" "$ca" 1 1)
-t_swaks=$(median "$RUNS" swaks_run "$host" "$port" "$ca")
-printf '  %-28s %10s\n' "smtpdiag" "$(ms "$t_smtpdiag")" "minimal net/smtp client" "$(ms "$t_minimal")" "swaks" "$(ms "$t_swaks")"
+# Interleaved, one run of each program per round, so that a slower stretch
+# of the machine or the server weighs on all three alike.
+: >"$work/t-smtpdiag" >"$work/t-minimal" >"$work/t-swaks"
+for ((i = 0; i < RUNS; i++)); do
+  timed smtpdiag_run "$work/one.hcl" >>"$work/t-smtpdiag"
+  timed minimal_run "$host" "$port" "$ca" 1 1 >>"$work/t-minimal"
+  timed swaks_run "$host" "$port" "$ca" >>"$work/t-swaks"
+done
+t_smtpdiag=$(median_of "$work/t-smtpdiag")
+t_minimal=$(median_of "$work/t-minimal")
+t_swaks=$(median_of "$work/t-swaks")
+printf '  %-28s %10s   (%s)\n' \
+  "smtpdiag" "$(ms "$t_smtpdiag")" "$(spread "$work/t-smtpdiag")" \
+  "minimal net/smtp client" "$(ms "$t_minimal")" "$(spread "$work/t-minimal")" \
+  "swaks" "$(ms "$t_swaks")" "$(spread "$work/t-swaks")"
 say "  smtpdiag / minimal = $(ratio "$t_smtpdiag" "$t_minimal")   (target <= 1.2)"
 say "  smtpdiag / swaks   = $(ratio "$t_smtpdiag" "$t_swaks")   (target <= 0.3)"
 say
 
-say "== $CHECKS checks"
-t_many=$(timed smtpdiag_run --parallel "$PARALLEL" "$work/many.hcl")
-t_many_minimal=$(timed minimal_run "$host" "$port" "$ca" "$CHECKS" "$PARALLEL")
+say "== $CHECKS checks (median of $SUITE_RUNS interleaved runs; swaks once)"
+: >"$work/t-many" >"$work/t-many-minimal"
+for ((i = 0; i < SUITE_RUNS; i++)); do
+  timed smtpdiag_run --parallel "$PARALLEL" "$work/many.hcl" >>"$work/t-many"
+  timed minimal_run "$host" "$port" "$ca" "$CHECKS" "$PARALLEL" >>"$work/t-many-minimal"
+done
+t_many=$(median_of "$work/t-many")
+t_many_minimal=$(median_of "$work/t-many-minimal")
 t_many_swaks=$(timed swaks_sequential "$host" "$port" "$ca" "$CHECKS")
-printf '  %-40s %10s\n' "smtpdiag --parallel $PARALLEL" "$(ms "$t_many")" \
-  "minimal client, $PARALLEL at a time" "$(ms "$t_many_minimal")" \
-  "swaks, $CHECKS sequential runs" "$(ms "$t_many_swaks")"
+printf '  %-40s %10s   (runs: %s)\n' \
+  "smtpdiag --parallel $PARALLEL" "$(ms "$t_many")" "$(runs "$work/t-many")" \
+  "minimal client, $PARALLEL at a time" "$(ms "$t_many_minimal")" "$(runs "$work/t-many-minimal")"
+printf '  %-40s %10s\n' "swaks, $CHECKS sequential runs" "$(ms "$t_many_swaks")"
 say "  smtpdiag / minimal = $(ratio "$t_many" "$t_many_minimal")   (target <= 1.2)"
 say "  smtpdiag / swaks   = $(ratio "$t_many" "$t_many_swaks")"
 say

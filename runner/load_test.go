@@ -176,3 +176,24 @@ func peakRSS() string {
 	}
 	return "unknown"
 }
+
+// TestCAFileReadAtLoad: the certificates of ca_file are those read when the
+// suite was loaded. A file removed (or replaced) afterwards changes nothing,
+// and a suite of many checks does not read it once per check.
+func TestCAFileReadAtLoad(t *testing.T) {
+	sim, ca := startSimulator(t)
+	s := loadSuite(t, "ca.hcl", loadSuiteSource(sim, ca, 3))
+	if err := os.Remove(ca); err != nil {
+		t.Fatal(err)
+	}
+	results := Run(context.Background(), []*suite.Suite{s}, Options{Parallel: 3}, nil)
+	for _, r := range results[0].Checks {
+		if r.Status != Passed {
+			t.Errorf("%s: %s %v %s", r.Label, r.Status, r.Failures, r.Error)
+			continue
+		}
+		if tls := r.Conversation.TLS; tls == nil || !tls.Verified {
+			t.Errorf("%s: the certificate was not verified against the ca_file read at load: %+v", r.Label, tls)
+		}
+	}
+}

@@ -314,7 +314,9 @@ func planFor(c *suite.SMTPCheck, opts Options) (smtpclient.Plan, error) {
 	if opts.Timeout > 0 {
 		p.Timeout = opts.Timeout
 	}
-	if e.CAFile != "" {
+	if len(e.CACertificates) > 0 {
+		p.ExtraRoots = e.CACertificates
+	} else if e.CAFile != "" {
 		certs, err := caFileCertificates(e.CAFile)
 		if err != nil {
 			return p, err

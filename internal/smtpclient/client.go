@@ -380,6 +380,9 @@ func (e *writeError) Unwrap() error { return e.err }
 
 // readReply reads one reply and records its lines in the transcript.
 func (c *Client) readReply() (conversation.Reply, error) {
+	if c.r.Buffered() == 0 {
+		quickAck(c.raw)
+	}
 	reply, raw, err := ReadReply(c.r)
 	for len(raw) > 0 {
 		line := raw

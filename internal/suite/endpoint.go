@@ -175,7 +175,7 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 		}
 	}
 	if attr := attrs["ca_file"]; attr != nil {
-		ep.CAFile = d.caFile(attr)
+		ep.CAFile, ep.CACertificates = d.caFile(attr)
 	}
 	var source netip.Addr
 	if attr := attrs["source_address"]; attr != nil {
@@ -250,14 +250,14 @@ func (d *decoder) tlsVersion(attr *hcl.Attribute) uint16 {
 // caFile resolves ca_file relative to the suite file and checks that it
 // holds at least one PEM certificate. It returns the absolute path, or ""
 // on errors.
-func (d *decoder) caFile(attr *hcl.Attribute) string {
+func (d *decoder) caFile(attr *hcl.Attribute) (string, []*x509.Certificate) {
 	p, _, ok := d.str(attr, false)
 	if !ok {
-		return ""
+		return "", nil
 	}
 	if p == "" {
 		d.errorAt(attr.Expr.Range(), "Invalid ca_file", "ca_file must not be empty; leave it out to use only the system roots.")
-		return ""
+		return "", nil
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(d.dir, p)
@@ -266,9 +266,9 @@ func (d *decoder) caFile(attr *hcl.Attribute) string {
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Cannot read ca_file",
 			fmt.Sprintf("%s: %v. ca_file is relative to the suite file's directory.", p, err))
-		return ""
+		return "", nil
 	}
-	certs := 0
+	var certs []*x509.Certificate
 	for rest := src; ; {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
@@ -278,22 +278,23 @@ func (d *decoder) caFile(attr *hcl.Attribute) string {
 		if block.Type != "CERTIFICATE" {
 			continue
 		}
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
 			d.errorAt(attr.Expr.Range(), "Invalid ca_file", fmt.Sprintf("%s holds a certificate that cannot be parsed: %v.", p, err))
-			return ""
+			return "", nil
 		}
-		certs++
+		certs = append(certs, cert)
 	}
-	if certs == 0 {
+	if len(certs) == 0 {
 		d.errorAt(attr.Expr.Range(), "Invalid ca_file",
 			fmt.Sprintf("%s holds no PEM certificate (a block starting with -----BEGIN CERTIFICATE-----).", p))
-		return ""
+		return "", nil
 	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
-		return p
+		return p, certs
 	}
-	return abs
+	return abs, certs
 }
 
 // endpointRef resolves the endpoint attribute of an smtp block, which must

@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -25,6 +27,12 @@ var errEnvNotAllowed = errors.New("env() is only allowed in variable defaults")
 // standard library under the names Terraform gives them, plus try and can.
 // Every one is guarded by the limits of limits.go.
 func standardFunctions() map[string]function.Function {
+	return maps.Clone(standardSet())
+}
+
+// standardSet builds the standard functions once per process; they hold no
+// state between calls.
+var standardSet = sync.OnceValue(func() map[string]function.Function {
 	fns := map[string]function.Function{
 		// Numbers.
 		"abs":      stdlib.AbsoluteFunc,
@@ -110,7 +118,7 @@ func standardFunctions() map[string]function.Function {
 	fns["can"] = tryfunc.CanFunc
 	fns["try"] = tryfunc.TryFunc
 	return fns
-}
+})
 
 // functionsFor returns the functions of a suite file: the standard ones,
 // file() reading relative to dir, and env() reading from environ when

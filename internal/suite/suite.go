@@ -4,6 +4,7 @@
 package suite
 
 import (
+	"crypto/x509"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -96,8 +97,11 @@ type Endpoint struct {
 	ServerName        string // default: Host; for an mx endpoint "" (the runner uses the chosen MX host)
 	VerifyCertificate bool   // default true
 	CAFile            string // absolute path, "" when unset
-	SourceAddress     string
-	IPVersion         int // 0, 4 or 6
+	// CACertificates are the certificates read from CAFile when the suite
+	// was loaded, so that every check uses what was validated.
+	CACertificates []*x509.Certificate
+	SourceAddress  string
+	IPVersion      int // 0, 4 or 6
 
 	DeclRange hcl.Range
 }

@@ -3,6 +3,7 @@ package suite
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -142,6 +143,15 @@ func TestFullSuite(t *testing.T) {
 	}
 	sub := *s.Endpoints[0]
 	sub.DeclRange = hcl.Range{}
+	// The certificates of ca_file are kept as read at load time.
+	if len(sub.CACertificates) != 1 || sub.CACertificates[0].Subject.CommonName == "" {
+		t.Errorf("endpoint submission: CACertificates = %v, want the one certificate of lab-ca.pem", sub.CACertificates)
+	} else if pemCA, err := os.ReadFile(absCA); err != nil {
+		t.Fatal(err)
+	} else if block, _ := pem.Decode(pemCA); block == nil || !bytes.Equal(block.Bytes, sub.CACertificates[0].Raw) {
+		t.Errorf("endpoint submission: CACertificates[0] is not the certificate in %s", absCA)
+	}
+	sub.CACertificates = nil
 	wantSub := Endpoint{
 		Name: "submission", Host: "smtp.office365.com", Port: 587, TLS: TLSStartTLS,
 		Helo: "scanner01.contoso.com", Timeout: 45 * time.Second,
