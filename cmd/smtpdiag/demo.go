@@ -77,7 +77,9 @@ func cmdDemo(args []string, e env) error {
 
 	fmt.Fprintf(e.stdout, "smtpdiag demo: Exchange-Online-like simulator on %s (submission, like smtp.office365.com:587) and %s (MX, like *.mail.protection.outlook.com:25)\n\n",
 		sim.SubmissionAddr, sim.MXAddr)
-	results, err := execute(suites, f, e)
+	interrupt := watchInterrupt()
+	defer interrupt.stop()
+	results, err := execute(interrupt.context(), suites, f, e)
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,8 @@ func cmdRun(args []string, e env) error {
 	if err := f.check(); err != nil {
 		return err
 	}
+	interrupt := watchInterrupt()
+	defer interrupt.stop()
 	loader := suite.NewLoader(suite.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: e.environ})
 	suites, diags := loader.LoadPaths(paths)
 	if diags.HasErrors() {
@@ -89,7 +91,7 @@ func cmdRun(args []string, e env) error {
 	if checks, devices := countChecks(suites); checks == 0 && devices > 0 {
 		return usagef("the suites hold only device blocks, which wait for a device to connect: run them with 'smtpdiag listen SUITE'")
 	}
-	results, err := execute(suites, f, e)
+	results, err := execute(interrupt.context(), suites, f, e)
 	if err != nil {
 		return err
 	}
@@ -140,8 +142,10 @@ func (f *runFlags) check() error {
 }
 
 // execute runs decoded suites, prints the live summary and writes the
-// requested report files. It is shared by run and demo.
-func execute(suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, error) {
+// requested report files. It is shared by run and demo. A canceled ctx (the
+// first Ctrl-C) ends the checks in progress; the reports are written all
+// the same.
+func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, error) {
 	var secrets []string
 	for _, s := range suites {
 		secrets = append(secrets, s.Sensitive...)
@@ -153,8 +157,6 @@ func execute(suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, e
 		Redactor: red,
 	})
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	results := runner.Run(ctx, suites, runner.Options{
 		Parallel: f.parallel,
 		Timeout:  f.timeout,
@@ -249,3 +251,41 @@ func countChecks(suites []*suite.Suite) (checks, devices int) {
 	}
 	return checks, devices
 }
+
+// interruptWatch turns the first Ctrl-C (SIGINT) into a canceled context.
+type interruptWatch struct {
+	ctx       context.Context
+	cancel    context.CancelFunc
+	installed chan struct{}
+}
+
+// watchInterrupt installs the Ctrl-C handler in the background: os/signal
+// starts an OS thread for it, which takes about a millisecond that the
+// caller spends decoding suites instead. A Ctrl-C before the handler is in
+// place ends the process, as it would before any check has started.
+func watchInterrupt() *interruptWatch {
+	w := &interruptWatch{installed: make(chan struct{})}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	go func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt)
+		defer signal.Stop(ch)
+		close(w.installed)
+		select {
+		case <-ch:
+			w.cancel()
+		case <-w.ctx.Done():
+		}
+	}()
+	return w
+}
+
+// context waits until the handler is in place, so that a Ctrl-C during the
+// checks is always caught, and returns the context it cancels.
+func (w *interruptWatch) context() context.Context {
+	<-w.installed
+	return w.ctx
+}
+
+// stop removes the handler: a later Ctrl-C ends the process at once.
+func (w *interruptWatch) stop() { w.cancel() }

@@ -141,6 +141,15 @@ func functionsFor(dir string, environ map[string]string, withEnv bool) map[strin
 	return fns
 }
 
+// functions returns the functions of the file's expressions (functionsFor),
+// or none when the file calls none.
+func (d *decoder) functions(withEnv bool) map[string]function.Function {
+	if d.noCalls {
+		return nil
+	}
+	return functionsFor(d.dir, d.l.environ, withEnv)
+}
+
 // makeEnvFunc returns env(name): the value of an environment variable, or
 // "" when it is unset (as in Packer), so that a validation block can say
 // what to set.

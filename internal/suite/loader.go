@@ -330,6 +330,7 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 		dir:       filepath.Dir(filename),
 		vars:      map[string]*Variable{},
 		endpoints: map[string]*Endpoint{},
+		noCalls:   !callsFunctions(body),
 	}
 	s := d.decodeFile(body)
 	scrubDiagnostics(d.diags, s.Sensitive)
@@ -431,4 +432,18 @@ func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diag
 // standard ones, without file() and env().
 func varFileFunctions() map[string]function.Function {
 	return standardFunctions()
+}
+
+// callsFunctions reports whether body calls any function. A file that calls
+// none is evaluated without the function table, which costs more to build
+// than a small suite takes to decode.
+func callsFunctions(body *hclsyntax.Body) bool {
+	calls := false
+	hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		if _, ok := n.(*hclsyntax.FunctionCallExpr); ok {
+			calls = true
+		}
+		return nil
+	})
+	return calls
 }

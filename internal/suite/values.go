@@ -59,6 +59,10 @@ type decoder struct {
 	budget                        evalBudget
 	guardedCtx, guardedDefaultCtx *hcl.EvalContext
 
+	// noCalls is set when the file calls no function: its evaluation
+	// contexts then hold none but the budget guard.
+	noCalls bool
+
 	diags hcl.Diagnostics
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 var variableSchema = &hcl.BodySchema{
@@ -63,7 +64,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 		decls = append(decls, decl)
 	}
 
-	d.defaultCtx = &hcl.EvalContext{Functions: functionsFor(d.dir, d.l.environ, true)}
+	d.defaultCtx = &hcl.EvalContext{Functions: d.functions(true)}
 	values := map[string]cty.Value{}
 	for _, decl := range decls {
 		d.resolveVariable(decl)
@@ -75,7 +76,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 	}
 	d.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(values)},
-		Functions: functionsFor(d.dir, d.l.environ, false),
+		Functions: d.functions(false),
 	}
 	invalid := false
 	for _, decl := range decls {
@@ -147,7 +148,11 @@ func (d *decoder) constString(attr *hcl.Attribute) (string, bool) {
 			fmt.Sprintf("%s is plain text and cannot refer to variables.", attr.Name))
 		return "", false
 	}
-	val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: standardFunctions()})
+	var fns map[string]function.Function
+	if !d.noCalls {
+		fns = standardFunctions()
+	}
+	val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: fns})
 	d.add(diags...)
 	if diags.HasErrors() {
 		return "", false
