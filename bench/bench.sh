@@ -224,6 +224,34 @@ say "  runs of the minimal client over 40 ms (a delayed-ACK stall): $(awk '$1 > 
   "with TCP_QUICKACK: $(awk '$1 > 0.040' "$work/t-quick" | wc -l) of $RUNS"
 say
 
+# Where smtpdiag's time goes next to the minimal client: the package
+# initialisation Go runs before main (GODEBUG=inittrace, summed), and the
+# decoding of the one-check suite (validate minus version, whole process).
+init_ms() { GODEBUG=inittrace=1 "$@" 2>&1 >/dev/null | awk '/^init / { s += $5 } END { printf "%.4f\n", s / 1000 }'; }
+: >"$work/i-smtpdiag" >"$work/i-minimal" >"$work/t-version" >"$work/t-validate"
+for ((i = 0; i < 9; i++)); do
+  init_ms "$work/smtpdiag" version >>"$work/i-smtpdiag"
+  init_ms "$work/minimal" -h >>"$work/i-minimal"
+  timed "$work/smtpdiag" version >>"$work/t-version"
+  timed "$work/smtpdiag" validate "$work/one.hcl" >>"$work/t-validate"
+done
+# Minor page faults of one check: every page a process touches for the
+# first time costs one (or maps 16 neighbours of a file page), and in some
+# VMs each costs tens of microseconds.
+: >"$work/f-smtpdiag" >"$work/f-minimal"
+for ((i = 0; i < 5; i++)); do
+  /usr/bin/time -f '%R' -o "$work/f.txt" "$work/smtpdiag" run --no-color "$work/one.hcl" >/dev/null 2>&1 || true
+  cat "$work/f.txt" >>"$work/f-smtpdiag"
+  /usr/bin/time -f '%R' -o "$work/f.txt" "$work/minimal" -quickack -addr "$host:$port" -ca "$ca" -server-name "$server_name" \
+    -user "$user" -pass "$password" -mech "$mech" -from "$user" -to "$rcpt" >/dev/null 2>&1 || true
+  cat "$work/f.txt" >>"$work/f-minimal"
+done
+say "  where smtpdiag's time goes (medians):"
+say "    package initialisation before main: smtpdiag $(ms "$(median_of "$work/i-smtpdiag")"), minimal client $(ms "$(median_of "$work/i-minimal")")"
+say "    smtpdiag version (start and exit, no work) $(ms "$(median_of "$work/t-version")"); validate of the one-check suite $(ms "$(median_of "$work/t-validate")")"
+say "    minor page faults of one check: smtpdiag $(median_of "$work/f-smtpdiag"), minimal client with TCP_QUICKACK $(median_of "$work/f-minimal")"
+say
+
 say "== $CHECKS checks (median of $SUITE_RUNS interleaved runs; swaks once)"
 : >"$work/t-many" >"$work/t-many-minimal" >"$work/t-many-quick"
 for ((i = 0; i < SUITE_RUNS; i++)); do
