@@ -16,6 +16,8 @@
 # Everything stays on 127.0.0.1, in the root network namespace or in a
 # namespace this script creates and deletes.
 set -euo pipefail
+export LC_ALL=C    # sort -n and awk agree on the decimal point
+unset QUICKACK     # set per call below, for the minimal client's variant
 
 RUNS=${RUNS:-15}
 SUITE_RUNS=${SUITE_RUNS:-5}
@@ -86,12 +88,13 @@ say "smtpdiag benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $(uname 
 say "building..."
 # Both Go programs are built static (CGO_ENABLED=0), the way README.md
 # recommends installing smtpdiag on Linux: no dynamic loader and no libc
-# start-up, about 2.5 ms per process here, for both alike.
+# start-up in either.
 (cd "$root" && export CGO_ENABLED=0 && go build -o "$work/smtpdiag" ./cmd/smtpdiag &&
   go build -o "$work/minimal" ./bench/minimal &&
   go build -o "$work/simserver" ./bench/simserver &&
   go build -o "$work/delayproxy" ./bench/delayproxy) || die "build failed"
 command -v swaks >/dev/null || die "swaks is not installed (apt-get install swaks)"
+[ -x /usr/bin/time ] || die "/usr/bin/time is not installed (apt-get install time)"
 
 # start_simulator [NETNS]: runs the simulator (in NETNS when given) and
 # loads its addresses (SUBMISSION_ADDR, CA_FILE...) into sim_*.
@@ -240,11 +243,13 @@ done
 # VMs each costs tens of microseconds.
 : >"$work/f-smtpdiag" >"$work/f-minimal"
 for ((i = 0; i < 5; i++)); do
-  /usr/bin/time -f '%R' -o "$work/f.txt" "$work/smtpdiag" run --no-color "$work/one.hcl" >/dev/null 2>&1 || true
-  cat "$work/f.txt" >>"$work/f-smtpdiag"
+  /usr/bin/time -f '%R' -o "$work/f.txt" "$work/smtpdiag" run --no-color "$work/one.hcl" >/dev/null 2>&1 ||
+    die "smtpdiag failed while counting page faults"
+  tail -n 1 "$work/f.txt" >>"$work/f-smtpdiag"
   /usr/bin/time -f '%R' -o "$work/f.txt" "$work/minimal" -quickack -addr "$host:$port" -ca "$ca" -server-name "$server_name" \
-    -user "$user" -pass "$password" -mech "$mech" -from "$user" -to "$rcpt" >/dev/null 2>&1 || true
-  cat "$work/f.txt" >>"$work/f-minimal"
+    -user "$user" -pass "$password" -mech "$mech" -from "$user" -to "$rcpt" >/dev/null 2>&1 ||
+    die "the minimal client failed while counting page faults"
+  tail -n 1 "$work/f.txt" >>"$work/f-minimal"
 done
 say "  where smtpdiag's time goes (medians):"
 say "    package initialisation before main: smtpdiag $(ms "$(median_of "$work/i-smtpdiag")"), minimal client $(ms "$(median_of "$work/i-minimal")")"

@@ -332,9 +332,11 @@ func planFor(c *suite.SMTPCheck, opts Options) (smtpclient.Plan, error) {
 	return p, nil
 }
 
-// caFileCertificates reads the certificates of a suite's ca_file. They are
-// trust anchors in addition to the system roots, which the client loads
-// only when these do not verify the chain (loading them costs about 30 ms).
+// caFileCertificates reads the certificates of a ca_file, for an endpoint
+// that does not carry them already (the decoder keeps those it read in
+// Endpoint.CACertificates). They are trust anchors in addition to the
+// system roots, which the client loads only when these do not verify the
+// chain (loading them costs about 30 ms).
 func caFileCertificates(path string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

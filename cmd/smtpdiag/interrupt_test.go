@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -14,11 +16,49 @@ import (
 	"time"
 )
 
-// TestInterrupt runs the CLI as a subprocess against a server that accepts
-// the connection and never greets, and sends it Ctrl-C (SIGINT) while the
-// check waits for the banner, 30 s from its timeout. The check must end at
-// once as canceled, the summary and the JUnit file must still be written,
-// and the exit code must say that a check did not pass.
+// startCLI runs the CLI as a subprocess with args (testscript.Main runs it
+// when the test binary is called "smtpdiag"); exited receives its end.
+func startCLI(t *testing.T, dir string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer, exited chan error) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "smtpdiag")
+	if err := os.Symlink(self, bin); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd = exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited = make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return cmd, stdout, stderr, exited
+}
+
+// waitExit waits up to 10 s for the subprocess, killing it after that.
+func waitExit(t *testing.T, cmd *exec.Cmd, exited chan error) error {
+	t.Helper()
+	select {
+	case err := <-exited:
+		return err
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatal("still running 10s after Ctrl-C")
+		return nil
+	}
+}
+
+// TestInterrupt runs the CLI against a server that accepts the connection
+// and never greets, and presses Ctrl-C twice while the check waits for the
+// banner, 30 s from its timeout. The check must end at once as canceled,
+// the summary and the JUnit file must be written in full (the second
+// Ctrl-C must not cut them short), and the exit code must say that a check
+// did not pass.
 func TestInterrupt(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,58 +92,38 @@ smtp "never greets" {
 `, port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "smtpdiag") // testscript.Main runs the CLI under this name
-	if err := os.Symlink(self, bin); err != nil {
-		t.Fatal(err)
-	}
 	junitFile := filepath.Join(dir, "junit.xml")
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, "run", "--no-color", "--junit", junitFile, suiteFile)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	cmd, stdout, stderr, exited := startCLI(t, dir, "run", "--no-color", "--junit", junitFile, suiteFile)
 
 	select {
 	case c := <-accepted:
 		defer c.Close()
 	case err := <-exited:
-		t.Fatalf("exited before connecting: %v\n%s%s", err, stdout.String(), stderr.String())
+		t.Fatalf("exited before connecting: %v\n%s%s", err, stdout, stderr)
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
+		<-exited
 		t.Fatal("no connection within 10s")
 	}
 	sent := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
+	for range 2 {
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	var waitErr error
-	select {
-	case waitErr = <-exited:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("still running 10s after Ctrl-C\n%s", stdout.String())
-	}
+	waitErr := waitExit(t, cmd, exited)
 	if d := time.Since(sent); d > 5*time.Second {
 		t.Errorf("took %v to stop after Ctrl-C", d)
 	}
 	var ee *exec.ExitError
-	if code := 0; waitErr != nil {
-		if !errors.As(waitErr, &ee) {
-			t.Fatal(waitErr)
-		}
-		code = ee.ExitCode()
-		if code != 1 {
-			t.Errorf("exit code %d, want 1\n%s%s", code, stdout.String(), stderr.String())
-		}
-	} else {
-		t.Errorf("exit code 0 after an interrupted check\n%s", stdout.String())
+	switch {
+	case waitErr == nil:
+		t.Errorf("exit code 0 after an interrupted check\n%s", stdout)
+	case !errors.As(waitErr, &ee):
+		t.Fatal(waitErr)
+	case ee.ExitCode() != 1:
+		t.Errorf("exit status %v, want exit code 1\n%s%s", ee, stdout, stderr)
 	}
 	if out := stdout.String(); !strings.Contains(out, "never greets") || !strings.Contains(out, "cancel") {
 		t.Errorf("summary does not report the canceled check:\n%s", out)
@@ -112,7 +132,60 @@ smtp "never greets" {
 	if err != nil {
 		t.Fatalf("no JUnit file after Ctrl-C: %v", err)
 	}
-	if !strings.Contains(string(data), `name="never greets"`) {
-		t.Errorf("JUnit file lacks the check:\n%s", data)
+	if !strings.Contains(string(data), `name="never greets"`) || !strings.Contains(string(data), "</testsuites>") {
+		t.Errorf("JUnit file is not complete:\n%s", data)
+	}
+}
+
+// TestInterruptWhileLoading presses Ctrl-C while the suites are still being
+// read (a -var-file that is a pipe nobody writes to): nothing has been sent
+// and no check has started, so the process ends at once, by the signal, and
+// writes no report.
+func TestInterruptWhileLoading(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "vars.hcl")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a FIFO here: %v", err)
+	}
+	suiteFile := filepath.Join(dir, "suite.hcl")
+	if err := os.WriteFile(suiteFile, []byte(`suite { name = "never runs" }
+variable "host" {
+  type    = string
+  default = "127.0.0.1"
+}
+endpoint "e" {
+  host = var.host
+  port = 9
+  tls  = "none"
+}
+smtp "c" {
+  endpoint = endpoint.e
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	junitFile := filepath.Join(dir, "junit.xml")
+	cmd, stdout, stderr, exited := startCLI(t, dir, "run", "-var-file", fifo, "--junit", junitFile, suiteFile)
+	// Open the write end so that the reader blocks on data, not on open;
+	// keep it open and silent until the process has gone.
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := waitExit(t, cmd, exited)
+	var ee *exec.ExitError
+	if !errors.As(waitErr, &ee) {
+		t.Fatalf("exit %v, want death by SIGINT\n%s%s", waitErr, stdout, stderr)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Errorf("exit status %v, want death by SIGINT\n%s%s", ee, stdout, stderr)
+	}
+	if _, err := os.Stat(junitFile); err == nil {
+		t.Errorf("a JUnit file was written for a run interrupted before any check")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
@@ -252,27 +253,34 @@ func countChecks(suites []*suite.Suite) (checks, devices int) {
 	return checks, devices
 }
 
-// interruptWatch turns the first Ctrl-C (SIGINT) into a canceled context.
+// interruptWatch handles Ctrl-C (SIGINT). Before the checks start, a
+// Ctrl-C ends the process at once, as it would without a handler: nothing
+// has been sent and no report is due. Once they run, the first Ctrl-C
+// cancels the context, the checks in progress end as canceled, and the
+// summary and report files are still written; later ones are ignored until
+// stop, so that a second Ctrl-C cannot cut a report file short.
 type interruptWatch struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
+	signals   chan os.Signal
 	installed chan struct{}
+	running   atomic.Bool
 }
 
-// watchInterrupt installs the Ctrl-C handler in the background: os/signal
-// starts an OS thread for it, which takes about a millisecond that the
-// caller spends decoding suites instead. A Ctrl-C before the handler is in
-// place ends the process, as it would before any check has started.
+// watchInterrupt installs the handler in the background: os/signal starts
+// an OS thread for it, which takes about a millisecond that the caller
+// spends decoding suites instead.
 func watchInterrupt() *interruptWatch {
-	w := &interruptWatch{installed: make(chan struct{})}
+	w := &interruptWatch{signals: make(chan os.Signal, 1), installed: make(chan struct{})}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	go func() {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt)
-		defer signal.Stop(ch)
+		signal.Notify(w.signals, os.Interrupt)
 		close(w.installed)
 		select {
-		case <-ch:
+		case <-w.signals:
+			if !w.running.Load() {
+				reraiseInterrupt(w.signals)
+			}
 			w.cancel()
 		case <-w.ctx.Done():
 		}
@@ -281,11 +289,27 @@ func watchInterrupt() *interruptWatch {
 }
 
 // context waits until the handler is in place, so that a Ctrl-C during the
-// checks is always caught, and returns the context it cancels.
+// checks is always caught, marks the checks as started and returns the
+// context the first Ctrl-C cancels.
 func (w *interruptWatch) context() context.Context {
 	<-w.installed
+	w.running.Store(true)
 	return w.ctx
 }
 
 // stop removes the handler: a later Ctrl-C ends the process at once.
-func (w *interruptWatch) stop() { w.cancel() }
+func (w *interruptWatch) stop() {
+	<-w.installed
+	signal.Stop(w.signals)
+	w.cancel()
+}
+
+// reraiseInterrupt ends the process the way an unhandled Ctrl-C would:
+// with the handler removed, SIGINT's default action applies.
+func reraiseInterrupt(signals chan os.Signal) {
+	signal.Stop(signals)
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(os.Interrupt) == nil {
+		time.Sleep(time.Second) // the signal ends the process meanwhile
+	}
+	os.Exit(130) // where a process cannot signal itself (Windows)
+}

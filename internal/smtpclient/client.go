@@ -380,7 +380,8 @@ func (e *writeError) Unwrap() error { return e.err }
 
 // readReply reads one reply and records its lines in the transcript.
 func (c *Client) readReply() (conversation.Reply, error) {
-	if c.r.Buffered() == 0 {
+	if !c.inTLS && c.r.Buffered() == 0 {
+		// Over TLS, quickAckConn does this for every read.
 		quickAck(c.raw)
 	}
 	reply, raw, err := ReadReply(c.r)

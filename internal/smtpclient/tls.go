@@ -59,8 +59,7 @@ func (c *Client) handshake() error {
 	if !c.arm() {
 		return c.fail(conversation.StepTLS, "", start, nil, c.canceledFault(stepName(conversation.StepTLS, "")))
 	}
-	tc := tls.Client(c.raw, cfg)
-	quickAck(c.raw)
+	tc := tls.Client(quickAckConn{c.raw}, cfg)
 	err := tc.Handshake()
 	if info := c.conv.TLS; info != nil {
 		// The chain was seen, whether or not it was accepted.

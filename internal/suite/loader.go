@@ -436,14 +436,27 @@ func varFileFunctions() map[string]function.Function {
 
 // callsFunctions reports whether body calls any function. A file that calls
 // none is evaluated without the function table, which costs more to build
-// than a small suite takes to decode.
+// than a small suite takes to decode. A variable's type constraint, such as
+// list(string), looks like a call but is never evaluated.
 func callsFunctions(body *hclsyntax.Body) bool {
 	calls := false
-	hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+	find := func(n hclsyntax.Node) hcl.Diagnostics {
 		if _, ok := n.(*hclsyntax.FunctionCallExpr); ok {
 			calls = true
 		}
 		return nil
-	})
+	}
+	var walk func(b *hclsyntax.Body, variable bool)
+	walk = func(b *hclsyntax.Body, variable bool) {
+		for name, attr := range b.Attributes {
+			if !(variable && name == "type") {
+				hclsyntax.VisitAll(attr.Expr, find)
+			}
+		}
+		for _, block := range b.Blocks {
+			walk(block.Body, b == body && block.Type == "variable")
+		}
+	}
+	walk(body, false)
 	return calls
 }
