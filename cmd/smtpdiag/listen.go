@@ -89,10 +89,7 @@ func cmdListen(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := f.listenerConfig(dev)
-	if err != nil {
-		return err
-	}
+	cfg := f.listenerConfig(dev)
 	results, err := listenFor(s, dev, cfg, f, e)
 	if err != nil {
 		return err
@@ -165,7 +162,7 @@ func quoteAll(ss []string) string {
 
 // listenerConfig turns a device block and the flags into the listener's
 // configuration.
-func (f *listenFlags) listenerConfig(d *suite.Device) (listener.Config, error) {
+func (f *listenFlags) listenerConfig(d *suite.Device) listener.Config {
 	cfg := listener.Config{
 		Addr:           d.Listen,
 		Hostname:       d.Hostname,
@@ -178,14 +175,10 @@ func (f *listenFlags) listenerConfig(d *suite.Device) (listener.Config, error) {
 	if f.listen != "" {
 		cfg.Addr = f.listen
 	}
-	if d.CertFile != "" {
-		pair, err := tls.LoadX509KeyPair(d.CertFile, d.KeyFile)
-		if err != nil {
-			return cfg, usagef("certificate %s: %v", d.CertFile, err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
+	if d.Certificate != nil {
+		cfg.Certificates = []tls.Certificate{*d.Certificate}
 	}
-	return cfg, nil
+	return cfg
 }
 
 // sessionGrace is how long an open session may go on after the timeout.

@@ -122,7 +122,8 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 	}
 
 	first := map[string]*hcl.Block{}
-	var messageBlock, expectBlock *hcl.Block
+	var messageBlock *hcl.Block
+	var expectAttrs hcl.Attributes
 	for _, inner := range content.Blocks {
 		if inner.Type != "assert" {
 			if f := first[inner.Type]; f != nil {
@@ -140,8 +141,7 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 		case "retry":
 			c.Retry = d.decodeRetry(inner)
 		case "expect":
-			expectBlock = inner
-			c.Expect = d.decodeExpect(inner)
+			c.Expect, expectAttrs = d.decodeExpect(inner)
 		case "assert":
 			if a := d.decodeAssert(inner); a != nil {
 				c.Assertions = append(c.Assertions, *a)
@@ -153,8 +153,8 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 			"DATA is only accepted after MAIL FROM and at least one accepted RCPT TO (RFC 5321 section 3.3); "+
 				"set mail_from and rcpt_to in this smtp block.")
 	}
-	if expectBlock != nil && c.Expect != nil {
-		d.checkReachable(expectBlock, c, attrs)
+	if c.Expect != nil {
+		d.checkReachable(expectAttrs, c, attrs)
 	}
 	return c
 }

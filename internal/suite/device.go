@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,10 @@ type Device struct {
 	// key; both "" for certificate = "auto" (self-signed).
 	CertFile string
 	KeyFile  string
+	// Certificate is the pair read from CertFile and KeyFile when the
+	// suite was loaded, so that the listener uses what was validated; nil
+	// for certificate = "auto".
+	Certificate *tls.Certificate
 	// RequireTLS: AUTH only after STARTTLS and no MAIL without TLS, like
 	// smtp.office365.com. Default true.
 	RequireTLS bool
@@ -143,7 +148,7 @@ func (d *decoder) decodeDevice(b *hcl.Block) *Device {
 			}
 			for i, m := range list {
 				upper := strings.ToUpper(strings.TrimSpace(m))
-				if !contains(deviceMechanisms, upper) {
+				if !slices.Contains(deviceMechanisms, upper) {
 					d.errorAt(ranges[i], "Unsupported auth mechanism",
 						fmt.Sprintf("%q is not one of %s.", m, strings.Join(deviceMechanisms, ", ")))
 					continue
@@ -174,7 +179,8 @@ func (d *decoder) decodeDevice(b *hcl.Block) *Device {
 }
 
 // deviceCertificate decodes certificate ("auto" or a PEM file) and key,
-// and loads the pair so that a wrong file is reported before listening.
+// and loads the pair (each file at most maxReadBytes) so that a wrong file
+// is reported before listening.
 func (d *decoder) deviceCertificate(dev *Device, attrs hcl.Attributes, b *hcl.Block) {
 	certAttr, keyAttr := attrs["certificate"], attrs["key"]
 	cert := "auto"
@@ -213,13 +219,28 @@ func (d *decoder) deviceCertificate(dev *Device, attrs hcl.Attributes, b *hcl.Bl
 		return p
 	}
 	certFile, keyFile := abs(cert), abs(key)
-	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+	pair, err := loadKeyPair(certFile, keyFile)
+	if err != nil {
 		d.errorAt(certAttr.Expr.Range(), "Cannot load certificate",
 			fmt.Sprintf("%s with key %s: %v. Both are PEM files, relative to the suite file's directory.",
 				certFile, keyFile, unwrapPathError(err)))
 		return
 	}
 	dev.CertFile, dev.KeyFile = certFile, keyFile
+	dev.Certificate = &pair
+}
+
+// loadKeyPair is tls.LoadX509KeyPair with the limits of readRegularFile.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := readRegularFile(certFile, maxReadBytes)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := readRegularFile(keyFile, maxReadBytes)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // ParseListen checks a listening address: an IP address (or nothing, for
@@ -273,12 +294,12 @@ func (d *decoder) decodeDeviceExpect(b *hcl.Block, dev *Device) *assertions.Devi
 				offered = exchangeMechanisms
 			}
 			switch {
-			case !contains(deviceMechanisms, upper):
+			case !slices.Contains(deviceMechanisms, upper):
 				d.errorAt(attr.Expr.Range(), "Unsupported auth mechanism",
 					fmt.Sprintf("auth_mechanism is %q; it must be one of %s.", s, strings.Join(deviceMechanisms, ", ")))
 			case !dev.AcceptAuth:
 				never(attr, "accept_auth = false offers no AUTH")
-			case !contains(offered, upper):
+			case !slices.Contains(offered, upper):
 				never(attr, fmt.Sprintf("the listener offers only %s (add %s to auth_mechanisms to offer it)",
 					strings.Join(offered, " "), upper))
 			default:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -178,7 +179,7 @@ func (d *decoder) decodeDNS(b *hcl.Block) *DNSCheck {
 	if attr := attrs["type"]; attr != nil {
 		if t, _, ok := d.str(attr, true); ok {
 			upper := strings.ToUpper(strings.TrimSpace(t))
-			if !contains(dnsTypes, upper) {
+			if !slices.Contains(dnsTypes, upper) {
 				d.errorAt(attr.Expr.Range(), "Invalid record type",
 					fmt.Sprintf("type is %q; it must be one of %s.", t, strings.Join(dnsTypes, ", ")))
 			} else {
@@ -271,7 +272,7 @@ func (d *decoder) decodeDNSExpect(b *hcl.Block, c *DNSCheck, nameIP netip.Addr) 
 	if attr := attrs["rcode"]; attr != nil {
 		if s, _, ok := d.str(attr, false); ok {
 			upper := strings.ToUpper(strings.TrimSpace(s))
-			if !contains(rcodes, upper) {
+			if !slices.Contains(rcodes, upper) {
 				d.errorAt(attr.Expr.Range(), "Invalid rcode",
 					fmt.Sprintf("rcode is %q; it must be one of %s.", s, strings.Join(rcodes, ", ")))
 			} else {
@@ -308,7 +309,7 @@ func (d *decoder) decodeDNSExpect(b *hcl.Block, c *DNSCheck, nameIP netip.Addr) 
 		attr := attrs["dmarc_policy"]
 		if s, _, ok := d.str(attr, false); ok {
 			lower := strings.ToLower(strings.TrimSpace(s))
-			if !contains(dmarcPolicies, lower) {
+			if !slices.Contains(dmarcPolicies, lower) {
 				d.errorAt(attr.Expr.Range(), "Invalid expectation",
 					fmt.Sprintf("dmarc_policy is %q; a DMARC policy is none, quarantine or reject (RFC 7489 section 6.3).", s))
 			} else {
@@ -439,7 +440,7 @@ func (d *decoder) dnsblIP(attr *hcl.Attribute, c *DNSBLCheck, smtpLabels []strin
 			"A dnsbl check can use only the client_ip of an smtp check. "+form)
 		return
 	}
-	if !contains(smtpLabels, label) {
+	if !slices.Contains(smtpLabels, label) {
 		detail := fmt.Sprintf("There is no smtp check labelled %q in this suite.", label)
 		if s := suggestion(label, smtpLabels); s != "" {
 			detail += s
@@ -490,13 +491,4 @@ func ParseResolver(s string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("the resolver %q must be an IP address with an optional port, such as 127.0.0.1:53 or [::1]:53", s)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

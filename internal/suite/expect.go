@@ -43,8 +43,9 @@ const comparisonHelp = `Comparisons look like ">= 1.2", "< 14", "= 1.3" or a bar
 
 // decodeExpect decodes an expect block into the assertions' types. Every
 // pattern and comparison is parsed here, so that a typo is reported with
-// its position before anything runs.
-func (d *decoder) decodeExpect(b *hcl.Block) *assertions.Expect {
+// its position before anything runs. It also returns the block's
+// attributes, for checkReachable.
+func (d *decoder) decodeExpect(b *hcl.Block) (*assertions.Expect, hcl.Attributes) {
 	content, diags := d.content(b.Body, expectSchema)
 	d.add(diags...)
 	attrs := content.Attributes
@@ -139,7 +140,7 @@ func (d *decoder) decodeExpect(b *hcl.Block) *assertions.Expect {
 	}
 	e.MaxDuration = durationPtr("max_duration")
 	e.BannerWithin = durationPtr("banner_within")
-	return e
+	return e, attrs
 }
 
 func isTLSVersion(v float64) bool {
@@ -155,12 +156,8 @@ func isTLSVersion(v float64) bool {
 // of patterns. Each element is a number (the exact basic code) or a
 // string.
 func (d *decoder) patterns(attr *hcl.Attribute, allowList bool) ([]assertions.Pattern, bool) {
-	v := d.eval(attr.Expr, modeGeneral)
-	if !v.IsWhollyKnown() {
-		return nil, false
-	}
-	v, _ = v.UnmarkDeep()
-	if v.IsNull() {
+	v, _, ok := d.attrValue(attr, cty.DynamicPseudoType, false)
+	if !ok {
 		return nil, false
 	}
 	ty := v.Type()
@@ -183,7 +180,7 @@ func (d *decoder) patterns(attr *hcl.Attribute, allowList bool) ([]assertions.Pa
 	}
 	ranges := elementRanges(attr.Expr, len(elems))
 	out := make([]assertions.Pattern, 0, len(elems))
-	ok := true
+	ok = true
 	for i, e := range elems {
 		p, pok := d.pattern(e, ranges[i], attr.Name)
 		ok = ok && pok
@@ -248,10 +245,9 @@ func (d *decoder) comparison(attr *hcl.Attribute) (assertions.Comparison, bool) 
 }
 
 // checkReachable rejects expectations on steps the check never takes: they
-// could only fail with "not reached".
-func (d *decoder) checkReachable(b *hcl.Block, c *SMTPCheck, smtpAttrs hcl.Attributes) {
-	content, _ := d.content(b.Body, expectSchema)
-	attrs := content.Attributes
+// could only fail with "not reached". attrs are the expect block's
+// attributes (decodeExpect).
+func (d *decoder) checkReachable(attrs hcl.Attributes, c *SMTPCheck, smtpAttrs hcl.Attributes) {
 	never := func(name, why string) {
 		if attr := attrs[name]; attr != nil {
 			d.errorAt(attr.Range, "Expectation on a step that never runs",

@@ -31,7 +31,8 @@ func standardFunctions() map[string]function.Function {
 }
 
 // standardSet builds the standard functions once per process; they hold no
-// state between calls.
+// state between calls. The map is shared: callers that add functions work
+// on a copy (standardFunctions).
 var standardSet = sync.OnceValue(func() map[string]function.Function {
 	fns := map[string]function.Function{
 		// Numbers.
@@ -141,13 +142,17 @@ func functionsFor(dir string, environ map[string]string, withEnv bool) map[strin
 	return fns
 }
 
-// functions returns the functions of the file's expressions (functionsFor),
-// or none when the file calls none.
+// functions returns the functions of the file's expressions: those of
+// functionsFor, or none when the file calls none, and in either case the
+// function the guards of addBudgetGuards call. HCL suggests a name for a
+// misspelt function from this table.
 func (d *decoder) functions(withEnv bool) map[string]function.Function {
 	if d.noCalls {
-		return nil
+		return map[string]function.Function{budgetFunction: d.budget.function()}
 	}
-	return functionsFor(d.dir, d.l.environ, withEnv)
+	fns := functionsFor(d.dir, d.l.environ, withEnv)
+	fns[budgetFunction] = d.budget.function()
+	return fns
 }
 
 // makeEnvFunc returns env(name): the value of an environment variable, or

@@ -40,19 +40,13 @@ type Loader struct {
 	parser  *hclparse.Parser
 	environ map[string]string
 
-	prepared   bool
-	setupDiags hcl.Diagnostics // problems with -var and -var-file, reported once
+	prepared bool
 
-	cliVars     map[string]cliVar
+	cliVars     map[string]string // -var values by name
 	cliVarOrder []string
 	fileVars    map[string]*hcl.Attribute
 	fileVarList []string
 	varFileAbs  map[string]bool // var files, never loaded as suites
-}
-
-// cliVar is one -var option.
-type cliVar struct {
-	name, value string
 }
 
 // NewLoader returns a Loader that resolves variables from opts.
@@ -65,7 +59,7 @@ func NewLoader(opts Options) *Loader {
 		opts:       opts,
 		parser:     hclparse.NewParser(),
 		environ:    map[string]string{},
-		cliVars:    map[string]cliVar{},
+		cliVars:    map[string]string{},
 		fileVars:   map[string]*hcl.Attribute{},
 		varFileAbs: map[string]bool{},
 	}
@@ -100,7 +94,7 @@ func (l *Loader) prepare() hcl.Diagnostics {
 		if _, seen := l.cliVars[name]; !seen {
 			l.cliVarOrder = append(l.cliVarOrder, name)
 		}
-		l.cliVars[name] = cliVar{name: name, value: value}
+		l.cliVars[name] = value
 	}
 	for _, path := range l.opts.VarFiles {
 		if abs, err := filepath.Abs(path); err == nil {
@@ -384,18 +378,15 @@ func sortDiagnostics(diags hcl.Diagnostics) {
 // unknown, and nothing is reported.
 func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diagnostics {
 	all := map[string]bool{}
-	var allNames []string
 	for _, decl := range declared {
 		if decl == nil {
 			return nil
 		}
 		for name := range decl {
-			if !all[name] {
-				all[name] = true
-				allNames = append(allNames, name)
-			}
+			all[name] = true
 		}
 	}
+	names := sortedKeys(all)
 	where := "none of the loaded suites declares a"
 	if len(files) == 1 {
 		where = files[0] + " declares no"
@@ -409,7 +400,7 @@ func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diag
 			Severity: hcl.DiagError,
 			Summary:  "Value for undeclared variable",
 			Detail: fmt.Sprintf("The option -var %q sets a variable, but %s variable of that name.%s",
-				name+"=...", where, suggestion(name, sortedKeys(all))),
+				name+"=...", where, suggestion(name, names)),
 		})
 	}
 	for _, name := range l.fileVarList {
@@ -421,7 +412,7 @@ func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diag
 			Severity: hcl.DiagWarning,
 			Summary:  "Value for undeclared variable",
 			Detail: fmt.Sprintf("The variables file sets %q, but %s variable of that name; the value is ignored.%s",
-				name, where, suggestion(name, sortedKeys(all))),
+				name, where, suggestion(name, names)),
 			Subject: attr.NameRange.Ptr(),
 		})
 	}
@@ -431,7 +422,7 @@ func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diag
 // varFileFunctions are the functions a variables file may call: the
 // standard ones, without file() and env().
 func varFileFunctions() map[string]function.Function {
-	return standardFunctions()
+	return standardSet()
 }
 
 // callsFunctions reports whether body calls any function. A file that calls

@@ -2,7 +2,6 @@ package suite
 
 import (
 	"fmt"
-	"maps"
 	"math/big"
 	"sort"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	"github.com/zclconf/go-cty/cty/function"
 )
 
 // sensitiveMark marks the values of sensitive variables while expressions
@@ -50,14 +48,13 @@ type decoder struct {
 	endpoints     map[string]*Endpoint
 	endpointNames []string
 
+	// Both contexts hold the function the guards of addBudgetGuards call
+	// (functions).
 	ctx        *hcl.EvalContext // var.* and functions, env() fails
 	defaultCtx *hcl.EvalContext // functions with env(), no variables
 
-	// budget counts what the file's expressions build (maxEvalBytes);
-	// guardedCtx and guardedDefaultCtx are ctx and defaultCtx with the
-	// function the guards of addBudgetGuards call, made on first use.
-	budget                        evalBudget
-	guardedCtx, guardedDefaultCtx *hcl.EvalContext
+	// budget counts what the file's expressions build (maxEvalBytes).
+	budget evalBudget
 
 	// noCalls is set when the file calls no function: its evaluation
 	// contexts then hold none but the budget guard.
@@ -239,25 +236,13 @@ func (d *decoder) eval(expr hcl.Expression, mode exprMode) cty.Value {
 }
 
 // evalContext returns the context eval evaluates an expression of mode
-// in: a child of ctx or defaultCtx, with the budget function added.
+// in: defaultCtx for a variable default, ctx otherwise. decodeVariables
+// sets both before any expression is evaluated.
 func (d *decoder) evalContext(mode exprMode) *hcl.EvalContext {
-	parent, guarded := d.ctx, &d.guardedCtx
 	if mode == modeDefault {
-		parent, guarded = d.defaultCtx, &d.guardedDefaultCtx
+		return d.defaultCtx
 	}
-	if parent == nil {
-		parent = &hcl.EvalContext{}
-	}
-	if *guarded == nil || (*guarded).Parent() != parent {
-		// The child holds all of the parent's functions: HCL suggests a
-		// name for a misspelt function only from the innermost context.
-		fns := make(map[string]function.Function, len(parent.Functions)+1)
-		maps.Copy(fns, parent.Functions)
-		fns[budgetFunction] = d.budget.function()
-		*guarded = parent.NewChild()
-		(*guarded).Functions = fns
-	}
-	return *guarded
+	return d.ctx
 }
 
 // budgetDiagnostics replaces the errors of failed budget guards in diags:
@@ -417,13 +402,8 @@ func (d *decoder) integer(attr *hcl.Attribute, lo, hi int64, what string) (int, 
 // string is taken as a list of one), with the range of each element where
 // the source spells the list out.
 func (d *decoder) stringList(attr *hcl.Attribute) (list []string, ranges []hcl.Range, sensitive, ok bool) {
-	v := d.eval(attr.Expr, modeGeneral)
-	if !v.IsWhollyKnown() {
-		return nil, nil, false, false
-	}
-	v, marks := v.UnmarkDeep()
-	sensitive = len(marks) > 0
-	if v.IsNull() {
+	v, sensitive, ok := d.attrValue(attr, cty.DynamicPseudoType, false)
+	if !ok {
 		return nil, nil, sensitive, false
 	}
 	if v.Type() == cty.String {

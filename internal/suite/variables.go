@@ -150,7 +150,7 @@ func (d *decoder) constString(attr *hcl.Attribute) (string, bool) {
 	}
 	var fns map[string]function.Function
 	if !d.noCalls {
-		fns = standardFunctions()
+		fns = standardSet()
 	}
 	val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: fns})
 	d.add(diags...)
@@ -180,11 +180,11 @@ func (d *decoder) resolveVariable(decl *variableDecl) {
 	v := decl.v
 	envName := EnvVarPrefix + v.Name
 	if cv, ok := d.l.cliVars[v.Name]; ok {
-		shown := fmt.Sprintf("-var %q", v.Name+"="+cv.value)
+		shown := fmt.Sprintf("-var %q", v.Name+"="+cv)
 		if v.Sensitive {
 			shown = fmt.Sprintf("-var %q", v.Name+"=...")
 		}
-		d.setFromString(decl, cv.value, SourceVar, shown)
+		d.setFromString(decl, cv, SourceVar, shown)
 		return
 	}
 	if attr, ok := d.l.fileVars[v.Name]; ok {
