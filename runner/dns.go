@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
@@ -22,18 +23,9 @@ import (
 // resolverFor returns a Resolver for a check: the check's own resolver,
 // else the run's, else the system's; and the Trace its lookups go to.
 func resolverFor(own string, timeout time.Duration, opts Options) (*dns.Resolver, *dns.Trace, error) {
-	var servers []string
-	switch {
-	case own != "":
-		servers = []string{own}
-	case opts.Resolver != "":
-		addr, err := suite.ParseResolver(opts.Resolver)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--resolver: %w", err)
-		}
-		servers = []string{addr}
-	default:
-		system, err := dns.SystemServers(opts.ResolvConf)
+	servers := []string{own}
+	if own == "" {
+		system, err := opts.defaultServers()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -44,6 +36,23 @@ func resolverFor(own string, timeout time.Duration, opts Options) (*dns.Resolver
 	}
 	trace := &dns.Trace{}
 	return &dns.Resolver{Servers: servers, Timeout: timeout, Record: trace.Add, Now: opts.Now, Cache: dns.NewCache()}, trace, nil
+}
+
+// defaultServersOnce returns a function that works out, on its first call,
+// the servers of checks without a resolver of their own: the run's
+// resolver, else the nameservers of resolvConf. Every call returns the
+// result of the first.
+func defaultServersOnce(resolver, resolvConf string) func() ([]string, error) {
+	return sync.OnceValues(func() ([]string, error) {
+		if resolver != "" {
+			addr, err := suite.ParseResolver(resolver)
+			if err != nil {
+				return nil, fmt.Errorf("--resolver: %w", err)
+			}
+			return []string{addr}, nil
+		}
+		return dns.SystemServers(resolvConf)
+	})
 }
 
 // redactLookups masks secrets (a DQS key in a query name) in lookups.
@@ -221,9 +230,6 @@ func finishCheck(res *CheckResult, opts Options, red *redact.Redactor) {
 	}
 	if d := res.Diagnosis; d != nil {
 		d.Summary, d.Meaning, d.Fix = red.String(d.Summary), red.String(d.Meaning), red.String(d.Fix)
-	}
-	for i := range res.Blocklists {
-		redactListing(&res.Blocklists[i], red)
 	}
 	if res.Status == "" {
 		res.Status = Passed

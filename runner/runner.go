@@ -7,8 +7,6 @@ package runner
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -57,6 +55,10 @@ type Options struct {
 	Converse func(context.Context, smtpclient.Plan) *conversation.Conversation
 	// Sleep waits between retries; nil means a context-aware time.Sleep.
 	Sleep func(context.Context, time.Duration) error
+
+	// defaultServers returns the DNS servers of checks without a resolver
+	// of their own, worked out once per run (set by fill).
+	defaultServers func() ([]string, error)
 }
 
 // Run runs every suite in order and returns their results. emit, when not
@@ -86,6 +88,7 @@ func (o *Options) fill() {
 	if o.Helo == "" {
 		o.Helo = DefaultHelo()
 	}
+	o.defaultServers = defaultServersOnce(o.Resolver, o.ResolvConf)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -314,15 +317,8 @@ func planFor(c *suite.SMTPCheck, opts Options) (smtpclient.Plan, error) {
 	if opts.Timeout > 0 {
 		p.Timeout = opts.Timeout
 	}
-	if len(e.CACertificates) > 0 {
-		p.ExtraRoots = e.CACertificates
-	} else if e.CAFile != "" {
-		certs, err := caFileCertificates(e.CAFile)
-		if err != nil {
-			return p, err
-		}
-		p.ExtraRoots = certs
-	}
+	// The certificates of ca_file, read when the suite was loaded.
+	p.ExtraRoots = e.CACertificates
 	if a := c.Auth; a != nil {
 		p.Auth = &smtpclient.Auth{Username: a.Username, Password: a.Password, Token: a.Token, Mechanism: a.Mechanism}
 	}
@@ -330,34 +326,4 @@ func planFor(c *suite.SMTPCheck, opts Options) (smtpclient.Plan, error) {
 		p.Message = &smtpclient.Message{From: m.From, To: m.To, Subject: m.Subject, Body: m.Body, Headers: m.Headers}
 	}
 	return p, nil
-}
-
-// caFileCertificates reads the certificates of a ca_file, for an endpoint
-// that does not carry them already (the decoder keeps those it read in
-// Endpoint.CACertificates). They are trust anchors in addition to the
-// system roots, which the client loads only when these do not verify the
-// chain (loading them costs about 30 ms).
-func caFileCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("ca_file: %w", err)
-	}
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
-			certs = append(certs, cert)
-		}
-	}
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("ca_file %s: no PEM certificate in it", path)
-	}
-	return certs, nil
 }

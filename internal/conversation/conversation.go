@@ -11,6 +11,7 @@ package conversation
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -75,6 +76,33 @@ func (r Reply) String() string {
 		b.WriteString(t)
 	}
 	return b.String()
+}
+
+// BracketedIP returns the first IP address written in square brackets in
+// text, or "": "[192.0.2.1]", "[2001:db8::1]" or the RFC 5321 section 4.1.3
+// form "[IPv6:2001:db8::1]". Servers name the client IP this way in an
+// EHLO greeting ("SN1NAM02FT0049.mail.protection.outlook.com Hello
+// [18.209.86.113]") and in rejections ("banned sending IP [203.0.113.5]").
+// An IPv4-mapped IPv6 address is returned as IPv4.
+func BracketedIP(text string) string {
+	for {
+		open := strings.IndexByte(text, '[')
+		if open < 0 {
+			return ""
+		}
+		text = text[open+1:]
+		end := strings.IndexByte(text, ']')
+		if end < 0 {
+			return ""
+		}
+		candidate := text[:end]
+		if len(candidate) > 5 && strings.EqualFold(candidate[:5], "IPv6:") {
+			candidate = candidate[5:]
+		}
+		if addr, err := netip.ParseAddr(candidate); err == nil && addr.Zone() == "" {
+			return addr.Unmap().String()
+		}
+	}
 }
 
 // FaultKind classifies a step that ended without a usable reply.

@@ -7,11 +7,10 @@ package knowledge
 
 import (
 	"fmt"
-	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/smtpdiag/smtpdiag/internal/conversation"
 )
 
 // Category groups diagnoses by what has to change.
@@ -159,21 +158,10 @@ func splitEnhanced(s string) (class, subject, detail string, ok bool) {
 	return parts[0], parts[1], parts[2], true
 }
 
-// bracketIP is compiled on first use: most runs never diagnose a failure,
-// and a process that starts for a single check should not pay for it.
-var bracketIP = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\[(?i:IPv6:)?((?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)\]`)
-})
-
 // BracketedIP returns the first IP address written in square brackets in a
 // reply text ("banned sending IP [203.0.113.5]", "Client host
 // [2001:db8::5]"), or "". Exchange Online names the client IP this way in
 // its rejections (m365-facts.md section 3).
 func BracketedIP(text string) string {
-	for _, m := range bracketIP().FindAllStringSubmatch(text, -1) {
-		if addr, err := netip.ParseAddr(m[1]); err == nil {
-			return addr.Unmap().String()
-		}
-	}
-	return ""
+	return conversation.BracketedIP(text)
 }

@@ -66,15 +66,6 @@ func (e *StepError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Step, e.Reply)
 }
 
-// Temporary reports whether the failure is worth retrying later: a 4xx reply
-// or a timeout.
-func (e *StepError) Temporary() bool {
-	if e.Fault != nil {
-		return e.Fault.Kind == conversation.FaultTimeout
-	}
-	return e.Reply.Temporary()
-}
-
 // errNotConnected is returned by steps attempted without a connection.
 var errNotConnected = errors.New("smtpclient: not connected")
 

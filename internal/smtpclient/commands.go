@@ -3,7 +3,6 @@ package smtpclient
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -45,31 +44,7 @@ func (c *Client) noteClientIP(reply *conversation.Reply) {
 	if reply == nil || len(reply.Lines) == 0 || c.conv.ClientIP != "" {
 		return
 	}
-	c.conv.ClientIP = echoedIP(reply.Lines[0])
-}
-
-// echoedIP returns the first bracketed IP address in text: "[192.0.2.1]",
-// "[2001:db8::1]" or the RFC 5321 section 4.1.3 form "[IPv6:2001:db8::1]".
-func echoedIP(text string) string {
-	for {
-		open := strings.IndexByte(text, '[')
-		if open < 0 {
-			return ""
-		}
-		text = text[open+1:]
-		end := strings.IndexByte(text, ']')
-		if end < 0 {
-			return ""
-		}
-		candidate := text[:end]
-		if len(candidate) > 5 && strings.EqualFold(candidate[:5], "IPv6:") {
-			candidate = candidate[5:]
-		}
-		if addr, err := netip.ParseAddr(candidate); err == nil && addr.Zone() == "" {
-			return addr.Unmap().String()
-		}
-		text = text[end+1:]
-	}
+	c.conv.ClientIP = conversation.BracketedIP(reply.Lines[0])
 }
 
 // setExtensions records the extension lines of an EHLO reply (RFC 5321
@@ -95,13 +70,6 @@ func (c *Client) setExtensions(lines []string) {
 	} else {
 		c.conv.EHLOBeforeTLS = recorded
 	}
-}
-
-// Extension reports whether the last EHLO reply advertised the keyword
-// (case-insensitive), and its parameters.
-func (c *Client) Extension(keyword string) (params string, ok bool) {
-	params, ok = c.ext[strings.ToUpper(keyword)]
-	return params, ok
 }
 
 // StartTLS sends STARTTLS and runs the TLS handshake (RFC 3207). A server

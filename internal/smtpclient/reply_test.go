@@ -189,8 +189,8 @@ func TestEchoedIP(t *testing.T) {
 		"mx.example Hello [999.1.1.1]":                                     "",
 	}
 	for in, want := range tests {
-		if got := echoedIP(in); got != want {
-			t.Errorf("echoedIP(%q) = %q, want %q", in, got, want)
+		if got := conversation.BracketedIP(in); got != want {
+			t.Errorf("BracketedIP(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
