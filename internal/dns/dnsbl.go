@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	mdns "github.com/miekg/dns"
 )
@@ -82,45 +83,51 @@ type zoneCodes struct {
 
 // Spamhaus return codes (reference/m365-facts.md section 4, from the
 // Spamhaus zones documentation). ZEN combines SBL, CSS, XBL and PBL.
-var spamhaus = zoneCodes{
-	name: "Spamhaus",
-	codes: map[string]string{
-		"127.0.0.2":  "Spamhaus SBL (spam sources)",
-		"127.0.0.3":  "Spamhaus SBL CSS (snowshoe spam)",
-		"127.0.0.4":  "Spamhaus XBL (exploited or infected hosts)",
-		"127.0.0.5":  "Spamhaus XBL (exploited or infected hosts)",
-		"127.0.0.6":  "Spamhaus XBL (exploited or infected hosts)",
-		"127.0.0.7":  "Spamhaus XBL (exploited or infected hosts)",
-		"127.0.0.9":  "Spamhaus SBL DROP (hijacked or leased to spammers)",
-		"127.0.0.10": "Spamhaus PBL (ISP-maintained: end-user range that should not send directly)",
-		"127.0.0.11": "Spamhaus PBL (Spamhaus-maintained: end-user range that should not send directly)",
-		"127.0.0.30": "Spamhaus BCL (botnet controller)",
-	},
-	errors: map[string]string{
-		"127.255.255.252": "Spamhaus error 127.255.255.252: the zone name is mistyped",
-		"127.255.255.254": "Spamhaus error 127.255.255.254: the query came through a public or open resolver, " +
-			"which Spamhaus does not answer; use your own resolver or a DQS key",
-		"127.255.255.255": "Spamhaus error 127.255.255.255: excessive number of queries from this resolver; " +
-			"use a DQS key or a resolver of your own",
-	},
-	delist: "https://www.spamhaus.org/lookup/",
-}
+var spamhaus = sync.OnceValue(func() *zoneCodes {
+	return &zoneCodes{
+		name: "Spamhaus",
+		codes: map[string]string{
+			"127.0.0.2":  "Spamhaus SBL (spam sources)",
+			"127.0.0.3":  "Spamhaus SBL CSS (snowshoe spam)",
+			"127.0.0.4":  "Spamhaus XBL (exploited or infected hosts)",
+			"127.0.0.5":  "Spamhaus XBL (exploited or infected hosts)",
+			"127.0.0.6":  "Spamhaus XBL (exploited or infected hosts)",
+			"127.0.0.7":  "Spamhaus XBL (exploited or infected hosts)",
+			"127.0.0.9":  "Spamhaus SBL DROP (hijacked or leased to spammers)",
+			"127.0.0.10": "Spamhaus PBL (ISP-maintained: end-user range that should not send directly)",
+			"127.0.0.11": "Spamhaus PBL (Spamhaus-maintained: end-user range that should not send directly)",
+			"127.0.0.30": "Spamhaus BCL (botnet controller)",
+		},
+		errors: map[string]string{
+			"127.255.255.252": "Spamhaus error 127.255.255.252: the zone name is mistyped",
+			"127.255.255.254": "Spamhaus error 127.255.255.254: the query came through a public or open resolver, " +
+				"which Spamhaus does not answer; use your own resolver or a DQS key",
+			"127.255.255.255": "Spamhaus error 127.255.255.255: excessive number of queries from this resolver; " +
+				"use a DQS key or a resolver of your own",
+		},
+		delist: "https://www.spamhaus.org/lookup/",
+	}
+})
 
 // Barracuda answers 127.0.0.2 for a listing (reference/m365-facts.md
 // section 4); the removal form is UNVERIFIED.
-var barracuda = zoneCodes{
-	name:   "Barracuda",
-	codes:  map[string]string{"127.0.0.2": "Barracuda Reputation Block List (BRBL)"},
-	delist: "https://www.barracudacentral.org/rbl/removal-request",
-}
+var barracuda = sync.OnceValue(func() *zoneCodes {
+	return &zoneCodes{
+		name:   "Barracuda",
+		codes:  map[string]string{"127.0.0.2": "Barracuda Reputation Block List (BRBL)"},
+		delist: "https://www.barracudacentral.org/rbl/removal-request",
+	}
+})
 
 // SpamCop answers 127.0.0.2 for a listing (UNVERIFIED in
 // reference/m365-facts.md section 4); listings expire by themselves.
-var spamcop = zoneCodes{
-	name:   "SpamCop",
-	codes:  map[string]string{"127.0.0.2": "SpamCop Blocking List (SCBL)"},
-	delist: "https://www.spamcop.net/bl.shtml (listings expire by themselves once the spam reports stop)",
-}
+var spamcop = sync.OnceValue(func() *zoneCodes {
+	return &zoneCodes{
+		name:   "SpamCop",
+		codes:  map[string]string{"127.0.0.2": "SpamCop Blocking List (SCBL)"},
+		delist: "https://www.spamcop.net/bl.shtml (listings expire by themselves once the spam reports stop)",
+	}
+})
 
 // codesFor returns what is known of a zone's return codes, nil for an
 // unknown zone.
@@ -129,11 +136,11 @@ func codesFor(zone string) *zoneCodes {
 	switch {
 	case z == spamhausZEN || z == "sbl.spamhaus.org" || z == "xbl.spamhaus.org" || z == "pbl.spamhaus.org" ||
 		z == "sbl-xbl.spamhaus.org" || strings.HasSuffix(z, "."+dqsSuffix):
-		return &spamhaus
+		return spamhaus()
 	case z == "b.barracudacentral.org":
-		return &barracuda
+		return barracuda()
 	case z == "bl.spamcop.net":
-		return &spamcop
+		return spamcop()
 	}
 	return nil
 }

@@ -85,10 +85,10 @@ func FromReply(step conversation.Step, r conversation.Reply) *Diagnosis {
 			Fix:     "Enable STARTTLS on the client; on Microsoft 365 this is the setting often labelled TLS (not SSL) for port 587.",
 			Source:  "https://www.rfc-editor.org/rfc/rfc3207#section-4", IP: BracketedIP(text), Step: step, Code: codeOf(r)}
 	}
-	if m, cat, ok := Generic(r.Enhanced); ok {
-		return &Diagnosis{Category: cat, Summary: summary, Meaning: "RFC 3463 " + r.Enhanced + ": " + m + ".",
+	if m, ok := genericMeaning(r.Enhanced); ok {
+		return &Diagnosis{Category: m.cat, Summary: summary, Meaning: "RFC 3463 " + r.Enhanced + ": " + m.text + ".",
 			Fix:    "Read the reply text; the server gave no code Exchange Online documents.",
-			Source: GenericSource(r.Enhanced), IP: BracketedIP(text), Step: step, Code: codeOf(r)}
+			Source: m.rfc(), IP: BracketedIP(text), Step: step, Code: codeOf(r)}
 	}
 	return nil
 }

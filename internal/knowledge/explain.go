@@ -46,8 +46,7 @@ func Explain(input string) (*Explanation, error) {
 	x := &Explanation{Input: input, Basic: basic, Enhanced: enhanced, IP: BracketedIP(input)}
 	if enhanced != "" {
 		if m, ok := genericMeaning(enhanced); ok {
-			x.Generic, x.Category = m.text, m.cat
-			x.GenericSource = GenericSource(enhanced)
+			x.Generic, x.Category, x.GenericSource = m.text, m.cat, m.rfc()
 		}
 	}
 	if x.Generic == "" && basic != 0 {

@@ -187,21 +187,32 @@ func (r *Rewriter) ehloReply(extensions []string, encrypted bool) []string {
 	return out
 }
 
-// extensionOrder is the order of Exchange Online's EHLO reply; AUTH takes
-// the place of STARTTLS once TLS is up.
-var extensionOrder = map[string]int{
-	"SIZE": 1, "PIPELINING": 2, "DSN": 3, "ENHANCEDSTATUSCODES": 4,
-	"STARTTLS": 5, "AUTH": 5, "8BITMIME": 6, "BINARYMIME": 7, "CHUNKING": 8, "SMTPUTF8": 9,
-}
-
-// extensionRank is a keyword line's place in extensionOrder; unknown
-// keywords come last.
+// extensionRank is a keyword line's place in Exchange Online's EHLO reply
+// (AUTH takes the place of STARTTLS once TLS is up); unknown keywords come
+// last.
 func extensionRank(keywordLine string) int {
 	kw, _, _ := strings.Cut(keywordLine, " ")
-	if r, ok := extensionOrder[strings.ToUpper(kw)]; ok {
-		return r
+	switch strings.ToUpper(kw) {
+	case "SIZE":
+		return 1
+	case "PIPELINING":
+		return 2
+	case "DSN":
+		return 3
+	case "ENHANCEDSTATUSCODES":
+		return 4
+	case "STARTTLS", "AUTH":
+		return 5
+	case "8BITMIME":
+		return 6
+	case "BINARYMIME":
+		return 7
+	case "CHUNKING":
+		return 8
+	case "SMTPUTF8":
+		return 9
 	}
-	return len(extensionOrder) + 1
+	return 10
 }
 
 // BDATChunkSize parses the arguments of a BDAT command (RFC 3030 section

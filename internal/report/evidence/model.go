@@ -182,10 +182,9 @@ type DeviceFact struct {
 }
 
 // Failure is one failed expectation. Message names the expectation
-// itself ("rcpt: expected ..."), so renderers show only Message.
+// itself ("rcpt: expected ...").
 type Failure struct {
-	Expectation Text
-	Message     Text
+	Message Text
 }
 
 // Diagnosis is the knowledge base's explanation of a failure.
@@ -488,7 +487,7 @@ func (b builder) check(r *runner.CheckResult) *Check {
 		c.Started = utc(r.Started)
 	}
 	for _, f := range r.Failures {
-		c.Failures = append(c.Failures, Failure{Expectation: b.text(f.Expectation), Message: b.text(f.Message)})
+		c.Failures = append(c.Failures, Failure{Message: b.text(f.Message)})
 	}
 	if d := r.Diagnosis; d != nil {
 		c.Diagnosis = b.diagnosis(d)

@@ -87,10 +87,11 @@ func (t text) suite(index int, s *runner.SuiteResult, hostname string) junit.Tes
 		ts.AddProperty("description", t.s(s.Description))
 	}
 	for _, r := range s.Checks {
-		for _, p := range t.properties(r) {
+		props := t.properties(r)
+		for _, p := range props {
 			ts.AddProperty(t.s(r.Label)+"."+p.Name, p.Value)
 		}
-		ts.AddTestcase(t.testcase(s, r))
+		ts.AddTestcase(t.testcase(s, r, props))
 	}
 	return ts
 }
@@ -135,7 +136,8 @@ func (t text) properties(r *runner.CheckResult) []junit.Property {
 	return props
 }
 
-func (t text) testcase(s *runner.SuiteResult, r *runner.CheckResult) junit.Testcase {
+// testcase renders one check; props are what properties returned for it.
+func (t text) testcase(s *runner.SuiteResult, r *runner.CheckResult, props []junit.Property) junit.Testcase {
 	tc := junit.Testcase{
 		Name:      t.s(r.Label),
 		Classname: t.s(s.Path),
@@ -153,7 +155,7 @@ func (t text) testcase(s *runner.SuiteResult, r *runner.CheckResult) junit.Testc
 		}
 		tc.Skipped = &junit.Result{Message: t.s(msg)}
 	}
-	if out := t.systemOut(r); out != "" {
+	if out := t.systemOut(r, props); out != "" {
 		tc.SystemOut = &junit.Output{Data: out}
 	}
 	return tc
@@ -197,9 +199,9 @@ func (t text) failure(r *runner.CheckResult) *junit.Result {
 }
 
 // systemOut renders the check's properties, then its transcript.
-func (t text) systemOut(r *runner.CheckResult) string {
+func (t text) systemOut(r *runner.CheckResult, props []junit.Property) string {
 	var b strings.Builder
-	for _, p := range t.properties(r) {
+	for _, p := range props {
 		fmt.Fprintf(&b, "%s: %s\n", p.Name, p.Value)
 	}
 	if r.Attempts > 1 {

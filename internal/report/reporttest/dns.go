@@ -25,9 +25,6 @@ func DNSRedactor() *redact.Redactor {
 	return redact.New(Secret, DQSKey).WithAuth(User, Secret)
 }
 
-// DNSCounts are the verdicts of DNSResults.
-var DNSCounts = runner.Counts{Passed: 2, Failed: 5}
-
 // DNSResults returns one suite, "contoso: DNS and blocklists", with the
 // outcomes of DNS checks: an MX lookup that passed, an SPF evaluation that
 // failed for one IP, a DMARC policy that passed, a forward-confirmed
