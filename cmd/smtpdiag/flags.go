@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"sync"
 )
 
 // errHelp is returned after --help printed the usage; exit code 0.
@@ -59,8 +60,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // version is the module version when built from a tagged module, else the
-// VCS revision, else "devel".
-func version() string {
+// VCS revision, else "devel". The build information is read once.
+var version = sync.OnceValue(func() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"
@@ -86,4 +87,4 @@ func version() string {
 		return "devel"
 	}
 	return "devel-" + rev + dirty
-}
+})

@@ -242,10 +242,7 @@ func probe(ctx context.Context, t probeTarget, o probeOptions, roots *x509.CertP
 	}
 	if mode == smtpclient.Implicit {
 		// With implicit TLS the only EHLO is inside TLS.
-		r.EHLOBeforeTLS, r.EHLOAfterTLS = nil, conv.EHLOBeforeTLS
-		if conv.EHLOAfterTLS != nil {
-			r.EHLOAfterTLS = conv.EHLOAfterTLS
-		}
+		r.EHLOBeforeTLS, r.EHLOAfterTLS = nil, conv.LastEHLO()
 	}
 	r.StartTLS = hasKeyword(r.EHLOBeforeTLS, "STARTTLS")
 	r.AuthBeforeTLS = authMechanisms(r.EHLOBeforeTLS)
@@ -434,12 +431,6 @@ func matrixRows(results []*probeResult, now time.Time) []matrixRow {
 		}
 		return s
 	}
-	lastEHLO := func(r *probeResult) []string {
-		if r.EHLOAfterTLS != nil {
-			return r.EHLOAfterTLS
-		}
-		return r.EHLOBeforeTLS
-	}
 	leaf := func(r *probeResult) *conversation.Certificate {
 		if r.TLS == nil || len(r.TLS.Chain) == 0 {
 			return nil
@@ -522,7 +513,7 @@ func matrixRows(results []*probeResult, now time.Time) []matrixRow {
 	add("AUTH after TLS", func(r *probeResult) string { return mechs(r.AuthAfterTLS) })
 	for _, keyword := range []string{"SIZE", "PIPELINING", "8BITMIME", "SMTPUTF8", "CHUNKING"} {
 		add(keyword, func(r *probeResult) string {
-			lines := lastEHLO(r)
+			lines := r.Conversation.LastEHLO()
 			if lines == nil {
 				return "-"
 			}

@@ -14,7 +14,10 @@ import (
 // writeReportFiles writes the JUnit, JSON and evidence report files that
 // f asks for, the same way for every command that produces results.
 func writeReportFiles(results []*runner.SuiteResult, f runFlags, red *redact.Redactor) error {
-	host, _ := os.Hostname()
+	var host string
+	if f.junit != "" || f.report != "" {
+		host, _ = os.Hostname()
+	}
 	if f.junit != "" {
 		if err := writeFile(f.junit, func(w *os.File) error {
 			return junit.Write(w, results, junit.Options{Redactor: red, Hostname: host})
@@ -30,12 +33,8 @@ func writeReportFiles(results []*runner.SuiteResult, f runFlags, red *redact.Red
 		}
 	}
 	if f.report != "" {
-		format, err := evidence.FormatOf(f.report)
-		if err != nil {
-			return usagef("--report %s: the file name must end in .html, .htm or .md", f.report)
-		}
 		if err := writeFile(f.report, func(w *os.File) error {
-			return evidence.Write(w, format, results, evidence.Options{
+			return evidence.Write(w, f.reportFormat, results, evidence.Options{
 				Redactor:  red,
 				Generated: time.Now(),
 				Hostname:  host,

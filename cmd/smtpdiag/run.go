@@ -49,6 +49,10 @@ type runFlags struct {
 	noSend   bool
 	verbose  bool
 	noColor  bool
+
+	// reportFormat is the evidence report's format, set by check from
+	// the name of report.
+	reportFormat evidence.Format
 }
 
 func (f *runFlags) register(fs *flagSet) {
@@ -125,9 +129,11 @@ func (f *runFlags) check() error {
 		f.resolver = addr
 	}
 	if f.report != "" {
-		if _, err := evidence.FormatOf(f.report); err != nil {
+		format, err := evidence.FormatOf(f.report)
+		if err != nil {
 			return usagef("--report %s: the file name must end in .html, .htm or .md", f.report)
 		}
+		f.reportFormat = format
 	}
 	for _, out := range []string{f.junit, f.json, f.report} {
 		if out == "" {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,7 +86,7 @@ func selfSigned(hostname string, key crypto.Signer, now time.Time) (tls.Certific
 	for _, n := range []string{hostname, "localhost"} {
 		if ip := net.ParseIP(n); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else if !contains(tmpl.DNSNames, n) {
+		} else if !slices.Contains(tmpl.DNSNames, n) {
 			tmpl.DNSNames = append(tmpl.DNSNames, n)
 		}
 	}

@@ -83,10 +83,11 @@ type frontConn struct {
 	needHello bool
 	lastWord  string
 	// command is the device's last command line, masked, for the
-	// rejections it gets; authIndex is the AUTH attempt awaiting its
-	// final reply, -1 when none.
-	command   string
-	authIndex int
+	// rejections it gets, and commandVerb its verb; authIndex is the
+	// AUTH attempt awaiting its final reply, -1 when none.
+	command     string
+	commandVerb string
+	authIndex   int
 
 	// Write side.
 	replies  msreply.ReplyBuffer
@@ -264,7 +265,7 @@ func (c *frontConn) fill() error {
 func (c *frontConn) handleCommand(line string) (handled bool, err error) {
 	verb, arg := msreply.ParseCommand(line)
 	shown := maskCommand(verb, strings.TrimRight(line, "\r\n"))
-	c.command = shown
+	c.command, c.commandVerb = shown, verb
 	c.note(conversation.Client, shown)
 	c.lastWord, _, _ = strings.Cut(strings.TrimSpace(line), " ")
 
@@ -492,11 +493,10 @@ func (c *frontConn) send(reply []string) error {
 	if len(last) >= 3 && (last[0] == '4' || last[0] == '5') {
 		// A reply after the session ended (go-smtp's 421 on an idle
 		// timeout) answers no command of the device.
-		verb, _ := msreply.ParseCommand(c.command)
 		c.mu.Lock()
 		ending := c.rec.End != ""
 		c.mu.Unlock()
-		if verb != "QUIT" && !ending {
+		if c.commandVerb != "QUIT" && !ending {
 			command := c.command
 			c.update(func(s *Session) { s.Rejections = append(s.Rejections, Rejection{Command: command, Reply: oneLine}) })
 		}

@@ -25,6 +25,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,7 +171,7 @@ func Listen(cfg Config) (*Listener, error) {
 	cfg.Mechanisms = make([]string, 0, len(offered))
 	for _, m := range offered {
 		upper := strings.ToUpper(m)
-		if !contains(Mechanisms, upper) {
+		if !slices.Contains(Mechanisms, upper) {
 			return nil, fmt.Errorf("listener: unsupported mechanism %q", m)
 		}
 		cfg.Mechanisms = append(cfg.Mechanisms, upper)
@@ -319,13 +320,4 @@ func (l *Listener) finished(c *frontConn, s *Session) {
 		l.cfg.OnSession(s)
 	}
 	l.sessions.Done()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -359,6 +359,9 @@ func (c *frontConn) logCommand(verb, line string) {
 }
 
 func (c *frontConn) logf(format string, args ...any) {
+	if c.sim.log == nil {
+		return
+	}
 	c.sim.logf("%s#%d %s", c.endpoint.role, c.id, fmt.Sprintf(format, args...))
 }
 
