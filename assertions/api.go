@@ -46,13 +46,3 @@ type Expect struct {
 	MaxDuration         *time.Duration
 	BannerWithin        *time.Duration
 }
-
-// Failure is one expectation that did not hold.
-type Failure struct {
-	// Expectation names the attribute ("rcpt", "starttls", "no", or "step"
-	// for the default rule and unexpected stops).
-	Expectation string `json:"expectation"`
-	// Message says what was expected and what happened, on one line:
-	// `rcpt: expected "250", got 550 5.7.606 Access denied...`.
-	Message string `json:"message"`
-}

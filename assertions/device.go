@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // DeviceExpect holds the expect attributes of a device block: what a
@@ -84,10 +86,10 @@ type DeviceOutcome struct {
 // session. Without an expect block (e nil) the session passes when the
 // device met no rejection and every TLS handshake it began succeeded; with
 // one, every expectation must hold as well.
-func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []Failure {
-	var out []Failure
+func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []result.Failure {
+	var out []result.Failure
 	fail := func(name, format string, args ...any) {
-		out = append(out, Failure{Expectation: name, Message: name + ": " + fmt.Sprintf(format, args...)})
+		out = append(out, result.Failure{Expectation: name, Message: name + ": " + fmt.Sprintf(format, args...)})
 	}
 	if e == nil {
 		e = &DeviceExpect{}
@@ -200,7 +202,7 @@ func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []Failure {
 		fail("tls", "the TLS handshake failed: %s%s", orUnknown(o.HandshakeError), offerNote(o))
 	}
 	for _, r := range o.Rejections {
-		out = append(out, Failure{Expectation: "step", Message: "rejected: " + r})
+		out = append(out, result.Failure{Expectation: "step", Message: "rejected: " + r})
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package assertions
 import (
 	"fmt"
 	"strings"
+
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // DNSExpect holds the expect attributes of a dns check. A nil pointer or
@@ -28,54 +30,6 @@ type DNSExpect struct {
 	ForwardConfirmed *bool
 }
 
-// DNSOutcome is what a dns check found. The runner fills in the parts its
-// expectations ask for.
-type DNSOutcome struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
-	// Rcode is the response code ("NOERROR", "NXDOMAIN", "SERVFAIL"), ""
-	// when no server answered.
-	Rcode string `json:"rcode,omitempty"`
-	// Records are the values of the records of the asked type.
-	Records []string `json:"records"`
-	// Error says why the lookup got no usable answer ("" when it did).
-	Error string `json:"error,omitempty"`
-
-	SPFRecord   string       `json:"spf_record,omitempty"`
-	SPFIncludes []string     `json:"spf_includes,omitempty"`
-	SPF         []SPFVerdict `json:"spf,omitempty"`
-	SPFError    string       `json:"spf_error,omitempty"`
-
-	DMARCRecord string `json:"dmarc_record,omitempty"`
-	DMARCPolicy string `json:"dmarc_policy,omitempty"`
-	DMARCError  string `json:"dmarc_error,omitempty"`
-
-	// PTRNames are the IP's PTR names and ForwardConfirmed those that
-	// resolve back to it.
-	PTRNames         []string `json:"ptr_names,omitempty"`
-	ForwardConfirmed []string `json:"forward_confirmed,omitempty"`
-	FCrDNSError      string   `json:"fcrdns_error,omitempty"`
-}
-
-// SPFVerdict is the SPF result for one IP (RFC 7208 section 2.6).
-type SPFVerdict struct {
-	IP        string `json:"ip"`
-	Result    string `json:"result"`
-	Mechanism string `json:"mechanism,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-}
-
-func (v SPFVerdict) describe() string {
-	s := v.Result
-	if v.Mechanism != "" {
-		s += " (matched " + v.Mechanism + ")"
-	}
-	if v.Reason != "" {
-		s += ": " + v.Reason
-	}
-	return s
-}
-
 // EvaluateDNS checks a dns check's expectations against what it found.
 //
 // A lookup that got no usable answer (a timeout, SERVFAIL, REFUSED) fails
@@ -84,20 +38,20 @@ func (v SPFVerdict) describe() string {
 // record. With one, an empty answer (NXDOMAIN or no records of the type)
 // is judged by the expectations alone: count = 0 or rcode = "NXDOMAIN"
 // accept it, contains does not.
-func EvaluateDNS(e *DNSExpect, o *DNSOutcome) []Failure {
+func EvaluateDNS(e *DNSExpect, o *result.DNSOutcome) []result.Failure {
 	what := fmt.Sprintf("%s %s", o.Type, o.Name)
 	if e == nil {
 		switch {
 		case o.Error != "":
-			return []Failure{{"lookup", "lookup: " + o.Error}}
+			return []result.Failure{{Expectation: "lookup", Message: "lookup: " + o.Error}}
 		case len(o.Records) == 0:
-			return []Failure{{"lookup", fmt.Sprintf("lookup: no %s records for %s (%s)", o.Type, o.Name, o.Rcode)}}
+			return []result.Failure{{Expectation: "lookup", Message: fmt.Sprintf("lookup: no %s records for %s (%s)", o.Type, o.Name, o.Rcode)}}
 		}
 		return nil
 	}
-	var out []Failure
+	var out []result.Failure
 	fail := func(name, format string, args ...any) {
-		out = append(out, Failure{Expectation: name, Message: name + ": " + fmt.Sprintf(format, args...)})
+		out = append(out, result.Failure{Expectation: name, Message: name + ": " + fmt.Sprintf(format, args...)})
 	}
 	if e.Rcode != nil {
 		if !strings.EqualFold(*e.Rcode, o.Rcode) {
@@ -108,7 +62,7 @@ func EvaluateDNS(e *DNSExpect, o *DNSOutcome) []Failure {
 			fail("rcode", "expected %s for %s, got %s", strings.ToUpper(*e.Rcode), what, got)
 		}
 	} else if o.Error != "" {
-		return []Failure{{"lookup", "lookup: " + o.Error}}
+		return []result.Failure{{Expectation: "lookup", Message: "lookup: " + o.Error}}
 	}
 	records := strings.Join(o.Records, " | ")
 	if records == "" {
@@ -143,7 +97,7 @@ func EvaluateDNS(e *DNSExpect, o *DNSOutcome) []Failure {
 	if len(e.SPFAllows) > 0 {
 		for _, v := range o.SPF {
 			if v.Result != "pass" {
-				fail("spf_allows", "the SPF record of %s does not allow %s: %s", o.Name, v.IP, v.describe())
+				fail("spf_allows", "the SPF record of %s does not allow %s: %s", o.Name, v.IP, v.Verdict())
 			}
 		}
 		if len(e.SPFAllows) > len(o.SPF) {
@@ -229,9 +183,9 @@ type Listing struct {
 // EvaluateDNSBL checks a dnsbl check's expectation. Without one, listed =
 // false applies. An inconclusive zone (a timeout, an error code) proves
 // neither: it fails listed = false, and does not satisfy listed = true.
-func EvaluateDNSBL(e *DNSBLExpect, o *DNSBLOutcome) []Failure {
+func EvaluateDNSBL(e *DNSBLExpect, o *DNSBLOutcome) []result.Failure {
 	if o.Error != "" {
-		return []Failure{{"ip", "ip: " + o.Error}}
+		return []result.Failure{{Expectation: "ip", Message: "ip: " + o.Error}}
 	}
 	want := false
 	if e != nil && e.Listed != nil {
@@ -246,13 +200,13 @@ func EvaluateDNSBL(e *DNSBLExpect, o *DNSBLOutcome) []Failure {
 			inconclusive = append(inconclusive, z.Text)
 		}
 	}
-	var out []Failure
+	var out []result.Failure
 	if !want {
 		for _, l := range listed {
-			out = append(out, Failure{"listed", fmt.Sprintf("listed: expected %s on no blocklist, but %s", o.IP, l)})
+			out = append(out, result.Failure{Expectation: "listed", Message: fmt.Sprintf("listed: expected %s on no blocklist, but %s", o.IP, l)})
 		}
 		for _, i := range inconclusive {
-			out = append(out, Failure{"listed", fmt.Sprintf("listed: cannot prove %s is not listed: %s", o.IP, i)})
+			out = append(out, result.Failure{Expectation: "listed", Message: fmt.Sprintf("listed: cannot prove %s is not listed: %s", o.IP, i)})
 		}
 		return out
 	}
@@ -265,7 +219,7 @@ func EvaluateDNSBL(e *DNSBLExpect, o *DNSBLOutcome) []Failure {
 		if len(inconclusive) > 0 {
 			msg += " (" + strings.Join(inconclusive, "; ") + ")"
 		}
-		out = append(out, Failure{"listed", msg})
+		out = append(out, result.Failure{Expectation: "listed", Message: msg})
 	}
 	return out
 }

@@ -3,23 +3,25 @@ package assertions
 import (
 	"strings"
 	"testing"
+
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 func TestEvaluateDNS(t *testing.T) {
-	mx := &DNSOutcome{Name: "contoso.com", Type: "MX", Rcode: "NOERROR",
+	mx := &result.DNSOutcome{Name: "contoso.com", Type: "MX", Rcode: "NOERROR",
 		Records: []string{"0 contoso-com.mail.protection.outlook.com."}}
-	nx := &DNSOutcome{Name: "nothing.contoso.com", Type: "A", Rcode: "NXDOMAIN"}
-	servfail := &DNSOutcome{Name: "contoso.com", Type: "MX", Rcode: "SERVFAIL", Error: "MX contoso.com.: SERVFAIL from 127.0.0.1:53"}
-	spf := &DNSOutcome{Name: "contoso.com", Type: "TXT", Rcode: "NOERROR",
+	nx := &result.DNSOutcome{Name: "nothing.contoso.com", Type: "A", Rcode: "NXDOMAIN"}
+	servfail := &result.DNSOutcome{Name: "contoso.com", Type: "MX", Rcode: "SERVFAIL", Error: "MX contoso.com.: SERVFAIL from 127.0.0.1:53"}
+	spf := &result.DNSOutcome{Name: "contoso.com", Type: "TXT", Rcode: "NOERROR",
 		Records:     []string{"v=spf1 ip4:203.0.113.5 include:spf.protection.outlook.com -all"},
 		SPFRecord:   "v=spf1 ip4:203.0.113.5 include:spf.protection.outlook.com -all",
 		SPFIncludes: []string{"spf.protection.outlook.com"},
-		SPF: []SPFVerdict{
+		SPF: []result.SPFVerdict{
 			{IP: "203.0.113.5", Result: "pass", Mechanism: "ip4:203.0.113.5"},
 			{IP: "198.51.100.7", Result: "fail", Mechanism: "-all"},
 		},
 		DMARCPolicy: "quarantine", DMARCRecord: "v=DMARC1; p=quarantine"}
-	ptr := &DNSOutcome{Name: "203.0.113.5", Type: "PTR", Rcode: "NOERROR", Records: []string{"mail.contoso.com."},
+	ptr := &result.DNSOutcome{Name: "203.0.113.5", Type: "PTR", Rcode: "NOERROR", Records: []string{"mail.contoso.com."},
 		PTRNames: []string{"mail.contoso.com"}}
 	cmp := func(s string) *Comparison {
 		c, err := ParseComparison(s)
@@ -34,7 +36,7 @@ func TestEvaluateDNS(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		e    *DNSExpect
-		o    *DNSOutcome
+		o    *result.DNSOutcome
 		want []string // failure messages, each a substring, in order
 	}{
 		{"default pass", nil, mx, nil},
@@ -57,15 +59,15 @@ func TestEvaluateDNS(t *testing.T) {
 			[]string{"spf_allows: the SPF record of contoso.com does not allow 198.51.100.7: fail (matched -all)"}},
 		{"spf include missing", &DNSExpect{SPFIncludes: []string{"spf.example.net"}}, spf,
 			[]string{"spf_includes: the SPF record of contoso.com does not include spf.example.net; record: v=spf1"}},
-		{"spf error", &DNSExpect{SPFIncludes: []string{"x"}}, &DNSOutcome{Name: "a", Type: "TXT", Rcode: "NOERROR", SPFError: "a has no SPF record"},
+		{"spf error", &DNSExpect{SPFIncludes: []string{"x"}}, &result.DNSOutcome{Name: "a", Type: "TXT", Rcode: "NOERROR", SPFError: "a has no SPF record"},
 			[]string{"spf_includes: a has no SPF record"}},
 		{"dmarc", &DNSExpect{DMARCPolicy: str("Quarantine")}, spf, nil},
 		{"dmarc fails", &DNSExpect{DMARCPolicy: str("reject")}, spf, []string{"dmarc_policy: expected p=reject, got p=quarantine; record: v=DMARC1; p=quarantine"}},
-		{"dmarc missing", &DNSExpect{DMARCPolicy: str("reject")}, &DNSOutcome{DMARCError: "_dmarc.a has no DMARC record"},
+		{"dmarc missing", &DNSExpect{DMARCPolicy: str("reject")}, &result.DNSOutcome{DMARCError: "_dmarc.a has no DMARC record"},
 			[]string{"dmarc_policy: expected p=reject, but _dmarc.a has no DMARC record"}},
 		{"fcrdns fails", &DNSExpect{ForwardConfirmed: &yes}, ptr, []string{"forward_confirmed: no PTR name of 203.0.113.5 (mail.contoso.com) resolves back to it"}},
 		{"fcrdns false holds", &DNSExpect{ForwardConfirmed: &no}, ptr, nil},
-		{"fcrdns no ptr", &DNSExpect{ForwardConfirmed: &yes}, &DNSOutcome{Name: "203.0.113.9", Type: "PTR", Rcode: "NXDOMAIN"},
+		{"fcrdns no ptr", &DNSExpect{ForwardConfirmed: &yes}, &result.DNSOutcome{Name: "203.0.113.9", Type: "PTR", Rcode: "NXDOMAIN"},
 			[]string{"forward_confirmed: 203.0.113.9 has no PTR record"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Evaluate checks the expectations against a conversation and returns the
@@ -89,9 +90,9 @@ import (
 // step, ahead of the attributes judged there. Then come the attributes about the conversation as a whole, in this
 // order: advertises, not_advertises, auth_before_tls, no, client_ip,
 // max_duration, banner_within.
-func Evaluate(e *Expect, c *conversation.Conversation) []Failure {
+func Evaluate(e *Expect, c *result.Conversation) []result.Failure {
 	if c == nil {
-		return []Failure{{Expectation: "step", Message: "no conversation was recorded"}}
+		return []result.Failure{{Expectation: "step", Message: "no conversation was recorded"}}
 	}
 	ev := &evaluation{c: c, stop: stopPoint(c)}
 	if len(c.Steps) == 0 {
@@ -102,7 +103,7 @@ func Evaluate(e *Expect, c *conversation.Conversation) []Failure {
 	}
 	ev.unanticipated(e)
 	sort.SliceStable(ev.failures, func(i, j int) bool { return ev.failures[i].rank < ev.failures[j].rank })
-	out := make([]Failure, 0, len(ev.failures))
+	out := make([]result.Failure, 0, len(ev.failures))
 	for _, f := range ev.failures {
 		out = append(out, f.Failure)
 	}
@@ -143,8 +144,8 @@ const (
 // stepRank is a step's place in a conversation (SPEC section 3). With
 // implicit TLS the handshake comes right after the TCP connect, before the
 // banner.
-func (ev *evaluation) stepRank(s conversation.Step) int {
-	if s == conversation.StepTLS {
+func (ev *evaluation) stepRank(s result.Step) int {
+	if s == result.StepTLS {
 		return ev.tlsRank()
 	}
 	return stepRank(s)
@@ -157,47 +158,47 @@ func (ev *evaluation) tlsRank() int {
 	return rankTLS
 }
 
-func stepRank(s conversation.Step) int {
+func stepRank(s result.Step) int {
 	switch s {
-	case conversation.StepConnect:
+	case result.StepConnect:
 		return rankConnect
-	case conversation.StepBanner:
+	case result.StepBanner:
 		return rankBanner
-	case conversation.StepEHLO:
+	case result.StepEHLO:
 		return rankEHLO
-	case conversation.StepStartTLS:
+	case result.StepStartTLS:
 		return rankStartTLS
-	case conversation.StepTLS:
+	case result.StepTLS:
 		return rankTLS
-	case conversation.StepAuth:
+	case result.StepAuth:
 		return rankAuth
-	case conversation.StepMail:
+	case result.StepMail:
 		return rankMail
-	case conversation.StepRcpt:
+	case result.StepRcpt:
 		return rankRcpt
-	case conversation.StepRset:
+	case result.StepRset:
 		return rankRset
-	case conversation.StepData, conversation.StepMessage:
+	case result.StepData, result.StepMessage:
 		return rankData
-	case conversation.StepQuit:
+	case result.StepQuit:
 		return rankQuit
 	}
 	return rankUnknownStep
 }
 
 type rankedFailure struct {
-	Failure
+	result.Failure
 	rank int
 }
 
 type evaluation struct {
-	c        *conversation.Conversation
-	stop     *conversation.StepRecord
+	c        *result.Conversation
+	stop     *result.StepRecord
 	failures []rankedFailure
 }
 
 func (ev *evaluation) fail(rank int, expectation, message string) {
-	ev.failures = append(ev.failures, rankedFailure{Failure{Expectation: expectation, Message: message}, rank})
+	ev.failures = append(ev.failures, rankedFailure{result.Failure{Expectation: expectation, Message: message}, rank})
 }
 
 // failf records a failure of an attribute, prefixing the message with the
@@ -209,11 +210,11 @@ func (ev *evaluation) failf(rank int, expectation, format string, args ...any) {
 // stopPoint is the step that ended the conversation early: c.Stop(), not
 // counting QUIT (nothing is left to reach after it), or, when every RCPT
 // was refused and the client went straight to QUIT, the last RCPT.
-func stopPoint(c *conversation.Conversation) *conversation.StepRecord {
-	if s := c.Stop(); s != nil && s.Step != conversation.StepQuit {
+func stopPoint(c *result.Conversation) *result.StepRecord {
+	if s := c.Stop(); s != nil && s.Step != result.StepQuit {
 		return s
 	}
-	rcpts := c.StepsOf(conversation.StepRcpt)
+	rcpts := c.StepsOf(result.StepRcpt)
 	for _, s := range rcpts {
 		if !s.Failed() {
 			return nil
@@ -226,29 +227,29 @@ func stopPoint(c *conversation.Conversation) *conversation.StepRecord {
 }
 
 // stepNouns names steps in "the conversation had no ... step".
-var stepNouns = map[conversation.Step]string{
-	conversation.StepConnect:  "connect",
-	conversation.StepBanner:   "banner",
-	conversation.StepEHLO:     "EHLO",
-	conversation.StepStartTLS: "STARTTLS",
-	conversation.StepTLS:      "TLS handshake",
-	conversation.StepAuth:     "AUTH",
-	conversation.StepMail:     "MAIL",
-	conversation.StepRcpt:     "RCPT",
-	conversation.StepData:     "DATA",
-	conversation.StepMessage:  "message",
+var stepNouns = map[result.Step]string{
+	result.StepConnect:  "connect",
+	result.StepBanner:   "banner",
+	result.StepEHLO:     "EHLO",
+	result.StepStartTLS: "STARTTLS",
+	result.StepTLS:      "TLS handshake",
+	result.StepAuth:     "AUTH",
+	result.StepMail:     "MAIL",
+	result.StepRcpt:     "RCPT",
+	result.StepData:     "DATA",
+	result.StepMessage:  "message",
 }
 
 // notReached explains why a step never ran: the stop, when it came at or
 // before that step's place in the conversation, or else its absence.
-func (ev *evaluation) notReached(step conversation.Step) string {
+func (ev *evaluation) notReached(step result.Step) string {
 	if s := ev.stop; s != nil && ev.stepRank(s.Step) <= ev.stepRank(step) {
 		return fmt.Sprintf("not reached: stopped at %s (%s)", s.Step, ev.outcome(s))
 	}
-	if step == conversation.StepData && len(ev.c.StepsOf(conversation.StepRset)) > 0 {
+	if step == result.StepData && len(ev.c.StepsOf(result.StepRset)) > 0 {
 		return "not reached: RSET was sent instead of DATA (the check has no message)"
 	}
-	if step == conversation.StepTLS && ev.c.TLSMode == "none" {
+	if step == result.StepTLS && ev.c.TLSMode == "none" {
 		return `not reached: the conversation did not use TLS (tls = "none")`
 	}
 	noun := stepNouns[step]
@@ -260,12 +261,12 @@ func (ev *evaluation) notReached(step conversation.Step) string {
 
 // outcome renders a step's reply or fault on one line. A connect fault
 // names the address dialed when its message does not already.
-func (ev *evaluation) outcome(s *conversation.StepRecord) string {
+func (ev *evaluation) outcome(s *result.StepRecord) string {
 	if s.Fault == nil && s.Reply == nil {
 		return "no reply"
 	}
 	out := oneLine(s.Outcome())
-	if s.Step == conversation.StepConnect && s.Fault != nil {
+	if s.Step == result.StepConnect && s.Fault != nil {
 		if addr := ev.address(); addr != "" && !strings.Contains(out, addr) {
 			out += " (" + addr + ")"
 		}
@@ -291,16 +292,16 @@ func oneLine(s string) string {
 // label names a step in messages the way an SMTP transcript does: the
 // command verb ("MAIL", "HELO"), with the recipient for a RCPT when there
 // are several.
-func (ev *evaluation) label(s *conversation.StepRecord) string {
+func (ev *evaluation) label(s *result.StepRecord) string {
 	switch s.Step {
-	case conversation.StepConnect, conversation.StepBanner:
+	case result.StepConnect, result.StepBanner:
 		return string(s.Step)
-	case conversation.StepTLS:
+	case result.StepTLS:
 		return "TLS handshake"
-	case conversation.StepMessage:
+	case result.StepMessage:
 		return "end of DATA"
-	case conversation.StepRcpt:
-		rcpts := ev.c.StepsOf(conversation.StepRcpt)
+	case result.StepRcpt:
+		rcpts := ev.c.StepsOf(result.StepRcpt)
 		if len(rcpts) > 1 {
 			for i, r := range rcpts {
 				if r == s {
@@ -318,9 +319,9 @@ func (ev *evaluation) label(s *conversation.StepRecord) string {
 
 // name is the lower-case form used to prefix a fault: "connect", "tls",
 // "rcpt 2 (<b@example.com>)".
-func (ev *evaluation) name(s *conversation.StepRecord) string {
-	if s.Step == conversation.StepRcpt {
-		rcpts := ev.c.StepsOf(conversation.StepRcpt)
+func (ev *evaluation) name(s *result.StepRecord) string {
+	if s.Step == result.StepRcpt {
+		rcpts := ev.c.StepsOf(result.StepRcpt)
 		for i, r := range rcpts {
 			if r == s {
 				return rcptName(i, len(rcpts), s)
@@ -332,7 +333,7 @@ func (ev *evaluation) name(s *conversation.StepRecord) string {
 
 // rcptName names RCPT i of n: "rcpt" when there is one, else
 // "rcpt 2 (<b@example.com>)".
-func rcptName(i, n int, s *conversation.StepRecord) string {
+func rcptName(i, n int, s *result.StepRecord) string {
 	if n <= 1 {
 		return "rcpt"
 	}
@@ -363,7 +364,7 @@ func (ev *evaluation) unanticipated(e *Expect) {
 	c := ev.c
 	for i := range c.Steps {
 		s := &c.Steps[i]
-		if !s.Failed() || s.Step == conversation.StepQuit || isReplacedEHLO(c, i) {
+		if !s.Failed() || s.Step == result.StepQuit || isReplacedEHLO(c, i) {
 			continue
 		}
 		if e != nil && anticipates(e, s, c.TLSMode == "implicit") {
@@ -379,39 +380,39 @@ func (ev *evaluation) unanticipated(e *Expect) {
 
 // isReplacedEHLO reports whether step i is an EHLO refused and followed by
 // HELO, mirroring Conversation.Stop.
-func isReplacedEHLO(c *conversation.Conversation, i int) bool {
-	return c.Steps[i].Step == conversation.StepEHLO && c.UsedHELO &&
-		i+1 < len(c.Steps) && c.Steps[i+1].Step == conversation.StepEHLO
+func isReplacedEHLO(c *result.Conversation, i int) bool {
+	return c.Steps[i].Step == result.StepEHLO && c.UsedHELO &&
+		i+1 < len(c.Steps) && c.Steps[i+1].Step == result.StepEHLO
 }
 
 // anticipates reports whether an expectation judges the failed step s, so
 // that its failure is the expectation's to report (or to accept). With
 // implicit TLS the handshake is part of connecting.
-func anticipates(e *Expect, s *conversation.StepRecord, implicitTLS bool) bool {
-	if s.Fault != nil && s.Fault.Kind == conversation.FaultCertificate {
+func anticipates(e *Expect, s *result.StepRecord, implicitTLS bool) bool {
+	if s.Fault != nil && s.Fault.Kind == result.FaultCertificate {
 		return e.CertificateValid != nil
 	}
 	switch s.Step {
-	case conversation.StepConnect:
+	case result.StepConnect:
 		return e.Connect != nil
-	case conversation.StepBanner:
+	case result.StepBanner:
 		return e.Banner != nil || (s.Fault != nil && e.BannerWithin != nil)
-	case conversation.StepEHLO:
+	case result.StepEHLO:
 		return e.EHLO != nil
-	case conversation.StepStartTLS:
+	case result.StepStartTLS:
 		return e.StartTLS != nil
-	case conversation.StepTLS:
+	case result.StepTLS:
 		if implicitTLS {
 			return e.Connect != nil
 		}
 		return e.StartTLS != nil
-	case conversation.StepAuth:
+	case result.StepAuth:
 		return e.Auth != nil
-	case conversation.StepMail:
+	case result.StepMail:
 		return e.Mail != nil
-	case conversation.StepRcpt:
+	case result.StepRcpt:
 		return len(e.Rcpt) > 0
-	case conversation.StepData, conversation.StepMessage:
+	case result.StepData, result.StepMessage:
 		return e.Data != nil
 	}
 	return false
@@ -424,10 +425,10 @@ func (ev *evaluation) expect(e *Expect) {
 		ev.connect(*e.Connect)
 	}
 	if e.Banner != nil {
-		ev.reply(rankBanner, "banner", *e.Banner, conversation.StepBanner, last(c.StepsOf(conversation.StepBanner)))
+		ev.reply(rankBanner, "banner", *e.Banner, result.StepBanner, last(c.StepsOf(result.StepBanner)))
 	}
 	if e.EHLO != nil {
-		ev.reply(rankEHLO, "ehlo", *e.EHLO, conversation.StepEHLO, last(c.StepsOf(conversation.StepEHLO)))
+		ev.reply(rankEHLO, "ehlo", *e.EHLO, result.StepEHLO, last(c.StepsOf(result.StepEHLO)))
 	}
 	if e.StartTLS != nil {
 		ev.startTLS(*e.StartTLS)
@@ -442,10 +443,10 @@ func (ev *evaluation) expect(e *Expect) {
 		ev.certificateDaysLeft(*e.CertificateDaysLeft)
 	}
 	if e.Auth != nil {
-		ev.reply(rankAuth, "auth", *e.Auth, conversation.StepAuth, last(c.StepsOf(conversation.StepAuth)))
+		ev.reply(rankAuth, "auth", *e.Auth, result.StepAuth, last(c.StepsOf(result.StepAuth)))
 	}
 	if e.Mail != nil {
-		ev.reply(rankMail, "mail", *e.Mail, conversation.StepMail, last(c.StepsOf(conversation.StepMail)))
+		ev.reply(rankMail, "mail", *e.Mail, result.StepMail, last(c.StepsOf(result.StepMail)))
 	}
 	if len(e.Rcpt) > 0 {
 		ev.rcpt(e.Rcpt)
@@ -476,14 +477,14 @@ func (ev *evaluation) expect(e *Expect) {
 	}
 }
 
-func first(steps []*conversation.StepRecord) *conversation.StepRecord {
+func first(steps []*result.StepRecord) *result.StepRecord {
 	if len(steps) == 0 {
 		return nil
 	}
 	return steps[0]
 }
 
-func last(steps []*conversation.StepRecord) *conversation.StepRecord {
+func last(steps []*result.StepRecord) *result.StepRecord {
 	if len(steps) == 0 {
 		return nil
 	}
@@ -492,7 +493,7 @@ func last(steps []*conversation.StepRecord) *conversation.StepRecord {
 
 // reply judges a pattern attribute against the reply of step s (nil when
 // the step never ran).
-func (ev *evaluation) reply(rank int, name string, p Pattern, step conversation.Step, s *conversation.StepRecord) {
+func (ev *evaluation) reply(rank int, name string, p Pattern, step result.Step, s *result.StepRecord) {
 	if s == nil {
 		ev.failf(rank, name, "%s", ev.notReached(step))
 		return
@@ -503,22 +504,22 @@ func (ev *evaluation) reply(rank int, name string, p Pattern, step conversation.
 }
 
 func (ev *evaluation) connect(want bool) {
-	s := last(ev.c.StepsOf(conversation.StepConnect))
+	s := last(ev.c.StepsOf(result.StepConnect))
 	if s == nil {
-		ev.failf(rankConnect, "connect", "%s", ev.notReached(conversation.StepConnect))
+		ev.failf(rankConnect, "connect", "%s", ev.notReached(result.StepConnect))
 		return
 	}
 	if s.Fault == nil && ev.c.TLSMode == "implicit" {
 		// With implicit TLS (RFC 8314 section 3.3) the connection is made
 		// only once the handshake that follows the TCP connect completes.
-		if s = first(ev.c.StepsOf(conversation.StepTLS)); s == nil {
-			ev.failf(rankConnect, "connect", "%s", ev.notReached(conversation.StepTLS))
+		if s = first(ev.c.StepsOf(result.StepTLS)); s == nil {
+			ev.failf(rankConnect, "connect", "%s", ev.notReached(result.StepTLS))
 			return
 		}
 	}
 	// A certificate that does not verify is certificate_valid's question:
 	// the connection itself was made.
-	connected := s.Fault == nil || s.Fault.Kind == conversation.FaultCertificate
+	connected := s.Fault == nil || s.Fault.Kind == result.FaultCertificate
 	switch {
 	case want && !connected:
 		ev.failf(rankConnect, "connect", "expected a connection, got %s", ev.outcome(s))
@@ -532,10 +533,10 @@ func (ev *evaluation) connect(want bool) {
 }
 
 func (ev *evaluation) rcpt(patterns []Pattern) {
-	rcpts := ev.c.StepsOf(conversation.StepRcpt)
+	rcpts := ev.c.StepsOf(result.StepRcpt)
 	if len(patterns) == 1 {
 		if len(rcpts) == 0 {
-			ev.failf(rankRcpt, "rcpt", "%s", ev.notReached(conversation.StepRcpt))
+			ev.failf(rankRcpt, "rcpt", "%s", ev.notReached(result.StepRcpt))
 			return
 		}
 		for i, s := range rcpts {
@@ -551,7 +552,7 @@ func (ev *evaluation) rcpt(patterns []Pattern) {
 		if i >= len(rcpts) {
 			name := rcptName(i, n, nil)
 			if ev.stop != nil && ev.stepRank(ev.stop.Step) <= rankRcpt {
-				ev.fail(rankRcpt+attributeRankDelta, "rcpt", name+": "+ev.notReached(conversation.StepRcpt))
+				ev.fail(rankRcpt+attributeRankDelta, "rcpt", name+": "+ev.notReached(result.StepRcpt))
 			} else {
 				ev.fail(rankRcpt+attributeRankDelta, "rcpt", fmt.Sprintf("%s: expected %q, but only %d RCPT commands were sent", name, p.Source, len(rcpts)))
 			}
@@ -564,7 +565,7 @@ func (ev *evaluation) rcpt(patterns []Pattern) {
 	}
 }
 
-func (ev *evaluation) rcptReply(name string, p Pattern, s *conversation.StepRecord) {
+func (ev *evaluation) rcptReply(name string, p Pattern, s *result.StepRecord) {
 	if s.Reply == nil || !p.Match(*s.Reply) {
 		ev.fail(rankRcpt+attributeRankDelta, "rcpt", fmt.Sprintf("%s: expected %q, got %s", name, p.Source, ev.outcome(s)))
 	}
@@ -574,20 +575,20 @@ func (ev *evaluation) rcptReply(name string, p Pattern, s *conversation.StepReco
 // refused there is no message step and DATA's reply is the answer.
 func (ev *evaluation) data(p Pattern) {
 	c := ev.c
-	if s := last(c.StepsOf(conversation.StepMessage)); s != nil {
-		ev.reply(rankData, "data", p, conversation.StepMessage, s)
+	if s := last(c.StepsOf(result.StepMessage)); s != nil {
+		ev.reply(rankData, "data", p, result.StepMessage, s)
 		return
 	}
-	s := last(c.StepsOf(conversation.StepData))
+	s := last(c.StepsOf(result.StepData))
 	if s == nil {
-		ev.failf(rankData, "data", "%s", ev.notReached(conversation.StepData))
+		ev.failf(rankData, "data", "%s", ev.notReached(result.StepData))
 		return
 	}
 	if s.Failed() {
-		ev.reply(rankData, "data", p, conversation.StepData, s)
+		ev.reply(rankData, "data", p, result.StepData, s)
 		return
 	}
-	ev.failf(rankData, "data", "%s", ev.notReached(conversation.StepMessage))
+	ev.failf(rankData, "data", "%s", ev.notReached(result.StepMessage))
 }
 
 func (ev *evaluation) startTLS(want bool) {
@@ -597,14 +598,14 @@ func (ev *evaluation) startTLS(want bool) {
 		return
 	}
 	if !ev.ehloBeforeTLSAnswered() {
-		ev.failf(rankStartTLS, "starttls", "%s", ev.notReached(conversation.StepStartTLS))
+		ev.failf(rankStartTLS, "starttls", "%s", ev.notReached(result.StepStartTLS))
 		return
 	}
-	st := last(c.StepsOf(conversation.StepStartTLS))
+	st := last(c.StepsOf(result.StepStartTLS))
 	// The client records a not-advertised fault on the starttls step; the
 	// EHLO lines are the evidence either way.
-	advertised := findExtension(c.EHLOBeforeTLS, "STARTTLS") != "" &&
-		!(st != nil && st.Fault != nil && st.Fault.Kind == conversation.FaultNotAdvertised)
+	advertised := c.EHLOBeforeTLS.Has("STARTTLS") &&
+		!(st != nil && st.Fault != nil && st.Fault.Kind == result.FaultNotAdvertised)
 	if !want {
 		if advertised {
 			ev.failf(rankStartTLS, "starttls", "STARTTLS was advertised")
@@ -624,19 +625,19 @@ func (ev *evaluation) startTLS(want bool) {
 			ev.failf(rankStartTLS, "starttls", `STARTTLS was advertised but not used (tls = "none")`)
 			return
 		}
-		ev.failf(rankStartTLS, "starttls", "%s", ev.notReached(conversation.StepStartTLS))
+		ev.failf(rankStartTLS, "starttls", "%s", ev.notReached(result.StepStartTLS))
 		return
 	}
 	if st.Failed() {
 		ev.failf(rankStartTLS, "starttls", "expected STARTTLS to succeed, got %s", ev.outcome(st))
 		return
 	}
-	hs := last(c.StepsOf(conversation.StepTLS))
+	hs := last(c.StepsOf(result.StepTLS))
 	if hs == nil {
-		ev.failf(rankStartTLS, "starttls", "%s", ev.notReached(conversation.StepTLS))
+		ev.failf(rankStartTLS, "starttls", "%s", ev.notReached(result.StepTLS))
 		return
 	}
-	if hs.Fault != nil && hs.Fault.Kind != conversation.FaultCertificate {
+	if hs.Fault != nil && hs.Fault.Kind != result.FaultCertificate {
 		ev.failf(rankStartTLS, "starttls", "expected a TLS session, got %s", ev.outcome(hs))
 	}
 }
@@ -644,7 +645,7 @@ func (ev *evaluation) startTLS(want bool) {
 // ehloBeforeTLSAnswered reports whether an EHLO or HELO outside TLS got a
 // positive reply, so that the extensions before TLS are known.
 func (ev *evaluation) ehloBeforeTLSAnswered() bool {
-	for _, s := range ev.c.StepsOf(conversation.StepEHLO) {
+	for _, s := range ev.c.StepsOf(result.StepEHLO) {
 		if !s.AfterTLS && s.Reply != nil && s.Reply.Positive() {
 			return true
 		}
@@ -654,7 +655,7 @@ func (ev *evaluation) ehloBeforeTLSAnswered() bool {
 
 // ehloAnswered reports whether any EHLO or HELO got a positive reply.
 func (ev *evaluation) ehloAnswered() bool {
-	for _, s := range ev.c.StepsOf(conversation.StepEHLO) {
+	for _, s := range ev.c.StepsOf(result.StepEHLO) {
 		if s.Reply != nil && s.Reply.Positive() {
 			return true
 		}
@@ -664,9 +665,9 @@ func (ev *evaluation) ehloAnswered() bool {
 
 // session returns the TLS session, or fails the attribute as not reached
 // when there was none.
-func (ev *evaluation) session(name string) *conversation.TLSInfo {
+func (ev *evaluation) session(name string) *result.TLSInfo {
 	if ev.c.TLS == nil {
-		ev.failf(ev.tlsRank(), name, "%s", ev.notReached(conversation.StepTLS))
+		ev.failf(ev.tlsRank(), name, "%s", ev.notReached(result.StepTLS))
 	}
 	return ev.c.TLS
 }
@@ -693,7 +694,7 @@ func (ev *evaluation) certificateValid(want bool) {
 	} else if s := ev.certificateFault(); s != nil {
 		why = s.Fault.Error()
 	} else {
-		ev.failf(ev.tlsRank(), "certificate_valid", "%s", ev.notReached(conversation.StepTLS))
+		ev.failf(ev.tlsRank(), "certificate_valid", "%s", ev.notReached(result.StepTLS))
 		return
 	}
 	switch {
@@ -711,10 +712,10 @@ func (ev *evaluation) certificateValid(want bool) {
 	}
 }
 
-func (ev *evaluation) certificateFault() *conversation.StepRecord {
+func (ev *evaluation) certificateFault() *result.StepRecord {
 	for i := range ev.c.Steps {
 		s := &ev.c.Steps[i]
-		if s.Fault != nil && s.Fault.Kind == conversation.FaultCertificate {
+		if s.Fault != nil && s.Fault.Kind == result.FaultCertificate {
 			return s
 		}
 	}
@@ -747,7 +748,7 @@ func (ev *evaluation) certificateDaysLeft(cmp Comparison) {
 
 func (ev *evaluation) advertises(items []string) {
 	if !ev.ehloAnswered() {
-		ev.failf(rankAdvertises, "advertises", "%s", ev.notReached(conversation.StepEHLO))
+		ev.failf(rankAdvertises, "advertises", "%s", ev.notReached(result.StepEHLO))
 		return
 	}
 	lines := ev.c.LastEHLO()
@@ -756,32 +757,32 @@ func (ev *evaluation) advertises(items []string) {
 			ev.failf(rankAdvertises, "advertises", "an item is empty; write a keyword such as \"PIPELINING\" or \"AUTH LOGIN\"")
 			continue
 		}
-		if findExtension(lines, item) == "" {
+		if _, ok := lines.Advertises(item); !ok {
 			ev.failf(rankAdvertises, "advertises", "%q is not in the last EHLO reply (%s)", item, ev.extensionList(lines))
 		}
 	}
 }
 
 // extensionList renders EHLO extension lines for a message.
-func (ev *evaluation) extensionList(lines []string) string {
-	if len(lines) == 0 {
+func (ev *evaluation) extensionList(ext esmtp.Extensions) string {
+	if len(ext) == 0 {
 		if ev.c.UsedHELO {
 			return "HELO was used: no extensions"
 		}
 		return "no extensions"
 	}
-	return strings.Join(lines, ", ")
+	return strings.Join(ext.Lines(), ", ")
 }
 
 func (ev *evaluation) notAdvertises(items []string) {
 	c := ev.c
 	if !ev.ehloAnswered() {
-		ev.failf(rankNotAdvertises, "not_advertises", "%s", ev.notReached(conversation.StepEHLO))
+		ev.failf(rankNotAdvertises, "not_advertises", "%s", ev.notReached(result.StepEHLO))
 		return
 	}
 	type reply struct {
 		where string
-		lines []string
+		ext   esmtp.Extensions
 	}
 	replies := []reply{{"", c.EHLOBeforeTLS}, {"", c.EHLOAfterTLS}}
 	if c.EHLOBeforeTLS != nil && c.EHLOAfterTLS != nil {
@@ -792,8 +793,8 @@ func (ev *evaluation) notAdvertises(items []string) {
 			continue
 		}
 		for _, r := range replies {
-			if line := findExtension(r.lines, item); line != "" {
-				ev.failf(rankNotAdvertises, "not_advertises", "%q was advertised%s: %s", item, r.where, line)
+			if x, ok := r.ext.Advertises(item); ok {
+				ev.failf(rankNotAdvertises, "not_advertises", "%q was advertised%s: %s", item, r.where, x.Line)
 				break
 			}
 		}
@@ -807,15 +808,15 @@ func (ev *evaluation) authBeforeTLS(want bool) {
 		return
 	}
 	if !ev.ehloBeforeTLSAnswered() {
-		ev.failf(rankAuthBeforeTLS, "auth_before_tls", "%s", ev.notReached(conversation.StepEHLO))
+		ev.failf(rankAuthBeforeTLS, "auth_before_tls", "%s", ev.notReached(result.StepEHLO))
 		return
 	}
-	line := findExtension(c.EHLOBeforeTLS, "AUTH")
+	auth, offered := c.EHLOBeforeTLS.Find("AUTH")
 	switch {
-	case want && line == "":
+	case want && !offered:
 		ev.failf(rankAuthBeforeTLS, "auth_before_tls", "expected AUTH before TLS, it was not advertised (%s)", ev.extensionList(c.EHLOBeforeTLS))
-	case !want && line != "":
-		ev.failf(rankAuthBeforeTLS, "auth_before_tls", "expected no AUTH before TLS, got %s", line)
+	case !want && offered:
+		ev.failf(rankAuthBeforeTLS, "auth_before_tls", "expected no AUTH before TLS, got %s", auth.Line)
 	}
 }
 
@@ -843,7 +844,7 @@ func (ev *evaluation) clientIP(want string) {
 	got := ev.c.ClientIP
 	if got == "" {
 		if !ev.ehloAnswered() {
-			ev.failf(rankClientIP, "client_ip", "%s", ev.notReached(conversation.StepEHLO))
+			ev.failf(rankClientIP, "client_ip", "%s", ev.notReached(result.StepEHLO))
 			return
 		}
 		ev.failf(rankClientIP, "client_ip", "expected %s, the server did not echo a client IP", wantIP)
@@ -871,9 +872,9 @@ func parseIP(s string) (netip.Addr, bool) {
 }
 
 func (ev *evaluation) bannerWithin(limit time.Duration) {
-	s := last(ev.c.StepsOf(conversation.StepBanner))
+	s := last(ev.c.StepsOf(result.StepBanner))
 	if s == nil {
-		ev.failf(rankBannerWithin, "banner_within", "%s", ev.notReached(conversation.StepBanner))
+		ev.failf(rankBannerWithin, "banner_within", "%s", ev.notReached(result.StepBanner))
 		return
 	}
 	if s.Fault != nil || s.Reply == nil {
@@ -892,56 +893,4 @@ func roundAbove(d, limit time.Duration) time.Duration {
 		return r
 	}
 	return d
-}
-
-// findExtension returns the first EHLO extension line that advertises
-// item, or "". The item's first word is the keyword (RFC 5321 section
-// 4.1.1.1: ehlo-keyword, case-insensitive); any further words must each be
-// among the line's parameters.
-func findExtension(lines []string, item string) string {
-	want := extensionWords(item)
-	if len(want) == 0 {
-		return ""
-	}
-	for _, line := range lines {
-		have := extensionWords(line)
-		if len(have) == 0 || !strings.EqualFold(have[0], want[0]) {
-			continue
-		}
-		if containsAllFold(have[1:], want[1:]) {
-			return line
-		}
-	}
-	return ""
-}
-
-// extensionWords splits an EHLO line into keyword and parameters, reading
-// the legacy "AUTH=LOGIN PLAIN" (sent for pre-RFC 2554 clients) as
-// "AUTH LOGIN PLAIN".
-func extensionWords(s string) []string {
-	words := strings.Fields(s)
-	if len(words) > 0 {
-		if k, v, ok := strings.Cut(words[0], "="); ok && k != "" {
-			rest := words[1:]
-			words = append([]string{k}, strings.Fields(v)...)
-			words = append(words, rest...)
-		}
-	}
-	return words
-}
-
-func containsAllFold(have, want []string) bool {
-	for _, w := range want {
-		found := false
-		for _, h := range have {
-			if strings.EqualFold(h, w) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }

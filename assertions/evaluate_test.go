@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // started is the fixed start of every test conversation.
@@ -14,20 +15,20 @@ var started = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
 // builder assembles a Conversation step by step; every step takes 10ms.
 type builder struct {
-	c        conversation.Conversation
+	c        result.Conversation
 	afterTLS bool
 }
 
 func newConversation() *builder {
-	return &builder{c: conversation.Conversation{
+	return &builder{c: result.Conversation{
 		Host: "127.0.0.1", Port: 2525, TLSMode: "starttls",
 		Started: started,
 	}}
 }
 
-func (b *builder) add(step conversation.Step, command string, r *conversation.Reply, f *conversation.Fault) *builder {
+func (b *builder) add(step result.Step, command string, r *esmtp.Reply, f *result.Fault) *builder {
 	start := time.Duration(len(b.c.Steps)) * 10 * time.Millisecond
-	b.c.Steps = append(b.c.Steps, conversation.StepRecord{
+	b.c.Steps = append(b.c.Steps, result.StepRecord{
 		Step: step, Command: command, AfterTLS: b.afterTLS,
 		Reply: r, Fault: f, Start: start, Duration: 10 * time.Millisecond,
 	})
@@ -36,22 +37,22 @@ func (b *builder) add(step conversation.Step, command string, r *conversation.Re
 }
 
 // step records a step answered with a reply in rendered form.
-func (b *builder) step(step conversation.Step, command, r string) *builder {
+func (b *builder) step(step result.Step, command, r string) *builder {
 	return b.add(step, command, reply(r), nil)
 }
 
 // fault records a step that ended without a reply.
-func (b *builder) fault(step conversation.Step, command string, kind conversation.FaultKind, message string) *builder {
-	return b.add(step, command, nil, &conversation.Fault{Kind: kind, Message: message})
+func (b *builder) fault(step result.Step, command string, kind result.FaultKind, message string) *builder {
+	return b.add(step, command, nil, &result.Fault{Kind: kind, Message: message})
 }
 
 func (b *builder) connect() *builder {
 	b.c.RemoteAddr, b.c.LocalAddr = "127.0.0.1:2525", "127.0.0.1:40000"
-	return b.add(conversation.StepConnect, "", nil, nil)
+	return b.add(result.StepConnect, "", nil, nil)
 }
 
 func (b *builder) banner() *builder {
-	return b.step(conversation.StepBanner, "", "220 mx.example.test ESMTP ready")
+	return b.step(result.StepBanner, "", "220 mx.example.test ESMTP ready")
 }
 
 // ehlo records an accepted EHLO and its extension lines before or after
@@ -63,18 +64,18 @@ func (b *builder) ehlo(extensions ...string) *builder {
 		extensions = []string{}
 	}
 	if b.afterTLS {
-		b.c.EHLOAfterTLS = extensions
+		b.c.EHLOAfterTLS = esmtp.ParseEHLO(extensions)
 	} else {
-		b.c.EHLOBeforeTLS = extensions
+		b.c.EHLOBeforeTLS = esmtp.ParseEHLO(extensions)
 	}
 	b.c.ClientIP = "192.0.2.1"
-	return b.add(conversation.StepEHLO, "EHLO client.example.test", r, nil)
+	return b.add(result.StepEHLO, "EHLO client.example.test", r, nil)
 }
 
 // startTLS records STARTTLS, a completed handshake with a verified
 // certificate, and switches to steps inside TLS.
 func (b *builder) startTLS() *builder {
-	b.step(conversation.StepStartTLS, "STARTTLS", "220 2.0.0 SMTP server ready")
+	b.step(result.StepStartTLS, "STARTTLS", "220 2.0.0 SMTP server ready")
 	b.handshake(true, "")
 	return b
 }
@@ -82,28 +83,28 @@ func (b *builder) startTLS() *builder {
 // handshake records the TLS step and session; verifyError is "" for a
 // chain that verified.
 func (b *builder) handshake(verified bool, verifyError string) *builder {
-	b.c.TLS = &conversation.TLSInfo{
+	b.c.TLS = &result.TLSInfo{
 		Version: "1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ServerName: "mx.example.test",
-		Chain: []conversation.Certificate{{
+		Chain: []result.Certificate{{
 			Subject: "CN=mx.example.test", Issuer: "CN=Test CA",
 			NotBefore: started.AddDate(0, -1, 0), NotAfter: started.Add(9*24*time.Hour + 5*time.Hour),
 		}},
 		Verified: verified, VerifyError: verifyError,
 	}
-	b.add(conversation.StepTLS, "", nil, nil)
+	b.add(result.StepTLS, "", nil, nil)
 	b.afterTLS = true
 	return b
 }
 
 func (b *builder) rcpt(to, r string) *builder {
-	return b.step(conversation.StepRcpt, "RCPT TO:<"+to+">", r)
+	return b.step(result.StepRcpt, "RCPT TO:<"+to+">", r)
 }
 
 func (b *builder) quit() *builder {
-	return b.step(conversation.StepQuit, "QUIT", "221 2.0.0 Service closing transmission channel")
+	return b.step(result.StepQuit, "QUIT", "221 2.0.0 Service closing transmission channel")
 }
 
-func (b *builder) build() *conversation.Conversation { return &b.c }
+func (b *builder) build() *result.Conversation { return &b.c }
 
 // Extension lines as smtp.office365.com sends them (reference/m365-facts.md).
 var (
@@ -122,12 +123,12 @@ func submission() *builder {
 // recipients.
 func delivered() *builder {
 	return submission().
-		step(conversation.StepAuth, "AUTH LOGIN ****", "235 2.7.0 Authentication successful").
-		step(conversation.StepMail, "MAIL FROM:<scanner@example.test>", "250 2.1.0 Sender OK").
+		step(result.StepAuth, "AUTH LOGIN ****", "235 2.7.0 Authentication successful").
+		step(result.StepMail, "MAIL FROM:<scanner@example.test>", "250 2.1.0 Sender OK").
 		rcpt("a@example.test", "250 2.1.5 Recipient OK").
 		rcpt("b@example.test", "250 2.1.5 Recipient OK").
-		step(conversation.StepData, "DATA", "354 Start mail input; end with <CRLF>.<CRLF>").
-		step(conversation.StepMessage, "", "250 2.0.0 OK <id@example.test> [Hostname=mx]").
+		step(result.StepData, "DATA", "354 Start mail input; end with <CRLF>.<CRLF>").
+		step(result.StepMessage, "", "250 2.0.0 OK <id@example.test> [Hostname=mx]").
 		quit()
 }
 
@@ -153,20 +154,22 @@ func comparison(s string) *Comparison {
 	return &c
 }
 
-func step(message string) Failure { return Failure{Expectation: "step", Message: message} }
+func step(message string) result.Failure {
+	return result.Failure{Expectation: "step", Message: message}
+}
 
 // failure makes the Failure of an attribute whose message carries its name.
-func failure(message string) Failure {
+func failure(message string) result.Failure {
 	name, _, _ := strings.Cut(message, ":")
 	name, _, _ = strings.Cut(name, " ")
-	return Failure{Expectation: name, Message: message}
+	return result.Failure{Expectation: name, Message: message}
 }
 
 type evaluateTest struct {
 	name   string
 	expect *Expect
-	conv   *conversation.Conversation
-	want   []Failure
+	conv   *result.Conversation
+	want   []result.Failure
 }
 
 func runEvaluateTests(t *testing.T, tests []evaluateTest) {
@@ -181,7 +184,7 @@ func runEvaluateTests(t *testing.T, tests []evaluateTest) {
 	}
 }
 
-func equalFailures(a, b []Failure) bool {
+func equalFailures(a, b []result.Failure) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -193,7 +196,7 @@ func equalFailures(a, b []Failure) bool {
 	return true
 }
 
-func formatFailures(fs []Failure) string {
+func formatFailures(fs []result.Failure) string {
 	if len(fs) == 0 {
 		return "(none)"
 	}
@@ -209,115 +212,115 @@ func TestEvaluateDefaultRule(t *testing.T) {
 		{name: "delivered", conv: delivered().build()},
 		{
 			name: "mail refused",
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "530 5.7.57 Client not authenticated to send mail").quit().build(),
-			want: []Failure{step("unexpected 530 5.7.57 Client not authenticated to send mail at MAIL")},
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "530 5.7.57 Client not authenticated to send mail").quit().build(),
+			want: []result.Failure{step("unexpected 530 5.7.57 Client not authenticated to send mail at MAIL")},
 		},
 		{
 			name: "connection refused",
-			conv: newConversation().fault(conversation.StepConnect, "", conversation.FaultRefused, "connection refused").build(),
-			want: []Failure{step("connect: connection refused (127.0.0.1:2525)")},
+			conv: newConversation().fault(result.StepConnect, "", result.FaultRefused, "connection refused").build(),
+			want: []result.Failure{step("connect: connection refused (127.0.0.1:2525)")},
 		},
 		{
 			name: "connect fault already naming the address",
-			conv: newConversation().fault(conversation.StepConnect, "", conversation.FaultTimeout, "dial tcp 127.0.0.1:2525: i/o timeout").build(),
-			want: []Failure{step("connect: dial tcp 127.0.0.1:2525: i/o timeout")},
+			conv: newConversation().fault(result.StepConnect, "", result.FaultTimeout, "dial tcp 127.0.0.1:2525: i/o timeout").build(),
+			want: []result.Failure{step("connect: dial tcp 127.0.0.1:2525: i/o timeout")},
 		},
 		{
 			name: "one of two recipients refused",
 			conv: submission().
-				step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
+				step(result.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
 				rcpt("a@example.test", "550 5.1.1 User unknown").
 				rcpt("b@example.test", "250 2.1.5 Recipient OK").
-				step(conversation.StepRset, "RSET", "250 2.0.0 OK").quit().build(),
-			want: []Failure{step("unexpected 550 5.1.1 User unknown at RCPT 1 (<a@example.test>)")},
+				step(result.StepRset, "RSET", "250 2.0.0 OK").quit().build(),
+			want: []result.Failure{step("unexpected 550 5.1.1 User unknown at RCPT 1 (<a@example.test>)")},
 		},
 		{
 			name: "single recipient refused",
 			conv: submission().
-				step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
+				step(result.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
 				rcpt("a@example.test", banned).quit().build(),
-			want: []Failure{step("unexpected " + banned + " at RCPT")},
+			want: []result.Failure{step("unexpected " + banned + " at RCPT")},
 		},
 		{
 			name: "HELO after a refused EHLO",
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation().connect().banner().
-					step(conversation.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
-					step(conversation.StepEHLO, "HELO client.example.test", "250 mx.example.test").
-					step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").quit()
+					step(result.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
+					step(result.StepEHLO, "HELO client.example.test", "250 mx.example.test").
+					step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").quit()
 				b.c.UsedHELO = true
 				return b.build()
 			}(),
 		},
 		{
 			name: "HELO refused too",
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation().connect().banner().
-					step(conversation.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
-					step(conversation.StepEHLO, "HELO client.example.test", "554 5.7.1 Go away").quit()
+					step(result.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
+					step(result.StepEHLO, "HELO client.example.test", "554 5.7.1 Go away").quit()
 				b.c.UsedHELO = true
 				return b.build()
 			}(),
-			want: []Failure{step("unexpected 554 5.7.1 Go away at HELO")},
+			want: []result.Failure{step("unexpected 554 5.7.1 Go away at HELO")},
 		},
 		{
 			name: "QUIT refused and closed",
-			conv: submission().step(conversation.StepQuit, "QUIT", "500 5.5.1 what").build(),
+			conv: submission().step(result.StepQuit, "QUIT", "500 5.5.1 what").build(),
 		},
 		{
 			name: "QUIT fault",
-			conv: submission().fault(conversation.StepQuit, "QUIT", conversation.FaultClosed, "connection reset by peer").build(),
+			conv: submission().fault(result.StepQuit, "QUIT", result.FaultClosed, "connection reset by peer").build(),
 		},
 		{
 			name: "STARTTLS not advertised",
 			conv: newConversation().connect().banner().ehlo(mxPlain...).
-				fault(conversation.StepStartTLS, "", conversation.FaultNotAdvertised, "STARTTLS not advertised").quit().build(),
-			want: []Failure{step("starttls: STARTTLS not advertised")},
+				fault(result.StepStartTLS, "", result.FaultNotAdvertised, "STARTTLS not advertised").quit().build(),
+			want: []result.Failure{step("starttls: STARTTLS not advertised")},
 		},
 		{
 			name: "banner refused",
-			conv: newConversation().connect().step(conversation.StepBanner, "", "554 5.7.1 No SMTP service here").quit().build(),
-			want: []Failure{step("unexpected 554 5.7.1 No SMTP service here at banner")},
+			conv: newConversation().connect().step(result.StepBanner, "", "554 5.7.1 No SMTP service here").quit().build(),
+			want: []result.Failure{step("unexpected 554 5.7.1 No SMTP service here at banner")},
 		},
 		{
 			name: "message refused",
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
 				rcpt("a@example.test", "250 OK").
-				step(conversation.StepData, "DATA", "354 go ahead").
-				step(conversation.StepMessage, "", "550 5.7.1 Message rejected\nas spam").quit().build(),
-			want: []Failure{step("unexpected 550 5.7.1 Message rejected as spam at end of DATA")},
+				step(result.StepData, "DATA", "354 go ahead").
+				step(result.StepMessage, "", "550 5.7.1 Message rejected\nas spam").quit().build(),
+			want: []result.Failure{step("unexpected 550 5.7.1 Message rejected as spam at end of DATA")},
 		},
 		{
 			name: "fault message on several lines",
-			conv: submission().fault(conversation.StepAuth, "AUTH LOGIN ****", conversation.FaultMalformed, "malformed reply\n  from server").build(),
-			want: []Failure{step("auth: malformed reply from server")},
+			conv: submission().fault(result.StepAuth, "AUTH LOGIN ****", result.FaultMalformed, "malformed reply\n  from server").build(),
+			want: []result.Failure{step("auth: malformed reply from server")},
 		},
-		{name: "no steps", conv: newConversation().build(), want: []Failure{step("no step was recorded")}},
-		{name: "no conversation", want: []Failure{step("no conversation was recorded")}},
+		{name: "no steps", conv: newConversation().build(), want: []result.Failure{step("no step was recorded")}},
+		{name: "no conversation", want: []result.Failure{step("no conversation was recorded")}},
 	})
 }
 
 func TestEvaluateConnect(t *testing.T) {
-	refused := newConversation().fault(conversation.StepConnect, "", conversation.FaultRefused, "connection refused").build()
+	refused := newConversation().fault(result.StepConnect, "", result.FaultRefused, "connection refused").build()
 	runEvaluateTests(t, []evaluateTest{
 		{name: "true holds", expect: &Expect{Connect: ptr(true)}, conv: delivered().build()},
 		{
 			name: "true fails", expect: &Expect{Connect: ptr(true)}, conv: refused,
-			want: []Failure{failure("connect: expected a connection, got connection refused (127.0.0.1:2525)")},
+			want: []result.Failure{failure("connect: expected a connection, got connection refused (127.0.0.1:2525)")},
 		},
 		{name: "false holds on a blocked port", expect: &Expect{Connect: ptr(false)}, conv: refused},
 		{
 			name: "false fails", expect: &Expect{Connect: ptr(false)}, conv: delivered().build(),
-			want: []Failure{failure("connect: expected the connection to fail, connected to 127.0.0.1:2525")},
+			want: []result.Failure{failure("connect: expected the connection to fail, connected to 127.0.0.1:2525")},
 		},
 		{
 			name: "not reached", expect: &Expect{Connect: ptr(true)}, conv: newConversation().build(),
-			want: []Failure{step("no step was recorded"), failure("connect: not reached: the conversation had no connect step")},
+			want: []result.Failure{step("no step was recorded"), failure("connect: not reached: the conversation had no connect step")},
 		},
 		{
 			name: "implicit TLS certificate fault is still a connection", expect: &Expect{Connect: ptr(true)},
 			conv: implicitCertificateFault(),
-			want: []Failure{step("tls: x509: certificate has expired")},
+			want: []result.Failure{step("tls: x509: certificate has expired")},
 		},
 		{
 			name: "implicit TLS certificate fault anticipated", expect: &Expect{Connect: ptr(true), CertificateValid: ptr(false)},
@@ -325,54 +328,54 @@ func TestEvaluateConnect(t *testing.T) {
 		},
 		{
 			name: "implicit TLS handshake failure is no connection", expect: &Expect{Connect: ptr(true)}, conv: implicitHandshakeFailure(),
-			want: []Failure{failure("connect: expected a connection, got TLS handshake failed: tls: first record does not look like a TLS handshake")},
+			want: []result.Failure{failure("connect: expected a connection, got TLS handshake failed: tls: first record does not look like a TLS handshake")},
 		},
 		{name: "implicit TLS handshake failure proves connect = false", expect: &Expect{Connect: ptr(false)}, conv: implicitHandshakeFailure()},
 		{
 			name: "implicit TLS handshake failure not anticipated", expect: &Expect{Banner: pat("220")}, conv: implicitHandshakeFailure(),
-			want: []Failure{
+			want: []result.Failure{
 				step("tls: TLS handshake failed: tls: first record does not look like a TLS handshake"),
 				failure("banner: not reached: stopped at tls (TLS handshake failed: tls: first record does not look like a TLS handshake)"),
 			},
 		},
 		{
 			name: "implicit TLS connect = false fails", expect: &Expect{Connect: ptr(false)},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation()
 				b.c.TLSMode = "implicit"
 				return b.connect().handshake(true, "").banner().ehlo(afterTLS...).quit().build()
 			}(),
-			want: []Failure{failure("connect: expected the connection to fail, connected to 127.0.0.1:2525")},
+			want: []result.Failure{failure("connect: expected the connection to fail, connected to 127.0.0.1:2525")},
 		},
 	})
 }
 
 // implicitCertificateFault is a port 465 conversation whose certificate
 // did not verify, with verification required.
-func implicitCertificateFault() *conversation.Conversation {
+func implicitCertificateFault() *result.Conversation {
 	b := newConversation()
 	b.c.TLSMode = "implicit"
 	b.connect()
-	b.c.TLS = &conversation.TLSInfo{Version: "1.3", VerifyError: "x509: certificate has expired"}
-	return b.fault(conversation.StepTLS, "", conversation.FaultCertificate, "x509: certificate has expired").build()
+	b.c.TLS = &result.TLSInfo{Version: "1.3", VerifyError: "x509: certificate has expired"}
+	return b.fault(result.StepTLS, "", result.FaultCertificate, "x509: certificate has expired").build()
 }
 
 // implicitHandshakeFailure is a port 465 conversation with a server that
 // does not speak TLS there.
-func implicitHandshakeFailure() *conversation.Conversation {
+func implicitHandshakeFailure() *result.Conversation {
 	b := newConversation()
 	b.c.TLSMode = "implicit"
-	return b.connect().fault(conversation.StepTLS, "", conversation.FaultTLSHandshake,
+	return b.connect().fault(result.StepTLS, "", result.FaultTLSHandshake,
 		"TLS handshake failed: tls: first record does not look like a TLS handshake").build()
 }
 
 func TestEvaluateReplyPatterns(t *testing.T) {
-	authFailed := submission().step(conversation.StepAuth, "AUTH LOGIN ****",
+	authFailed := submission().step(result.StepAuth, "AUTH LOGIN ****",
 		"535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.").quit().build()
-	heloFallback := func() *conversation.Conversation {
+	heloFallback := func() *result.Conversation {
 		b := newConversation().connect().banner().
-			step(conversation.StepEHLO, "EHLO client.example.test", "500 5.5.1 Unrecognized command").
-			step(conversation.StepEHLO, "HELO client.example.test", "250 mx.example.test").quit()
+			step(result.StepEHLO, "EHLO client.example.test", "500 5.5.1 Unrecognized command").
+			step(result.StepEHLO, "HELO client.example.test", "250 mx.example.test").quit()
 		b.c.UsedHELO = true
 		return b.build()
 	}()
@@ -380,63 +383,63 @@ func TestEvaluateReplyPatterns(t *testing.T) {
 		{name: "banner holds", expect: &Expect{Banner: pat("220")}, conv: delivered().build()},
 		{
 			name: "banner fails without a second report", expect: &Expect{Banner: pat("220")},
-			conv: newConversation().connect().step(conversation.StepBanner, "", "554 5.7.1 Go away").quit().build(),
-			want: []Failure{failure(`banner: expected "220", got 554 5.7.1 Go away`)},
+			conv: newConversation().connect().step(result.StepBanner, "", "554 5.7.1 Go away").quit().build(),
+			want: []result.Failure{failure(`banner: expected "220", got 554 5.7.1 Go away`)},
 		},
 		{
 			name: "banner refusal anticipated", expect: &Expect{Banner: pat("554 5.7.1")},
-			conv: newConversation().connect().step(conversation.StepBanner, "", "554 5.7.1 Go away").quit().build(),
+			conv: newConversation().connect().step(result.StepBanner, "", "554 5.7.1 Go away").quit().build(),
 		},
 		{
 			name: "banner timeout", expect: &Expect{Banner: pat("220")},
-			conv: newConversation().connect().fault(conversation.StepBanner, "", conversation.FaultTimeout, "timeout waiting for the banner").build(),
-			want: []Failure{failure(`banner: expected "220", got timeout waiting for the banner`)},
+			conv: newConversation().connect().fault(result.StepBanner, "", result.FaultTimeout, "timeout waiting for the banner").build(),
+			want: []result.Failure{failure(`banner: expected "220", got timeout waiting for the banner`)},
 		},
 		{name: "ehlo holds on the last EHLO", expect: &Expect{EHLO: pat("250 Hello [192.0.2.1]")}, conv: delivered().build()},
 		{name: "ehlo holds on HELO after a refused EHLO", expect: &Expect{EHLO: pat("250")}, conv: heloFallback},
 		{
 			name: "ehlo judged on HELO, not the refused EHLO", expect: &Expect{EHLO: pat("5xx")}, conv: heloFallback,
-			want: []Failure{failure(`ehlo: expected "5xx", got 250 mx.example.test`)},
+			want: []result.Failure{failure(`ehlo: expected "5xx", got 250 mx.example.test`)},
 		},
 		{name: "auth holds", expect: &Expect{Auth: pat("235")}, conv: delivered().build()},
 		{
 			name: "auth fails", expect: &Expect{Auth: pat("235")}, conv: authFailed,
-			want: []Failure{failure(`auth: expected "235", got 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.`)},
+			want: []result.Failure{failure(`auth: expected "235", got 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.`)},
 		},
 		{name: "auth refusal expected", expect: &Expect{Auth: pat("535 5.7.139")}, conv: authFailed},
 		{
 			name: "auth not in the conversation", expect: &Expect{Auth: pat("235")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").quit().build(),
-			want: []Failure{failure("auth: not reached: the conversation had no AUTH step")},
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").quit().build(),
+			want: []result.Failure{failure("auth: not reached: the conversation had no AUTH step")},
 		},
 		{
 			name: "QUIT fault is not a stop", expect: &Expect{Auth: pat("235")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
-				fault(conversation.StepQuit, "QUIT", conversation.FaultClosed, "connection reset by peer").build(),
-			want: []Failure{failure("auth: not reached: the conversation had no AUTH step")},
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+				fault(result.StepQuit, "QUIT", result.FaultClosed, "connection reset by peer").build(),
+			want: []result.Failure{failure("auth: not reached: the conversation had no AUTH step")},
 		},
 		{name: "mail holds", expect: &Expect{Mail: pat("250 2.1.0")}, conv: delivered().build()},
 		{
 			name: "mail fails", expect: &Expect{Mail: pat("250")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "530 5.7.57 Client not authenticated to send mail").quit().build(),
-			want: []Failure{failure(`mail: expected "250", got 530 5.7.57 Client not authenticated to send mail`)},
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "530 5.7.57 Client not authenticated to send mail").quit().build(),
+			want: []result.Failure{failure(`mail: expected "250", got 530 5.7.57 Client not authenticated to send mail`)},
 		},
 		{
 			name: "mail timeout", expect: &Expect{Mail: pat("250")},
-			conv: submission().fault(conversation.StepMail, "MAIL FROM:<s@example.test>", conversation.FaultTimeout, "timeout after 30s").build(),
-			want: []Failure{failure(`mail: expected "250", got timeout after 30s`)},
+			conv: submission().fault(result.StepMail, "MAIL FROM:<s@example.test>", result.FaultTimeout, "timeout after 30s").build(),
+			want: []result.Failure{failure(`mail: expected "250", got timeout after 30s`)},
 		},
 	})
 }
 
 func TestEvaluateRcpt(t *testing.T) {
 	mixed := submission().
-		step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
+		step(result.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
 		rcpt("a@example.test", "250 2.1.5 Recipient OK").
 		rcpt("b@example.test", "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)").
-		step(conversation.StepRset, "RSET", "250 2.0.0 Resetting").quit().build()
+		step(result.StepRset, "RSET", "250 2.0.0 Resetting").quit().build()
 	bannedOnly := submission().
-		step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
+		step(result.StepMail, "MAIL FROM:<s@example.test>", "250 2.1.0 Sender OK").
 		rcpt("a@example.test", banned).quit().build()
 	runEvaluateTests(t, []evaluateTest{
 		{name: "one pattern, every RCPT", expect: &Expect{Rcpt: pats("250")}, conv: delivered().build()},
@@ -444,44 +447,44 @@ func TestEvaluateRcpt(t *testing.T) {
 		{name: "refusal expected by range", expect: &Expect{Rcpt: pats("550 5.7.606-649 banned")}, conv: bannedOnly},
 		{
 			name: "one RCPT refused", expect: &Expect{Rcpt: pats("250")}, conv: bannedOnly,
-			want: []Failure{failure(`rcpt: expected "250", got ` + banned)},
+			want: []result.Failure{failure(`rcpt: expected "250", got ` + banned)},
 		},
 		{
 			name: "second of two refused", expect: &Expect{Rcpt: pats("2xx")}, conv: mixed,
-			want: []Failure{failure(`rcpt 2 (<b@example.test>): expected "2xx", got 550 5.4.1 Recipient address rejected: Access denied. AS(201806281)`)},
+			want: []result.Failure{failure(`rcpt 2 (<b@example.test>): expected "2xx", got 550 5.4.1 Recipient address rejected: Access denied. AS(201806281)`)},
 		},
 		{name: "list in order", expect: &Expect{Rcpt: pats("250", "550 5.4.1")}, conv: mixed},
 		{
 			name: "list in the wrong order", expect: &Expect{Rcpt: pats("550 5.4.1", "250")}, conv: mixed,
-			want: []Failure{
+			want: []result.Failure{
 				failure(`rcpt 1 (<a@example.test>): expected "550 5.4.1", got 250 2.1.5 Recipient OK`),
 				failure(`rcpt 2 (<b@example.test>): expected "250", got 550 5.4.1 Recipient address rejected: Access denied. AS(201806281)`),
 			},
 		},
 		{
 			name: "more patterns than RCPTs", expect: &Expect{Rcpt: pats("250", "250", "250")}, conv: delivered().build(),
-			want: []Failure{failure(`rcpt 3: expected "250", but only 2 RCPT commands were sent`)},
+			want: []result.Failure{failure(`rcpt 3: expected "250", but only 2 RCPT commands were sent`)},
 		},
 		{
 			name: "fewer patterns than RCPTs", expect: &Expect{Rcpt: pats("250", "250")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
 				rcpt("a@example.test", "250 OK").rcpt("b@example.test", "250 OK").rcpt("c@example.test", "250 OK").
-				step(conversation.StepRset, "RSET", "250 OK").quit().build(),
-			want: []Failure{failure("rcpt: 2 patterns for 3 RCPT commands: give one pattern for every RCPT or one per recipient")},
+				step(result.StepRset, "RSET", "250 OK").quit().build(),
+			want: []result.Failure{failure("rcpt: 2 patterns for 3 RCPT commands: give one pattern for every RCPT or one per recipient")},
 		},
 		{
 			name: "RCPT timeout stops the rest", expect: &Expect{Rcpt: pats("250", "250")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
-				fault(conversation.StepRcpt, "RCPT TO:<a@example.test>", conversation.FaultTimeout, "timeout after 30s").build(),
-			want: []Failure{
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+				fault(result.StepRcpt, "RCPT TO:<a@example.test>", result.FaultTimeout, "timeout after 30s").build(),
+			want: []result.Failure{
 				failure(`rcpt 1 (<a@example.test>): expected "250", got timeout after 30s`),
 				failure("rcpt 2: not reached: stopped at rcpt (timeout after 30s)"),
 			},
 		},
 		{
 			name: "not reached", expect: &Expect{Rcpt: pats("250")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "530 5.7.57 Client not authenticated to send mail").quit().build(),
-			want: []Failure{
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "530 5.7.57 Client not authenticated to send mail").quit().build(),
+			want: []result.Failure{
 				step("unexpected 530 5.7.57 Client not authenticated to send mail at MAIL"),
 				failure("rcpt: not reached: stopped at mail (530 5.7.57 Client not authenticated to send mail)"),
 			},
@@ -491,155 +494,155 @@ func TestEvaluateRcpt(t *testing.T) {
 
 func TestEvaluateData(t *testing.T) {
 	transaction := func() *builder {
-		return submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").rcpt("a@example.test", "250 OK")
+		return submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").rcpt("a@example.test", "250 OK")
 	}
 	runEvaluateTests(t, []evaluateTest{
 		{name: "final reply holds", expect: &Expect{Data: pat("250 2.0.0")}, conv: delivered().build()},
 		{
 			name: "final reply refused", expect: &Expect{Data: pat("250")},
-			conv: transaction().step(conversation.StepData, "DATA", "354 go ahead").
-				step(conversation.StepMessage, "", "550 5.7.1 Message rejected as spam").quit().build(),
-			want: []Failure{failure(`data: expected "250", got 550 5.7.1 Message rejected as spam`)},
+			conv: transaction().step(result.StepData, "DATA", "354 go ahead").
+				step(result.StepMessage, "", "550 5.7.1 Message rejected as spam").quit().build(),
+			want: []result.Failure{failure(`data: expected "250", got 550 5.7.1 Message rejected as spam`)},
 		},
 		{
 			name: "DATA refused and expected", expect: &Expect{Data: pat("554 5.5.1")},
-			conv: transaction().step(conversation.StepData, "DATA", "554 5.5.1 No valid recipients").quit().build(),
+			conv: transaction().step(result.StepData, "DATA", "554 5.5.1 No valid recipients").quit().build(),
 		},
 		{
 			name: "DATA refused", expect: &Expect{Data: pat("250")},
-			conv: transaction().step(conversation.StepData, "DATA", "554 5.5.1 No valid recipients").quit().build(),
-			want: []Failure{failure(`data: expected "250", got 554 5.5.1 No valid recipients`)},
+			conv: transaction().step(result.StepData, "DATA", "554 5.5.1 No valid recipients").quit().build(),
+			want: []result.Failure{failure(`data: expected "250", got 554 5.5.1 No valid recipients`)},
 		},
 		{
 			name: "RSET instead of DATA", expect: &Expect{Data: pat("250")},
-			conv: transaction().step(conversation.StepRset, "RSET", "250 OK").quit().build(),
-			want: []Failure{failure("data: not reached: RSET was sent instead of DATA (the check has no message)")},
+			conv: transaction().step(result.StepRset, "RSET", "250 OK").quit().build(),
+			want: []result.Failure{failure("data: not reached: RSET was sent instead of DATA (the check has no message)")},
 		},
 		{
 			name: "every RCPT refused", expect: &Expect{Data: pat("250"), Rcpt: pats("250")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
 				rcpt("a@example.test", banned).quit().build(),
-			want: []Failure{
+			want: []result.Failure{
 				failure(`rcpt: expected "250", got ` + banned),
 				failure("data: not reached: stopped at rcpt (" + banned + ")"),
 			},
 		},
 		{
 			name: "message step missing after 354", expect: &Expect{Data: pat("250")},
-			conv: transaction().step(conversation.StepData, "DATA", "354 go ahead").build(),
-			want: []Failure{failure("data: not reached: the conversation had no message step")},
+			conv: transaction().step(result.StepData, "DATA", "354 go ahead").build(),
+			want: []result.Failure{failure("data: not reached: the conversation had no message step")},
 		},
 	})
 }
 
 func TestEvaluateStartTLS(t *testing.T) {
 	notAdvertised := newConversation().connect().banner().ehlo(mxPlain...).
-		fault(conversation.StepStartTLS, "", conversation.FaultNotAdvertised, "STARTTLS not advertised").quit().build()
-	certificateFault := func() *conversation.Conversation {
+		fault(result.StepStartTLS, "", result.FaultNotAdvertised, "STARTTLS not advertised").quit().build()
+	certificateFault := func() *result.Conversation {
 		b := newConversation().connect().banner().ehlo(beforeTLS...).
-			step(conversation.StepStartTLS, "STARTTLS", "220 2.0.0 SMTP server ready")
-		b.c.TLS = &conversation.TLSInfo{Version: "1.2", Verified: false, VerifyError: "x509: certificate signed by unknown authority"}
-		return b.fault(conversation.StepTLS, "", conversation.FaultCertificate, "x509: certificate signed by unknown authority").build()
+			step(result.StepStartTLS, "STARTTLS", "220 2.0.0 SMTP server ready")
+		b.c.TLS = &result.TLSInfo{Version: "1.2", Verified: false, VerifyError: "x509: certificate signed by unknown authority"}
+		return b.fault(result.StepTLS, "", result.FaultCertificate, "x509: certificate signed by unknown authority").build()
 	}
 	runEvaluateTests(t, []evaluateTest{
 		{name: "true holds", expect: &Expect{StartTLS: ptr(true)}, conv: delivered().build()},
 		{
 			name: "true, not advertised", expect: &Expect{StartTLS: ptr(true)}, conv: notAdvertised,
-			want: []Failure{failure("starttls: STARTTLS was not advertised")},
+			want: []result.Failure{failure("starttls: STARTTLS was not advertised")},
 		},
 		{name: "false holds and anticipates the stop", expect: &Expect{StartTLS: ptr(false)}, conv: notAdvertised},
 		{
 			name: "false, advertised", expect: &Expect{StartTLS: ptr(false)}, conv: delivered().build(),
-			want: []Failure{failure("starttls: STARTTLS was advertised")},
+			want: []result.Failure{failure("starttls: STARTTLS was advertised")},
 		},
 		{
 			name: "STARTTLS refused", expect: &Expect{StartTLS: ptr(true)},
 			conv: newConversation().connect().banner().ehlo(beforeTLS...).
-				step(conversation.StepStartTLS, "STARTTLS", "454 4.7.0 TLS not available due to temporary reason").quit().build(),
-			want: []Failure{failure("starttls: expected STARTTLS to succeed, got 454 4.7.0 TLS not available due to temporary reason")},
+				step(result.StepStartTLS, "STARTTLS", "454 4.7.0 TLS not available due to temporary reason").quit().build(),
+			want: []result.Failure{failure("starttls: expected STARTTLS to succeed, got 454 4.7.0 TLS not available due to temporary reason")},
 		},
 		{
 			name: "handshake failed", expect: &Expect{StartTLS: ptr(true)},
 			conv: newConversation().connect().banner().ehlo(beforeTLS...).
-				step(conversation.StepStartTLS, "STARTTLS", "220 2.0.0 SMTP server ready").
-				fault(conversation.StepTLS, "", conversation.FaultTLSHandshake, "TLS handshake failed: remote error: tls: protocol version not supported").build(),
-			want: []Failure{failure("starttls: expected a TLS session, got TLS handshake failed: remote error: tls: protocol version not supported")},
+				step(result.StepStartTLS, "STARTTLS", "220 2.0.0 SMTP server ready").
+				fault(result.StepTLS, "", result.FaultTLSHandshake, "TLS handshake failed: remote error: tls: protocol version not supported").build(),
+			want: []result.Failure{failure("starttls: expected a TLS session, got TLS handshake failed: remote error: tls: protocol version not supported")},
 		},
 		{
 			name: "certificate fault is not anticipated by starttls", expect: &Expect{StartTLS: ptr(true)}, conv: certificateFault(),
-			want: []Failure{step("tls: x509: certificate signed by unknown authority")},
+			want: []result.Failure{step("tls: x509: certificate signed by unknown authority")},
 		},
 		{name: "certificate fault anticipated", expect: &Expect{StartTLS: ptr(true), CertificateValid: ptr(false)}, conv: certificateFault()},
 		{
 			name: "certificate fault judged by certificate_valid", expect: &Expect{CertificateValid: ptr(true)}, conv: certificateFault(),
-			want: []Failure{failure("certificate_valid: expected a valid certificate, got x509: certificate signed by unknown authority")},
+			want: []result.Failure{failure("certificate_valid: expected a valid certificate, got x509: certificate signed by unknown authority")},
 		},
 		{
 			name: "certificate fault with no session recorded", expect: &Expect{CertificateValid: ptr(true)},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				c := certificateFault()
 				c.TLS = nil
 				return c
 			}(),
-			want: []Failure{failure("certificate_valid: expected a valid certificate, got x509: certificate signed by unknown authority")},
+			want: []result.Failure{failure("certificate_valid: expected a valid certificate, got x509: certificate signed by unknown authority")},
 		},
 		{
 			name: "HELO offers no STARTTLS", expect: &Expect{StartTLS: ptr(true)},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation().connect().banner().
-					step(conversation.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
-					step(conversation.StepEHLO, "HELO client.example.test", "250 mx.example.test").
-					fault(conversation.StepStartTLS, "", conversation.FaultNotAdvertised, "STARTTLS not advertised").quit()
+					step(result.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
+					step(result.StepEHLO, "HELO client.example.test", "250 mx.example.test").
+					fault(result.StepStartTLS, "", result.FaultNotAdvertised, "STARTTLS not advertised").quit()
 				b.c.UsedHELO = true
 				return b.build()
 			}(),
-			want: []Failure{failure("starttls: STARTTLS was not advertised (HELO was used, so the server offered no extensions)")},
+			want: []result.Failure{failure("starttls: STARTTLS was not advertised (HELO was used, so the server offered no extensions)")},
 		},
 		{
 			name: "advertised but tls = none", expect: &Expect{StartTLS: ptr(true)},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation().connect().banner().ehlo(beforeTLS...).quit()
 				b.c.TLSMode = "none"
 				return b.build()
 			}(),
-			want: []Failure{failure(`starttls: STARTTLS was advertised but not used (tls = "none")`)},
+			want: []result.Failure{failure(`starttls: STARTTLS was advertised but not used (tls = "none")`)},
 		},
 		{
 			name: "not reached", expect: &Expect{StartTLS: ptr(false)},
-			conv: newConversation().connect().fault(conversation.StepBanner, "", conversation.FaultClosed, "connection closed by the server").build(),
-			want: []Failure{
+			conv: newConversation().connect().fault(result.StepBanner, "", result.FaultClosed, "connection closed by the server").build(),
+			want: []result.Failure{
 				step("banner: connection closed by the server"),
 				failure("starttls: not reached: stopped at banner (connection closed by the server)"),
 			},
 		},
 		{
 			name: "implicit TLS", expect: &Expect{StartTLS: ptr(true)},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation().connect().banner().ehlo(afterTLS...).quit()
 				b.c.TLSMode = "implicit"
 				return b.build()
 			}(),
-			want: []Failure{failure("starttls: not applicable: the endpoint uses implicit TLS, which needs no STARTTLS (use tls_version or certificate_valid)")},
+			want: []result.Failure{failure("starttls: not applicable: the endpoint uses implicit TLS, which needs no STARTTLS (use tls_version or certificate_valid)")},
 		},
 	})
 }
 
 func TestEvaluateTLSSession(t *testing.T) {
-	plain := func() *conversation.Conversation {
+	plain := func() *result.Conversation {
 		b := newConversation().connect().banner().ehlo(mxPlain...).quit()
 		b.c.TLSMode = "none"
 		return b.build()
 	}()
-	unverified := func() *conversation.Conversation {
+	unverified := func() *result.Conversation {
 		// verify_certificate = false: the problem is recorded, the
 		// conversation goes on.
 		b := newConversation().connect().banner().ehlo(beforeTLS...).
-			step(conversation.StepStartTLS, "STARTTLS", "220 2.0.0 ready").
+			step(result.StepStartTLS, "STARTTLS", "220 2.0.0 ready").
 			handshake(false, "x509: certificate is valid for other.example.test, not mx.example.test").
 			ehlo(afterTLS...).quit()
 		return b.build()
 	}()
-	expired := func() *conversation.Conversation {
+	expired := func() *result.Conversation {
 		c := delivered().build()
 		c.TLS.Chain[0].NotAfter = started.Add(-36 * time.Hour)
 		return c
@@ -648,27 +651,27 @@ func TestEvaluateTLSSession(t *testing.T) {
 		{name: "version holds", expect: &Expect{TLSVersion: comparison(">= 1.2")}, conv: delivered().build()},
 		{
 			name: "version fails", expect: &Expect{TLSVersion: comparison("= 1.2")}, conv: delivered().build(),
-			want: []Failure{failure(`tls_version: expected "= 1.2", got 1.3`)},
+			want: []result.Failure{failure(`tls_version: expected "= 1.2", got 1.3`)},
 		},
 		{
 			name: "old version", expect: &Expect{TLSVersion: comparison(">= 1.2")},
-			conv: func() *conversation.Conversation { c := delivered().build(); c.TLS.Version = "1.0"; return c }(),
-			want: []Failure{failure(`tls_version: expected ">= 1.2", got 1.0`)},
+			conv: func() *result.Conversation { c := delivered().build(); c.TLS.Version = "1.0"; return c }(),
+			want: []result.Failure{failure(`tls_version: expected ">= 1.2", got 1.0`)},
 		},
 		{
 			name: "unknown version", expect: &Expect{TLSVersion: comparison(">= 1.2")},
-			conv: func() *conversation.Conversation { c := delivered().build(); c.TLS.Version = "SSLv3"; return c }(),
-			want: []Failure{failure(`tls_version: expected ">= 1.2", got unknown version "SSLv3"`)},
+			conv: func() *result.Conversation { c := delivered().build(); c.TLS.Version = "SSLv3"; return c }(),
+			want: []result.Failure{failure(`tls_version: expected ">= 1.2", got unknown version "SSLv3"`)},
 		},
 		{
 			name: "version without TLS", expect: &Expect{TLSVersion: comparison(">= 1.2")}, conv: plain,
-			want: []Failure{failure(`tls_version: not reached: the conversation did not use TLS (tls = "none")`)},
+			want: []result.Failure{failure(`tls_version: not reached: the conversation did not use TLS (tls = "none")`)},
 		},
 		{
 			name: "version when STARTTLS was missing", expect: &Expect{TLSVersion: comparison(">= 1.2")},
 			conv: newConversation().connect().banner().ehlo(mxPlain...).
-				fault(conversation.StepStartTLS, "", conversation.FaultNotAdvertised, "STARTTLS not advertised").quit().build(),
-			want: []Failure{
+				fault(result.StepStartTLS, "", result.FaultNotAdvertised, "STARTTLS not advertised").quit().build(),
+			want: []result.Failure{
 				step("starttls: STARTTLS not advertised"),
 				failure("tls_version: not reached: stopped at starttls (STARTTLS not advertised)"),
 			},
@@ -677,34 +680,34 @@ func TestEvaluateTLSSession(t *testing.T) {
 		{name: "invalid holds with verification off", expect: &Expect{CertificateValid: ptr(false)}, conv: unverified},
 		{
 			name: "valid fails with verification off", expect: &Expect{CertificateValid: ptr(true)}, conv: unverified,
-			want: []Failure{failure("certificate_valid: expected a valid certificate, got x509: certificate is valid for other.example.test, not mx.example.test")},
+			want: []result.Failure{failure("certificate_valid: expected a valid certificate, got x509: certificate is valid for other.example.test, not mx.example.test")},
 		},
 		{
 			name: "invalid fails", expect: &Expect{CertificateValid: ptr(false)}, conv: delivered().build(),
-			want: []Failure{failure("certificate_valid: expected a certificate that does not verify, but it verified (CN=mx.example.test)")},
+			want: []result.Failure{failure("certificate_valid: expected a certificate that does not verify, but it verified (CN=mx.example.test)")},
 		},
 		{name: "days left hold", expect: &Expect{CertificateDaysLeft: comparison(">= 9")}, conv: delivered().build()},
 		{
 			name: "days left fail", expect: &Expect{CertificateDaysLeft: comparison(">= 14")}, conv: delivered().build(),
-			want: []Failure{failure(`certificate_days_left: expected ">= 14", got 9 (expires 2026-11-29T15:00:00Z)`)},
+			want: []result.Failure{failure(`certificate_days_left: expected ">= 14", got 9 (expires 2026-11-29T15:00:00Z)`)},
 		},
 		{
 			name: "expired", expect: &Expect{CertificateDaysLeft: comparison("> 0")}, conv: expired,
-			want: []Failure{failure(`certificate_days_left: expected "> 0", got -2 (expired 2026-11-18T22:00:00Z)`)},
+			want: []result.Failure{failure(`certificate_days_left: expected "> 0", got -2 (expired 2026-11-18T22:00:00Z)`)},
 		},
 		{
 			name: "days left without TLS", expect: &Expect{CertificateDaysLeft: comparison(">= 14")}, conv: plain,
-			want: []Failure{failure(`certificate_days_left: not reached: the conversation did not use TLS (tls = "none")`)},
+			want: []result.Failure{failure(`certificate_days_left: not reached: the conversation did not use TLS (tls = "none")`)},
 		},
 		{
 			name: "days left without a start time", expect: &Expect{CertificateDaysLeft: comparison(">= 14")},
-			conv: func() *conversation.Conversation { c := delivered().build(); c.Started = time.Time{}; return c }(),
-			want: []Failure{failure("certificate_days_left: the conversation has no start time to count from")},
+			conv: func() *result.Conversation { c := delivered().build(); c.Started = time.Time{}; return c }(),
+			want: []result.Failure{failure("certificate_days_left: the conversation has no start time to count from")},
 		},
 		{
 			name: "days left without a chain", expect: &Expect{CertificateDaysLeft: comparison(">= 14")},
-			conv: func() *conversation.Conversation { c := delivered().build(); c.TLS.Chain = nil; return c }(),
-			want: []Failure{failure("certificate_days_left: the server presented no certificate")},
+			conv: func() *result.Conversation { c := delivered().build(); c.TLS.Chain = nil; return c }(),
+			want: []result.Failure{failure("certificate_days_left: the server presented no certificate")},
 		},
 	})
 }
@@ -716,7 +719,7 @@ func TestEvaluateExtensions(t *testing.T) {
 		{name: "advertises holds", expect: &Expect{Advertises: []string{"PIPELINING", "AUTH LOGIN", "auth xoauth2", "size"}}, conv: delivered().build()},
 		{
 			name: "advertises fails on the last EHLO", expect: &Expect{Advertises: []string{"STARTTLS", "AUTH PLAIN", "AUTH LOGIN PLAIN"}}, conv: delivered().build(),
-			want: []Failure{
+			want: []result.Failure{
 				failure(`advertises: "STARTTLS" is not in the last EHLO reply (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, AUTH LOGIN XOAUTH2, 8BITMIME)`),
 				failure(`advertises: "AUTH PLAIN" is not in the last EHLO reply (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, AUTH LOGIN XOAUTH2, 8BITMIME)`),
 				failure(`advertises: "AUTH LOGIN PLAIN" is not in the last EHLO reply (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, AUTH LOGIN XOAUTH2, 8BITMIME)`),
@@ -724,7 +727,7 @@ func TestEvaluateExtensions(t *testing.T) {
 		},
 		{
 			name: "advertises does not match a prefix", expect: &Expect{Advertises: []string{"SIZ", "AUTH LOG"}}, conv: delivered().build(),
-			want: []Failure{
+			want: []result.Failure{
 				failure(`advertises: "SIZ" is not in the last EHLO reply (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, AUTH LOGIN XOAUTH2, 8BITMIME)`),
 				failure(`advertises: "AUTH LOG" is not in the last EHLO reply (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, AUTH LOGIN XOAUTH2, 8BITMIME)`),
 			},
@@ -733,23 +736,23 @@ func TestEvaluateExtensions(t *testing.T) {
 			conv: newConversation().connect().banner().ehlo("AUTH=PLAIN LOGIN").quit().build()},
 		{
 			name: "advertises after HELO", expect: &Expect{Advertises: []string{"PIPELINING"}},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation().connect().banner().
-					step(conversation.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
-					step(conversation.StepEHLO, "HELO client.example.test", "250 mx.example.test").quit()
+					step(result.StepEHLO, "EHLO client.example.test", "502 5.5.2 Command not recognized").
+					step(result.StepEHLO, "HELO client.example.test", "250 mx.example.test").quit()
 				b.c.UsedHELO = true
 				return b.build()
 			}(),
-			want: []Failure{failure(`advertises: "PIPELINING" is not in the last EHLO reply (HELO was used: no extensions)`)},
+			want: []result.Failure{failure(`advertises: "PIPELINING" is not in the last EHLO reply (HELO was used: no extensions)`)},
 		},
 		{
 			name: "advertises empty item", expect: &Expect{Advertises: []string{" "}}, conv: delivered().build(),
-			want: []Failure{failure(`advertises: an item is empty; write a keyword such as "PIPELINING" or "AUTH LOGIN"`)},
+			want: []result.Failure{failure(`advertises: an item is empty; write a keyword such as "PIPELINING" or "AUTH LOGIN"`)},
 		},
 		{
 			name: "advertises not reached", expect: &Expect{Advertises: []string{"PIPELINING"}},
-			conv: newConversation().fault(conversation.StepConnect, "", conversation.FaultRefused, "connection refused").build(),
-			want: []Failure{
+			conv: newConversation().fault(result.StepConnect, "", result.FaultRefused, "connection refused").build(),
+			want: []result.Failure{
 				step("connect: connection refused (127.0.0.1:2525)"),
 				failure("advertises: not reached: stopped at connect (connection refused (127.0.0.1:2525))"),
 			},
@@ -757,43 +760,43 @@ func TestEvaluateExtensions(t *testing.T) {
 		{name: "not_advertises holds on an MX", expect: &Expect{NotAdvertises: []string{"AUTH"}}, conv: mx},
 		{
 			name: "not_advertises fails after TLS", expect: &Expect{NotAdvertises: []string{"AUTH", "auth login", "CHUNKING"}}, conv: delivered().build(),
-			want: []Failure{
+			want: []result.Failure{
 				failure(`not_advertises: "AUTH" was advertised after TLS: AUTH LOGIN XOAUTH2`),
 				failure(`not_advertises: "auth login" was advertised after TLS: AUTH LOGIN XOAUTH2`),
 			},
 		},
 		{
 			name: "not_advertises fails before TLS", expect: &Expect{NotAdvertises: []string{"AUTH LOGIN"}}, conv: authBefore,
-			want: []Failure{failure(`not_advertises: "AUTH LOGIN" was advertised before TLS: AUTH=LOGIN PLAIN`)},
+			want: []result.Failure{failure(`not_advertises: "AUTH LOGIN" was advertised before TLS: AUTH=LOGIN PLAIN`)},
 		},
 		{
 			name: "not_advertises without TLS", expect: &Expect{NotAdvertises: []string{"PIPELINING"}},
 			conv: newConversation().connect().banner().ehlo(mxPlain...).quit().build(),
-			want: []Failure{failure(`not_advertises: "PIPELINING" was advertised: PIPELINING`)},
+			want: []result.Failure{failure(`not_advertises: "PIPELINING" was advertised: PIPELINING`)},
 		},
 		{name: "auth_before_tls false holds", expect: &Expect{AuthBeforeTLS: ptr(false)}, conv: delivered().build()},
 		{
 			name: "auth_before_tls true fails", expect: &Expect{AuthBeforeTLS: ptr(true)}, conv: delivered().build(),
-			want: []Failure{failure("auth_before_tls: expected AUTH before TLS, it was not advertised (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, STARTTLS, 8BITMIME)")},
+			want: []result.Failure{failure("auth_before_tls: expected AUTH before TLS, it was not advertised (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, STARTTLS, 8BITMIME)")},
 		},
 		{name: "auth_before_tls true holds", expect: &Expect{AuthBeforeTLS: ptr(true)}, conv: authBefore},
 		{
 			name: "auth_before_tls false fails", expect: &Expect{AuthBeforeTLS: ptr(false)}, conv: authBefore,
-			want: []Failure{failure("auth_before_tls: expected no AUTH before TLS, got AUTH=LOGIN PLAIN")},
+			want: []result.Failure{failure("auth_before_tls: expected no AUTH before TLS, got AUTH=LOGIN PLAIN")},
 		},
 		{
 			name: "auth_before_tls with implicit TLS", expect: &Expect{AuthBeforeTLS: ptr(false)},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				b := newConversation().connect().banner().ehlo(afterTLS...).quit()
 				b.c.TLSMode = "implicit"
 				return b.build()
 			}(),
-			want: []Failure{failure("auth_before_tls: not applicable: with implicit TLS there is no EHLO before TLS")},
+			want: []result.Failure{failure("auth_before_tls: not applicable: with implicit TLS there is no EHLO before TLS")},
 		},
 		{
 			name: "auth_before_tls not reached", expect: &Expect{AuthBeforeTLS: ptr(false)},
-			conv: newConversation().connect().banner().step(conversation.StepEHLO, "EHLO client.example.test", "421 4.3.2 Service not available").build(),
-			want: []Failure{
+			conv: newConversation().connect().banner().step(result.StepEHLO, "EHLO client.example.test", "421 4.3.2 Service not available").build(),
+			want: []result.Failure{
 				step("unexpected 421 4.3.2 Service not available at EHLO"),
 				failure("auth_before_tls: not reached: stopped at ehlo (421 4.3.2 Service not available)"),
 			},
@@ -802,27 +805,27 @@ func TestEvaluateExtensions(t *testing.T) {
 }
 
 func TestEvaluateNo(t *testing.T) {
-	bannedRcpt := submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").rcpt("a@example.test", banned).quit().build()
+	bannedRcpt := submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").rcpt("a@example.test", banned).quit().build()
 	runEvaluateTests(t, []evaluateTest{
 		{name: "holds", expect: &Expect{No: pats("550 5.7.606-649", "5.7.139")}, conv: delivered().build()},
 		{
 			// no anticipates nothing: the refused RCPT is reported too.
 			name: "fails and does not anticipate the refusal", expect: &Expect{No: pats("5.7.139", "550 5.7.606-649")}, conv: bannedRcpt,
-			want: []Failure{
+			want: []result.Failure{
 				step("unexpected " + banned + " at RCPT"),
 				failure(`no: "550 5.7.606-649" matched at RCPT: ` + banned),
 			},
 		},
 		{
 			name: "banner and QUIT count", expect: &Expect{No: pats("220 ESMTP", "221")}, conv: delivered().build(),
-			want: []Failure{
+			want: []result.Failure{
 				failure(`no: "220 ESMTP" matched at banner: 220 mx.example.test ESMTP ready`),
 				failure(`no: "221" matched at QUIT: 221 2.0.0 Service closing transmission channel`),
 			},
 		},
 		{
 			name: "each matching reply once, in step order", expect: &Expect{No: pats("250 2.1.5", "2xx 2.1.x")}, conv: delivered().build(),
-			want: []Failure{
+			want: []result.Failure{
 				failure(`no: "2xx 2.1.x" matched at MAIL: 250 2.1.0 Sender OK`),
 				failure(`no: "250 2.1.5" matched at RCPT 1 (<a@example.test>): 250 2.1.5 Recipient OK`),
 				failure(`no: "250 2.1.5" matched at RCPT 2 (<b@example.test>): 250 2.1.5 Recipient OK`),
@@ -832,7 +835,7 @@ func TestEvaluateNo(t *testing.T) {
 }
 
 func TestEvaluateClientIPAndDurations(t *testing.T) {
-	slowBanner := func() *conversation.Conversation {
+	slowBanner := func() *result.Conversation {
 		c := delivered().build()
 		c.Steps[1].Start, c.Steps[1].Duration = 0, 5*time.Second+400*time.Microsecond
 		return c
@@ -842,7 +845,7 @@ func TestEvaluateClientIPAndDurations(t *testing.T) {
 		{name: "client_ip in brackets", expect: &Expect{ClientIP: ptr("[192.0.2.1]")}, conv: delivered().build()},
 		{
 			name: "client_ip IPv6 literal", expect: &Expect{ClientIP: ptr("2001:db8::5")},
-			conv: func() *conversation.Conversation {
+			conv: func() *result.Conversation {
 				c := delivered().build()
 				c.ClientIP = "IPv6:2001:DB8:0::5"
 				return c
@@ -850,30 +853,30 @@ func TestEvaluateClientIPAndDurations(t *testing.T) {
 		},
 		{
 			name: "client_ip mapped IPv4", expect: &Expect{ClientIP: ptr("192.0.2.1")},
-			conv: func() *conversation.Conversation { c := delivered().build(); c.ClientIP = "::ffff:192.0.2.1"; return c }(),
+			conv: func() *result.Conversation { c := delivered().build(); c.ClientIP = "::ffff:192.0.2.1"; return c }(),
 		},
 		{
 			name: "client_ip differs", expect: &Expect{ClientIP: ptr("203.0.113.5")}, conv: delivered().build(),
-			want: []Failure{failure("client_ip: expected 203.0.113.5, got 192.0.2.1")},
+			want: []result.Failure{failure("client_ip: expected 203.0.113.5, got 192.0.2.1")},
 		},
 		{
 			name: "client_ip not echoed", expect: &Expect{ClientIP: ptr("203.0.113.5")},
-			conv: func() *conversation.Conversation { c := delivered().build(); c.ClientIP = ""; return c }(),
-			want: []Failure{failure("client_ip: expected 203.0.113.5, the server did not echo a client IP")},
+			conv: func() *result.Conversation { c := delivered().build(); c.ClientIP = ""; return c }(),
+			want: []result.Failure{failure("client_ip: expected 203.0.113.5, the server did not echo a client IP")},
 		},
 		{
 			name: "client_ip echoed garbage", expect: &Expect{ClientIP: ptr("203.0.113.5")},
-			conv: func() *conversation.Conversation { c := delivered().build(); c.ClientIP = "unknown"; return c }(),
-			want: []Failure{failure("client_ip: expected 203.0.113.5, got unknown")},
+			conv: func() *result.Conversation { c := delivered().build(); c.ClientIP = "unknown"; return c }(),
+			want: []result.Failure{failure("client_ip: expected 203.0.113.5, got unknown")},
 		},
 		{
 			name: "client_ip expectation is no IP", expect: &Expect{ClientIP: ptr("scanner01")}, conv: delivered().build(),
-			want: []Failure{failure(`client_ip: "scanner01" is not an IP address`)},
+			want: []result.Failure{failure(`client_ip: "scanner01" is not an IP address`)},
 		},
 		{
 			name: "client_ip not reached", expect: &Expect{ClientIP: ptr("203.0.113.5")},
-			conv: newConversation().connect().fault(conversation.StepBanner, "", conversation.FaultTimeout, "timeout after 30s").build(),
-			want: []Failure{
+			conv: newConversation().connect().fault(result.StepBanner, "", result.FaultTimeout, "timeout after 30s").build(),
+			want: []result.Failure{
 				step("banner: timeout after 30s"),
 				failure("client_ip: not reached: stopped at banner (timeout after 30s)"),
 			},
@@ -881,63 +884,63 @@ func TestEvaluateClientIPAndDurations(t *testing.T) {
 		{name: "max_duration holds", expect: &Expect{MaxDuration: ptr(130 * time.Millisecond)}, conv: delivered().build()},
 		{
 			name: "max_duration fails", expect: &Expect{MaxDuration: ptr(100 * time.Millisecond)}, conv: delivered().build(),
-			want: []Failure{failure("max_duration: expected at most 100ms, took 130ms")},
+			want: []result.Failure{failure("max_duration: expected at most 100ms, took 130ms")},
 		},
 		{name: "banner_within holds", expect: &Expect{BannerWithin: ptr(20 * time.Millisecond)}, conv: delivered().build()},
 		{
 			name: "banner_within fails", expect: &Expect{BannerWithin: ptr(5 * time.Second)}, conv: slowBanner,
-			want: []Failure{failure("banner_within: expected a banner within 5s, it came after 5.0004s")},
+			want: []result.Failure{failure("banner_within: expected a banner within 5s, it came after 5.0004s")},
 		},
 		{
 			name: "banner_within fails, rounded", expect: &Expect{BannerWithin: ptr(time.Second)}, conv: slowBanner,
-			want: []Failure{failure("banner_within: expected a banner within 1s, it came after 5s")},
+			want: []result.Failure{failure("banner_within: expected a banner within 1s, it came after 5s")},
 		},
 		{
 			// The banner timeout is banner_within's to report, once.
 			name: "banner_within on a timeout", expect: &Expect{BannerWithin: ptr(5 * time.Second)},
-			conv: newConversation().connect().fault(conversation.StepBanner, "", conversation.FaultTimeout, "timeout after 5s").build(),
-			want: []Failure{failure("banner_within: expected a banner within 5s, got timeout after 5s")},
+			conv: newConversation().connect().fault(result.StepBanner, "", result.FaultTimeout, "timeout after 5s").build(),
+			want: []result.Failure{failure("banner_within: expected a banner within 5s, got timeout after 5s")},
 		},
 		{
 			// A refusing banner arrives in time but is not anticipated.
 			name: "banner_within on a refusal", expect: &Expect{BannerWithin: ptr(5 * time.Second)},
-			conv: newConversation().connect().step(conversation.StepBanner, "", "554 5.7.1 Go away").quit().build(),
-			want: []Failure{step("unexpected 554 5.7.1 Go away at banner")},
+			conv: newConversation().connect().step(result.StepBanner, "", "554 5.7.1 Go away").quit().build(),
+			want: []result.Failure{step("unexpected 554 5.7.1 Go away at banner")},
 		},
 	})
 }
 
 func TestEvaluateUnanticipatedStop(t *testing.T) {
 	mailRefused := submission().
-		step(conversation.StepAuth, "AUTH LOGIN ****", "235 2.7.0 ok").
-		step(conversation.StepMail, "MAIL FROM:<s@example.test>", "550 5.7.60 SMTP; Client does not have permissions to send as this sender").quit().build()
+		step(result.StepAuth, "AUTH LOGIN ****", "235 2.7.0 ok").
+		step(result.StepMail, "MAIL FROM:<s@example.test>", "550 5.7.60 SMTP; Client does not have permissions to send as this sender").quit().build()
 	runEvaluateTests(t, []evaluateTest{
 		{
 			name: "negative reply at a step without its own expectation", expect: &Expect{StartTLS: ptr(true), Auth: pat("235")}, conv: mailRefused,
-			want: []Failure{step("unexpected 550 5.7.60 SMTP; Client does not have permissions to send as this sender at MAIL")},
+			want: []result.Failure{step("unexpected 550 5.7.60 SMTP; Client does not have permissions to send as this sender at MAIL")},
 		},
 		{name: "negative reply anticipated", expect: &Expect{StartTLS: ptr(true), Mail: pat("550 5.7.60")}, conv: mailRefused},
 		{
 			name: "fault not anticipated", expect: &Expect{TLSVersion: comparison(">= 1.2")},
-			conv: submission().fault(conversation.StepAuth, "AUTH LOGIN ****", conversation.FaultClosed, "connection closed by the server").build(),
-			want: []Failure{step("auth: connection closed by the server")},
+			conv: submission().fault(result.StepAuth, "AUTH LOGIN ****", result.FaultClosed, "connection closed by the server").build(),
+			want: []result.Failure{step("auth: connection closed by the server")},
 		},
 		{
 			name: "empty expect block is the default rule", expect: &Expect{}, conv: mailRefused,
-			want: []Failure{step("unexpected 550 5.7.60 SMTP; Client does not have permissions to send as this sender at MAIL")},
+			want: []result.Failure{step("unexpected 550 5.7.60 SMTP; Client does not have permissions to send as this sender at MAIL")},
 		},
 		{
 			name: "refused RCPT without an rcpt expectation", expect: &Expect{StartTLS: ptr(true)},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
 				rcpt("a@example.test", "250 OK").rcpt("b@example.test", "450 4.2.1 try later").
-				step(conversation.StepData, "DATA", "354 go").step(conversation.StepMessage, "", "250 OK").quit().build(),
-			want: []Failure{step("unexpected 450 4.2.1 try later at RCPT 2 (<b@example.test>)")},
+				step(result.StepData, "DATA", "354 go").step(result.StepMessage, "", "250 OK").quit().build(),
+			want: []result.Failure{step("unexpected 450 4.2.1 try later at RCPT 2 (<b@example.test>)")},
 		},
 		{
 			name: "RSET refused", expect: &Expect{Rcpt: pats("250")},
-			conv: submission().step(conversation.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
-				rcpt("a@example.test", "250 OK").step(conversation.StepRset, "RSET", "421 4.4.2 closing").build(),
-			want: []Failure{step("unexpected 421 4.4.2 closing at RSET")},
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+				rcpt("a@example.test", "250 OK").step(result.StepRset, "RSET", "421 4.4.2 closing").build(),
+			want: []result.Failure{step("unexpected 421 4.4.2 closing at RSET")},
 		},
 	})
 }
@@ -946,14 +949,14 @@ func TestEvaluateUnanticipatedStop(t *testing.T) {
 // unanticipated step failure ahead of the attributes judged at its step,
 // then the conversation-wide attributes, whatever the order of evaluation.
 func TestEvaluateOrder(t *testing.T) {
-	c := func() *conversation.Conversation {
+	c := func() *result.Conversation {
 		b := newConversation().connect().banner().ehlo(beforeTLS...).
-			step(conversation.StepStartTLS, "STARTTLS", "220 2.0.0 ready")
-		b.c.TLS = &conversation.TLSInfo{
+			step(result.StepStartTLS, "STARTTLS", "220 2.0.0 ready")
+		b.c.TLS = &result.TLSInfo{
 			Version: "1.2", VerifyError: "x509: certificate has expired",
-			Chain: []conversation.Certificate{{Subject: "CN=mx", NotAfter: started.Add(-24 * time.Hour)}},
+			Chain: []result.Certificate{{Subject: "CN=mx", NotAfter: started.Add(-24 * time.Hour)}},
 		}
-		b.fault(conversation.StepTLS, "", conversation.FaultCertificate, "x509: certificate has expired").quit()
+		b.fault(result.StepTLS, "", result.FaultCertificate, "x509: certificate has expired").quit()
 		b.c.Duration = 20 * time.Second
 		return b.build()
 	}()
@@ -977,7 +980,7 @@ func TestEvaluateOrder(t *testing.T) {
 	const stopped = "not reached: stopped at tls (x509: certificate has expired)"
 	runEvaluateTests(t, []evaluateTest{{
 		name: "all at once", expect: e, conv: c,
-		want: []Failure{
+		want: []result.Failure{
 			failure(`banner: expected "220 Microsoft", got 220 mx.example.test ESMTP ready`),
 			step("tls: x509: certificate has expired"),
 			failure(`tls_version: expected ">= 1.3", got 1.2`),
@@ -1007,7 +1010,7 @@ func TestEvaluateOrderImplicitTLS(t *testing.T) {
 		name:   "tls before banner",
 		expect: &Expect{Banner: pat("220 Microsoft"), TLSVersion: comparison(">= 1.3"), Connect: ptr(false)},
 		conv:   c,
-		want: []Failure{
+		want: []result.Failure{
 			failure("connect: expected the connection to fail, connected to 127.0.0.1:2525"),
 			failure(`tls_version: expected ">= 1.3", got 1.2`),
 			failure(`banner: expected "220 Microsoft", got 220 mx.example.test ESMTP ready`),

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 )
 
 // pattern is the parsed form of a reply pattern. It is comparable, so two
@@ -132,7 +132,7 @@ func (p *Pattern) UnmarshalText(b []byte) error {
 // within the detail range, and the text as a case-insensitive substring of
 // r.Text(), which excludes the codes. A pattern with an enhanced code
 // never matches a reply without one. The zero Pattern matches nothing.
-func (p Pattern) Match(r conversation.Reply) bool {
+func (p Pattern) Match(r esmtp.Reply) bool {
 	q := p.p
 	if q.code == "" && !q.enhanced {
 		return false

@@ -4,16 +4,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 )
 
 // reply builds a Reply from its rendered form: "550 5.7.606 Access denied".
 // Further lines of a multi-line reply follow "\n" and hold text only, as
 // Reply.Lines does.
-func reply(s string) *conversation.Reply {
+func reply(s string) *esmtp.Reply {
 	lines := strings.Split(s, "\n")
 	code, text, _ := strings.Cut(lines[0], " ")
-	r := &conversation.Reply{}
+	r := &esmtp.Reply{}
 	for _, ch := range code {
 		r.Code = r.Code*10 + int(ch-'0')
 	}
@@ -130,7 +130,7 @@ func TestPatternFromCode(t *testing.T) {
 		if p != parsed {
 			t.Errorf("PatternFromCode(%d) = %+v, ParsePattern(%q) = %+v; want equal", code, p, p.Source, parsed)
 		}
-		r := conversation.Reply{Code: code, Lines: []string{"text"}}
+		r := esmtp.Reply{Code: code, Lines: []string{"text"}}
 		if !p.Match(r) {
 			t.Errorf("PatternFromCode(%d) does not match %s", code, r)
 		}
@@ -254,7 +254,7 @@ func FuzzParsePattern(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	replies := []conversation.Reply{
+	replies := []esmtp.Reply{
 		*reply("250 2.1.5 Recipient OK"),
 		*reply("550 5.7.606 Access denied, banned sending IP [192.0.2.1]"),
 		{Code: 0, Enhanced: "5..", Lines: nil},

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
-	"github.com/smtpdiag/smtpdiag/internal/knowledge"
-	"github.com/smtpdiag/smtpdiag/internal/listener"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 )
 
@@ -25,46 +25,46 @@ func copierBlock(t *testing.T) *suite.Device {
 }
 
 func TestDeviceResultDiagnoses(t *testing.T) {
-	modern := &listener.ClientHello{Versions: []string{"1.3", "1.2"}, CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}, ECDHE: true}
+	modern := &result.ClientHello{Versions: []string{"1.3", "1.2"}, CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}, ECDHE: true}
 	for _, tc := range []struct {
 		name     string
-		session  listener.Session
-		status   Status
-		category knowledge.Category
+		session  result.DeviceSession
+		status   result.Status
+		category result.Category
 		summary  string // a substring of the diagnosis summary
 		more     string // a substring of its meaning or fix
 	}{
-		{"passes", listener.Session{StartTLS: true, ClientHello: modern, TLS: &listener.TLSSession{Version: "1.3"},
-			Auth: []listener.AuthAttempt{{Mechanism: "LOGIN", User: "scanner@contoso.com", AfterTLS: true}}},
-			Passed, "", "", ""},
-		{"TLS 1.0 only", listener.Session{StartTLS: true,
-			ClientHello: &listener.ClientHello{Versions: []string{"1.0"}, CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"}, ECDHE: true},
-			TLS:         &listener.TLSSession{Version: "1.0"},
-			Rejections:  []listener.Rejection{{Command: "EHLO copier", Reply: "421 4.7.66 TLS 1.0 and 1.1 are not supported."}}},
-			Failed, knowledge.TLS, "the device offers only TLS 1.0", "smtp-legacy.office365.com"},
-		{"TLS 1.1 and RSA only", listener.Session{StartTLS: true,
-			ClientHello: &listener.ClientHello{Versions: []string{"1.1", "1.0"}, CipherSuites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA"}},
-			TLS:         &listener.TLSSession{Version: "1.1"}},
-			Failed, knowledge.TLS, "only TLS 1.1, 1.0 and no ECDHE cipher suite", "UNVERIFIED"},
-		{"RSA key exchange only", listener.Session{StartTLS: true,
-			ClientHello: &listener.ClientHello{Versions: []string{"1.2", "1.1", "1.0"}, CipherSuites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA"}},
-			TLS:         &listener.TLSSession{Version: "1.2"},
-			Auth:        []listener.AuthAttempt{{Mechanism: "LOGIN", User: "scanner@contoso.com", AfterTLS: true}}},
-			Failed, knowledge.TLS, "no ECDHE cipher suite (only RSA key exchange and DHE)", "UNVERIFIED"},
-		{"plaintext", listener.Session{MailFrom: strPtr("scanner@contoso.com"),
-			Rejections: []listener.Rejection{{Command: "MAIL FROM:<scanner@contoso.com>", Reply: "451 5.7.3 STARTTLS is required to send mail [smtp.office365.com]"}}},
-			Failed, knowledge.TLS, "451 5.7.3 STARTTLS is required to send mail [smtp.office365.com] at MAIL FROM:<scanner@contoso.com>", "STARTTLS"},
-		{"no AUTH", listener.Session{StartTLS: true, ClientHello: modern, TLS: &listener.TLSSession{Version: "1.3"},
+		{"passes", result.DeviceSession{StartTLS: true, ClientHello: modern, TLS: &result.DeviceTLS{Version: "1.3"},
+			Auth: []result.AuthAttempt{{Mechanism: "LOGIN", User: "scanner@contoso.com", AfterTLS: true}}},
+			result.Passed, "", "", ""},
+		{"TLS 1.0 only", result.DeviceSession{StartTLS: true,
+			ClientHello: &result.ClientHello{Versions: []string{"1.0"}, CipherSuites: []string{"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"}, ECDHE: true},
+			TLS:         &result.DeviceTLS{Version: "1.0"},
+			Rejections:  []result.Rejection{{Command: "EHLO copier", Reply: esmtp.Reply{Code: 421, Enhanced: "4.7.66", Lines: []string{"TLS 1.0 and 1.1 are not supported."}}}}},
+			result.Failed, result.TLS, "the device offers only TLS 1.0", "smtp-legacy.office365.com"},
+		{"TLS 1.1 and RSA only", result.DeviceSession{StartTLS: true,
+			ClientHello: &result.ClientHello{Versions: []string{"1.1", "1.0"}, CipherSuites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA"}},
+			TLS:         &result.DeviceTLS{Version: "1.1"}},
+			result.Failed, result.TLS, "only TLS 1.1, 1.0 and no ECDHE cipher suite", "UNVERIFIED"},
+		{"RSA key exchange only", result.DeviceSession{StartTLS: true,
+			ClientHello: &result.ClientHello{Versions: []string{"1.2", "1.1", "1.0"}, CipherSuites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA"}},
+			TLS:         &result.DeviceTLS{Version: "1.2"},
+			Auth:        []result.AuthAttempt{{Mechanism: "LOGIN", User: "scanner@contoso.com", AfterTLS: true}}},
+			result.Failed, result.TLS, "no ECDHE cipher suite (only RSA key exchange and DHE)", "UNVERIFIED"},
+		{"plaintext", result.DeviceSession{MailFrom: strPtr("scanner@contoso.com"),
+			Rejections: []result.Rejection{{Command: "MAIL FROM:<scanner@contoso.com>", Reply: esmtp.Reply{Code: 451, Enhanced: "5.7.3", Lines: []string{"STARTTLS is required to send mail [smtp.office365.com]"}}}}},
+			result.Failed, result.TLS, "451 5.7.3 STARTTLS is required to send mail [smtp.office365.com] at MAIL FROM:<scanner@contoso.com>", "STARTTLS"},
+		{"no AUTH", result.DeviceSession{StartTLS: true, ClientHello: modern, TLS: &result.DeviceTLS{Version: "1.3"},
 			MailFrom:   strPtr("scanner@contoso.com"),
-			Rejections: []listener.Rejection{{Command: "MAIL FROM:<scanner@contoso.com>", Reply: "530 5.7.57 Client not authenticated to send mail."}}},
-			Failed, knowledge.Auth, "530 5.7.57", "user name and password"},
-		{"certificate refused", listener.Session{StartTLS: true, ClientHello: modern, HandshakeError: "remote error: tls: bad certificate"},
-			Failed, knowledge.TLS, "refused the listener's certificate", "switch off certificate verification"},
-		{"implicit TLS", listener.Session{ImplicitTLS: true, ClientHello: modern},
-			Failed, knowledge.Configuration, "implicit TLS", "port 587"},
-		{"wrong user", listener.Session{StartTLS: true, ClientHello: modern, TLS: &listener.TLSSession{Version: "1.3"},
-			Auth: []listener.AuthAttempt{{Mechanism: "LOGIN", User: "admin@contoso.com", AfterTLS: true}}},
-			Failed, knowledge.Auth, "auth_user: expected scanner@contoso.com", "full address"},
+			Rejections: []result.Rejection{{Command: "MAIL FROM:<scanner@contoso.com>", Reply: esmtp.Reply{Code: 530, Enhanced: "5.7.57", Lines: []string{"Client not authenticated to send mail."}}}}},
+			result.Failed, result.Auth, "530 5.7.57", "user name and password"},
+		{"certificate refused", result.DeviceSession{StartTLS: true, ClientHello: modern, HandshakeError: "remote error: tls: bad certificate"},
+			result.Failed, result.TLS, "refused the listener's certificate", "switch off certificate verification"},
+		{"implicit TLS", result.DeviceSession{ImplicitTLS: true, ClientHello: modern},
+			result.Failed, result.Configuration, "implicit TLS", "port 587"},
+		{"wrong user", result.DeviceSession{StartTLS: true, ClientHello: modern, TLS: &result.DeviceTLS{Version: "1.3"},
+			Auth: []result.AuthAttempt{{Mechanism: "LOGIN", User: "admin@contoso.com", AfterTLS: true}}},
+			result.Failed, result.Auth, "auth_user: expected scanner@contoso.com", "full address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.session
@@ -76,7 +76,7 @@ func TestDeviceResultDiagnoses(t *testing.T) {
 			if r.Status != tc.status || r.Kind != "device" || r.Device != &s || r.Target != "127.0.0.1:2525" {
 				t.Fatalf("status %s kind %q target %q; failures %v", r.Status, r.Kind, r.Target, r.Failures)
 			}
-			if tc.status == Passed {
+			if tc.status == result.Passed {
 				if r.Diagnosis != nil {
 					t.Fatalf("a passing session has a diagnosis: %+v", r.Diagnosis)
 				}
@@ -93,19 +93,19 @@ func TestDeviceResultDiagnoses(t *testing.T) {
 
 func TestDeviceNoShow(t *testing.T) {
 	r := DeviceNoShow(copierBlock(t), "0.0.0.0:2525", time.Now(), 5*time.Minute, 0)
-	if r.Status != Failed || r.FirstFailure() != "connect: no device connected to 0.0.0.0:2525 within 5m0s" ||
-		r.Diagnosis == nil || r.Diagnosis.Category != knowledge.Network {
+	if r.Status != result.Failed || r.FirstFailure() != "connect: no device connected to 0.0.0.0:2525 within 5m0s" ||
+		r.Diagnosis == nil || r.Diagnosis.Category != result.Network {
 		t.Fatalf("result = %+v", r)
 	}
 }
 
 func TestDeviceOutcomeCutShort(t *testing.T) {
-	s := &listener.Session{StartTLS: true, TLS: &listener.TLSSession{Version: "1.0"},
-		Rejections: []listener.Rejection{{Command: "EHLO copier", Reply: "421 4.7.66 TLS 1.0 and 1.1 are not supported."}}}
+	s := &result.DeviceSession{StartTLS: true, TLS: &result.DeviceTLS{Version: "1.0"},
+		Rejections: []result.Rejection{{Command: "EHLO copier", Reply: esmtp.Reply{Code: 421, Enhanced: "4.7.66", Lines: []string{"TLS 1.0 and 1.1 are not supported."}}}}}
 	if o := DeviceOutcome(s); o.CutShort != "the listener ended the session with 421 4.7.66 at EHLO copier" {
 		t.Fatalf("CutShort = %q", o.CutShort)
 	}
-	s = &listener.Session{StartTLS: true, HandshakeError: "EOF"}
+	s = &result.DeviceSession{StartTLS: true, HandshakeError: "EOF"}
 	if o := DeviceOutcome(s); o.CutShort != "the TLS handshake failed" {
 		t.Fatalf("CutShort = %q", o.CutShort)
 	}

@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
 	"github.com/smtpdiag/smtpdiag/internal/dns"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 )
@@ -56,7 +57,7 @@ func defaultServersOnce(resolver, resolvConf string) func() ([]string, error) {
 }
 
 // redactLookups masks secrets (a DQS key in a query name) in lookups.
-func redactLookups(lookups []dns.Lookup, red *redact.Redactor) []dns.Lookup {
+func redactLookups(lookups []result.Lookup, red *redact.Redactor) []result.Lookup {
 	for i := range lookups {
 		lookups[i].Redact(red.String)
 	}
@@ -68,14 +69,14 @@ func redactLookups(lookups []dns.Lookup, red *redact.Redactor) []dns.Lookup {
 type mxTarget struct {
 	host    string
 	start   time.Time
-	lookups []dns.Lookup
+	lookups []result.Lookup
 }
 
 // annotate puts the MX lookups at the head of a conversation's transcript
 // and names the MX host as the conversation's host (the address dialled
 // is in RemoteAddr). Offsets become offsets from the start of the
 // resolution, so the transcript reads in time order.
-func (m *mxTarget) annotate(conv *conversation.Conversation) {
+func (m *mxTarget) annotate(conv *result.Conversation) {
 	conv.Host = m.host
 	shift := time.Duration(0)
 	if !conv.Started.IsZero() && conv.Started.After(m.start) {
@@ -84,19 +85,19 @@ func (m *mxTarget) annotate(conv *conversation.Conversation) {
 	for i := range conv.Transcript {
 		conv.Transcript[i].Offset += shift
 	}
-	conv.Transcript = append(lookupLines(m.lookups, m.start), conv.Transcript...)
+	conv.Transcript = append(result.LookupLines(m.lookups, m.start), conv.Transcript...)
 }
 
 // resolveMX resolves an mx endpoint and points the plan at the chosen
 // host: its first address, with the host as the TLS server name unless
 // the endpoint sets server_name. stop is true when the check ended here
 // (res then holds the failure).
-func resolveMX(ctx context.Context, ep *suite.Endpoint, plan *smtpclient.Plan, res *CheckResult, opts Options,
+func resolveMX(ctx context.Context, ep *suite.Endpoint, plan *smtpclient.Plan, res *result.Check, opts Options,
 	red *redact.Redactor) (*mxTarget, bool) {
 	res.Target = "MX " + ep.MX
 	r, trace, err := resolverFor("", 0, opts)
 	if err != nil {
-		res.Status, res.Error = Errored, red.String(err.Error())
+		res.Status, res.Error = result.Errored, red.String(err.Error())
 		return nil, true
 	}
 	res.Resolver = r.Servers[0]
@@ -105,9 +106,14 @@ func resolveMX(ctx context.Context, ep *suite.Endpoint, plan *smtpclient.Plan, r
 	res.Lookups = redactLookups(trace.Lookups(), red)
 	if err != nil {
 		msg := red.String(err.Error())
-		res.Status = Failed
-		res.Failures = []assertions.Failure{{Expectation: "mx", Message: "mx: " + msg}}
-		res.Diagnosis = mxDiagnosis(ep.MX, err, msg)
+		res.Status = result.Failed
+		res.Failures = []result.Failure{{Expectation: "mx", Message: "mx: " + msg}}
+		kind := result.MXLookup
+		var me *dns.MXError
+		if errors.As(err, &me) {
+			kind = me.Kind
+		}
+		res.Diagnosis = knowledge.DiagnoseMX(ep.MX, kind, msg)
 		return nil, true
 	}
 	port := strconv.Itoa(plan.Port)
@@ -119,47 +125,19 @@ func resolveMX(ctx context.Context, ep *suite.Endpoint, plan *smtpclient.Plan, r
 	return &mxTarget{host: mx.Host, start: start, lookups: res.Lookups}, false
 }
 
-func mxDiagnosis(domain string, err error, msg string) *knowledge.Diagnosis {
-	d := &knowledge.Diagnosis{Category: knowledge.DNS, Summary: msg,
-		Source: "https://www.rfc-editor.org/rfc/rfc5321#section-5.1"}
-	var me *dns.MXError
-	kind := dns.MXLookup
-	if errors.As(err, &me) {
-		kind = me.Kind
-	}
-	switch kind {
-	case dns.MXNull:
-		d.Meaning = domain + " says it accepts no mail at all (a null MX record, RFC 7505)."
-		d.Fix = "If the domain should receive mail through Exchange Online, replace the null MX with the MX " +
-			"record the Microsoft 365 admin center shows for it (Settings > Domains)."
-		d.Source = "https://www.rfc-editor.org/rfc/rfc7505"
-	case dns.MXNone, dns.MXNoDomain:
-		d.Meaning = "Mail for " + domain + " has nowhere to go: the domain publishes no MX record."
-		d.Fix = "Publish the MX record the Microsoft 365 admin center shows for the domain (Settings > Domains), " +
-			"like contoso-com.mail.protection.outlook.com."
-	case dns.MXNoAddress:
-		d.Meaning = "The MX hosts of " + domain + " have no address, so no server can be reached."
-		d.Fix = "Check the MX record's target for a typo; it must be a host name with A/AAAA records, never an IP or a CNAME."
-	default:
-		d.Meaning = "The MX lookup got no usable answer."
-		d.Fix = "Check that the resolver is reachable and answers for this domain (try --resolver with another server)."
-	}
-	return d
-}
-
 // runDNS runs a dns check.
-func runDNS(ctx context.Context, index int, c *suite.DNSCheck, opts Options, red *redact.Redactor) (res *CheckResult) {
-	res = &CheckResult{Index: index, Label: c.Label, Kind: "dns", Target: c.Type + " " + c.Name, Attempts: 1, Started: opts.Now()}
+func runDNS(ctx context.Context, index int, c *suite.DNSCheck, opts Options, red *redact.Redactor) (res *result.Check) {
+	res = &result.Check{Index: index, Label: c.Label, Kind: "dns", Target: c.Type + " " + c.Name, Attempts: 1, Started: opts.Now()}
 	defer finishCheck(res, opts, red)
 	r, trace, err := resolverFor(c.Resolver, c.Timeout, opts)
 	if err != nil {
-		res.Status, res.Error = Errored, red.String(err.Error())
+		res.Status, res.Error = result.Errored, red.String(err.Error())
 		return res
 	}
 	res.Resolver = r.Servers[0]
 	defer func() { res.Lookups = redactLookups(trace.Lookups(), red) }()
 
-	out := &assertions.DNSOutcome{Name: c.Name, Type: c.Type}
+	out := &result.DNSOutcome{Name: c.Name, Type: c.Type}
 	res.DNS = out
 	qtype, _ := dns.ParseType(c.Type)
 	name := c.Name
@@ -188,7 +166,7 @@ func runDNS(ctx context.Context, index int, c *suite.DNSCheck, opts Options, red
 		}
 		for _, s := range e.SPFAllows {
 			v := r.CheckSPF(ctx, netip.MustParseAddr(s), c.Name)
-			out.SPF = append(out.SPF, assertions.SPFVerdict{IP: v.IP, Result: v.Result, Mechanism: v.Mechanism, Reason: v.Reason})
+			out.SPF = append(out.SPF, result.SPFVerdict{IP: v.IP, Result: v.Result, Mechanism: v.Mechanism, Reason: v.Reason})
 			out.SPFRecord = v.Record
 		}
 		if e.DMARCPolicy != nil {
@@ -212,7 +190,7 @@ func runDNS(ctx context.Context, index int, c *suite.DNSCheck, opts Options, red
 	}
 	res.Failures = assertions.EvaluateDNS(c.Expect, out)
 	if len(res.Failures) > 0 {
-		res.Diagnosis = dnsDiagnosis(c, out, res.Failures[0])
+		res.Diagnosis = knowledge.DiagnoseDNS(c.Name, c.Type, res.Failures[0])
 	}
 	return res
 }
@@ -220,9 +198,9 @@ func runDNS(ctx context.Context, index int, c *suite.DNSCheck, opts Options, red
 // finishCheck sets the verdict from the failures, masks them, and turns a
 // panic into an Errored result, so that a bug in one check cannot take the
 // others down. Deferred by dns and dnsbl checks.
-func finishCheck(res *CheckResult, opts Options, red *redact.Redactor) {
+func finishCheck(res *result.Check, opts Options, red *redact.Redactor) {
 	if p := recover(); p != nil {
-		res.Status = Errored
+		res.Status = result.Errored
 		res.Error = red.String(fmt.Sprintf("internal error: %v", p))
 	}
 	for i := range res.Failures {
@@ -232,55 +210,23 @@ func finishCheck(res *CheckResult, opts Options, red *redact.Redactor) {
 		d.Summary, d.Meaning, d.Fix = red.String(d.Summary), red.String(d.Meaning), red.String(d.Fix)
 	}
 	if res.Status == "" {
-		res.Status = Passed
+		res.Status = result.Passed
 		if len(res.Failures) > 0 {
-			res.Status = Failed
+			res.Status = result.Failed
 		}
 	}
 	res.Duration = opts.Now().Sub(res.Started)
 }
 
-func redactListing(l *dns.ListingResult, red *redact.Redactor) {
+func redactListing(l *result.Listing, red *redact.Redactor) {
 	l.Query, l.Reason, l.Explanation = red.String(l.Query), red.String(l.Reason), red.String(l.Explanation)
-}
-
-// dnsDiagnosis explains a failed dns check from its first failure.
-func dnsDiagnosis(c *suite.DNSCheck, out *assertions.DNSOutcome, first assertions.Failure) *knowledge.Diagnosis {
-	d := &knowledge.Diagnosis{Category: knowledge.DNS, Summary: first.Message}
-	switch first.Expectation {
-	case "lookup", "rcode":
-		d.Meaning = fmt.Sprintf("The %s lookup for %s did not get the answer the check needs.", c.Type, c.Name)
-		d.Fix = "Check that the resolver answers for this name; SERVFAIL often means broken DNSSEC or unreachable " +
-			"authoritative servers, a timeout a firewall in the way of port 53."
-	case "spf_allows", "spf_includes":
-		d.Category = knowledge.Policy
-		d.Meaning = "Receivers that check SPF (Exchange Online among them) do not see the sending IP as allowed " +
-			"for " + c.Name + "; mail from it may be rejected with 5.7.23 or land in junk."
-		d.Fix = "Add the sending IP and Exchange Online to the SPF record: v=spf1 ip4:<IP> include:spf.protection.outlook.com ~all " +
-			"(one record per domain, at most 10 DNS-querying terms)."
-		d.Source = "https://www.rfc-editor.org/rfc/rfc7208"
-	case "dmarc_policy":
-		d.Category = knowledge.Policy
-		d.Meaning = "The DMARC policy of " + c.Name + " is not the one the suite expects."
-		d.Fix = "Publish the policy as a TXT record at _dmarc." + strings.TrimPrefix(c.Name, "_dmarc.") +
-			` ("v=DMARC1; p=reject"), once SPF and DKIM align for every sender.`
-		d.Source = "https://www.rfc-editor.org/rfc/rfc7489#section-6.3"
-	case "forward_confirmed":
-		d.Meaning = "Receivers distrust a sending IP whose PTR name does not resolve back to it."
-		d.Fix = "Ask the owner of the IP range (usually the ISP) for a PTR record whose name has an A/AAAA record " +
-			"pointing back to the IP."
-	default:
-		d.Meaning = fmt.Sprintf("The %s records of %s differ from what the suite expects.", c.Type, c.Name)
-		d.Fix = "Compare the records with the ones the Microsoft 365 admin center lists for the domain (Settings > Domains)."
-	}
-	return d
 }
 
 // runDNSBL runs a dnsbl check; from is the result of the smtp check
 // whose client IP it looks up, if any.
-func runDNSBL(ctx context.Context, index int, c *suite.DNSBLCheck, from *CheckResult, opts Options,
-	red *redact.Redactor) (res *CheckResult) {
-	res = &CheckResult{Index: index, Label: c.Label, Kind: "dnsbl", Target: c.IP, Attempts: 1, Started: opts.Now()}
+func runDNSBL(ctx context.Context, index int, c *suite.DNSBLCheck, from *result.Check, opts Options,
+	red *redact.Redactor) (res *result.Check) {
+	res = &result.Check{Index: index, Label: c.Label, Kind: "dnsbl", Target: c.IP, Attempts: 1, Started: opts.Now()}
 	defer finishCheck(res, opts, red)
 	out := &assertions.DNSBLOutcome{IP: c.IP}
 	if c.ClientIPOf != "" {
@@ -305,12 +251,12 @@ func runDNSBL(ctx context.Context, index int, c *suite.DNSBLCheck, from *CheckRe
 	}
 	addr, err := netip.ParseAddr(out.IP)
 	if err != nil {
-		res.Status, res.Error = Errored, fmt.Sprintf("dnsbl: %q is not an IP address", out.IP)
+		res.Status, res.Error = result.Errored, fmt.Sprintf("dnsbl: %q is not an IP address", out.IP)
 		return res
 	}
 	r, trace, err := resolverFor(c.Resolver, c.Timeout, opts)
 	if err != nil {
-		res.Status, res.Error = Errored, red.String(err.Error())
+		res.Status, res.Error = result.Errored, red.String(err.Error())
 		return res
 	}
 	res.Resolver = r.Servers[0]
@@ -323,44 +269,9 @@ func runDNSBL(ctx context.Context, index int, c *suite.DNSBLCheck, from *CheckRe
 	}
 	res.Failures = assertions.EvaluateDNSBL(c.Expect, out)
 	if len(res.Failures) > 0 {
-		res.Diagnosis = dnsblDiagnosis(out.IP, res.Blocklists, res.Failures[0])
+		res.Diagnosis = knowledge.DiagnoseDNSBL(out.IP, res.Blocklists, res.Failures[0])
 	}
 	return res
-}
-
-func dnsblDiagnosis(ip string, listings []dns.ListingResult, first assertions.Failure) *knowledge.Diagnosis {
-	d := &knowledge.Diagnosis{Category: knowledge.Reputation, Summary: first.Message, IP: ip}
-	var listed, delist, unsure []string
-	for _, l := range listings {
-		switch l.Status {
-		case dns.Listed:
-			listed = append(listed, l.String())
-			if l.Delist != "" {
-				delist = append(delist, l.Zone+": "+l.Delist)
-			}
-		case dns.Inconclusive:
-			unsure = append(unsure, l.String())
-		}
-	}
-	switch {
-	case len(listed) > 0:
-		d.Meaning = "Listed: " + strings.Join(listed, "; ") + "."
-		d.Fix = "Find and stop what made the IP listed, then ask for removal"
-		if len(delist) > 0 {
-			d.Fix += " (" + strings.Join(delist, "; ") + ")"
-		}
-		d.Fix += ". For a dynamic end-user IP (Spamhaus PBL), submit through smtp.office365.com:587 with SMTP AUTH " +
-			"or a connector instead of sending directly on port 25."
-	case len(unsure) > 0:
-		d.Category = knowledge.DNS
-		d.Meaning = "No verdict from " + strings.Join(unsure, "; ") + "."
-		d.Fix = "Query the blocklists through a resolver of your own (--resolver), not a public one; for Spamhaus, " +
-			"a free Data Query Service key (dqs_key) avoids the public-resolver and volume limits."
-	default:
-		d.Meaning = ip + " is on none of the blocklists asked."
-		d.Fix = "Nothing to delist; the check expected a listing."
-	}
-	return d
 }
 
 // specialPurpose are address ranges that no public blocklist lists
@@ -403,19 +314,19 @@ func publiclyListable(ip netip.Addr) bool {
 // based on it: the Exchange Online block list (5.7.606-649), Spamhaus
 // (550 5.7.1 ... Spamhaus), a low-reputation IP (5.7.708), reputation
 // throttling (4.7.500-699), or any 5.7.x reply that names a blocklist.
-func reputationRejection(c *conversation.Conversation) string {
+func reputationRejection(c *result.Conversation) string {
 	for i := range c.Steps {
 		s := &c.Steps[i]
-		if s.Reply == nil || s.Reply.Positive() || s.Step == conversation.StepQuit {
+		if s.Reply == nil || s.Reply.Positive() || s.Step == result.StepQuit {
 			continue
 		}
 		text := s.Reply.Text()
-		ip := knowledge.BracketedIP(text)
+		ip := esmtp.BracketedIP(text)
 		if ip == "" {
 			continue
 		}
 		if e, ok := knowledge.Lookup(s.Reply.Code, s.Reply.Enhanced, text); ok &&
-			(e.Category == knowledge.Reputation || (e.Category == knowledge.Throttling && strings.HasPrefix(s.Reply.Enhanced, "4.7."))) {
+			(e.Category == result.Reputation || (e.Category == result.Throttling && strings.HasPrefix(s.Reply.Enhanced, "4.7."))) {
 			return ip
 		}
 		lower := strings.ToLower(text)
@@ -436,7 +347,7 @@ func reputationRejection(c *conversation.Conversation) string {
 // system resolver, addresses no public list can hold (loopback, private,
 // documentation ranges) are not looked up; with an explicit resolver
 // (a lab DNSBL) they are.
-func proveListing(ctx context.Context, res *CheckResult, opts Options, red *redact.Redactor) {
+func proveListing(ctx context.Context, res *result.Check, opts Options, red *redact.Redactor) {
 	if res.Conversation == nil || res.Diagnosis == nil {
 		return
 	}

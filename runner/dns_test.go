@@ -16,9 +16,8 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
-	"github.com/smtpdiag/smtpdiag/internal/dns"
 	"github.com/smtpdiag/smtpdiag/internal/dns/dnstest"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 )
@@ -65,20 +64,20 @@ func TestMXEndpointIsResolvedBeforeConnecting(t *testing.T) {
 	srv := testZone(t)
 	var mu sync.Mutex
 	plans := map[string]smtpclient.Plan{}
-	converse := func(_ context.Context, p smtpclient.Plan) *conversation.Conversation {
+	converse := func(_ context.Context, p smtpclient.Plan) *result.Conversation {
 		mu.Lock()
 		plans[p.RcptTo[0]] = p
 		mu.Unlock()
 		c := okConversation()
 		c.Started = time.Now()
-		c.Transcript = []conversation.TranscriptLine{{Offset: 0, Direction: conversation.Note, Text: "connected to 127.0.0.1:25"}}
+		c.Transcript = []result.TranscriptLine{{Offset: 0, Direction: result.Note, Text: "connected to 127.0.0.1:25"}}
 		return c
 	}
 	withName := mxCheck("own name", "contoso.test", func(c *suite.SMTPCheck) { c.Endpoint.ServerName = "smtp.contoso.test" })
 	s := &suite.Suite{Name: "mx", Checks: []*suite.SMTPCheck{mxCheck("x", "contoso.test."), withName}}
 	res := Run(context.Background(), []*suite.Suite{s}, Options{Converse: converse, Resolver: srv.Addr, ResolvConf: noResolvConf, Parallel: 1}, nil)
 	r := res[0].Checks[0]
-	if r.Status != Passed {
+	if r.Status != result.Passed {
 		t.Fatalf("status %s: %v", r.Status, r.Failures)
 	}
 	if p := plans["x@contoso.com"]; len(plans) != 2 || p.Host != "127.0.0.1" || p.ServerName != "mx.contoso.test" {
@@ -113,7 +112,7 @@ func TestMXEndpointIsResolvedBeforeConnecting(t *testing.T) {
 func TestMXEndpointFailures(t *testing.T) {
 	srv := testZone(t)
 	var calls atomic.Int32
-	converse := func(context.Context, smtpclient.Plan) *conversation.Conversation {
+	converse := func(context.Context, smtpclient.Plan) *result.Conversation {
 		calls.Add(1)
 		return okConversation()
 	}
@@ -127,7 +126,7 @@ func TestMXEndpointFailures(t *testing.T) {
 		"broken":  "mx: MX lookup for broken.test failed: MX broken.test.: SERVFAIL from " + srv.Addr,
 	}
 	for _, r := range res[0].Checks {
-		if r.Status != Failed || r.FirstFailure() != want[r.Label] || r.Diagnosis == nil || r.Diagnosis.Category != "dns" {
+		if r.Status != result.Failed || r.FirstFailure() != want[r.Label] || r.Diagnosis == nil || r.Diagnosis.Category != "dns" {
 			t.Errorf("%s: %s %q %+v", r.Label, r.Status, r.FirstFailure(), r.Diagnosis)
 		}
 		if r.Conversation != nil || len(r.TranscriptLines()) == 0 || r.Target != "MX "+r.Label+".test" {
@@ -145,17 +144,17 @@ func TestMXEndpointFailures(t *testing.T) {
 func TestNoResolverAtAll(t *testing.T) {
 	s := &suite.Suite{Name: "mx", Checks: []*suite.SMTPCheck{mxCheck("x", "contoso.test")},
 		DNSChecks: []*suite.DNSCheck{{Label: "d", Name: "contoso.test", Type: "MX"}}}
-	res := Run(context.Background(), []*suite.Suite{s}, Options{Converse: func(context.Context, smtpclient.Plan) *conversation.Conversation {
+	res := Run(context.Background(), []*suite.Suite{s}, Options{Converse: func(context.Context, smtpclient.Plan) *result.Conversation {
 		t.Fatal("conversation without a resolved host")
 		return nil
 	}, ResolvConf: noResolvConf}, nil)
 	for _, r := range res[0].Checks {
-		if r.Status != Errored || !strings.Contains(r.Error, "no system resolver") {
+		if r.Status != result.Errored || !strings.Contains(r.Error, "no system resolver") {
 			t.Errorf("%s: %s %q", r.Label, r.Status, r.Error)
 		}
 	}
 	res = Run(context.Background(), []*suite.Suite{s}, Options{Resolver: "dns.example", ResolvConf: noResolvConf}, nil)
-	if r := res[0].Checks[1]; r.Status != Errored || !strings.Contains(r.Error, "--resolver") {
+	if r := res[0].Checks[1]; r.Status != result.Errored || !strings.Contains(r.Error, "--resolver") {
 		t.Errorf("bad --resolver: %s %q", r.Status, r.Error)
 	}
 }
@@ -187,15 +186,15 @@ func TestDNSChecks(t *testing.T) {
 	}
 	s := &suite.Suite{Name: "dns", DNSChecks: checks}
 	res := Run(context.Background(), []*suite.Suite{s}, Options{Resolver: srv.Addr, ResolvConf: noResolvConf}, nil)
-	got := map[string]*CheckResult{}
+	got := map[string]*result.Check{}
 	for _, r := range res[0].Checks {
 		got[r.Label] = r
 		if r.Kind != "dns" || r.Conversation != nil || r.Resolver != srv.Addr || len(r.Lookups) == 0 {
 			t.Errorf("%s: kind %q resolver %q lookups %d", r.Label, r.Kind, r.Resolver, len(r.Lookups))
 		}
 	}
-	for label, want := range map[string]Status{"mx": Passed, "fcrdns": Passed, "nxdomain expected": Passed,
-		"default": Failed, "spf": Failed, "dmarc": Failed, "servfail": Failed} {
+	for label, want := range map[string]result.Status{"mx": result.Passed, "fcrdns": result.Passed, "nxdomain expected": result.Passed,
+		"default": result.Failed, "spf": result.Failed, "dmarc": result.Failed, "servfail": result.Failed} {
 		if got[label].Status != want {
 			t.Errorf("%s: %s, want %s (%v)", label, got[label].Status, want, got[label].Failures)
 		}
@@ -219,7 +218,7 @@ func TestDNSChecks(t *testing.T) {
 	if got["default"].FirstFailure() != "lookup: no A records for contoso.test (NOERROR)" {
 		t.Errorf("default: %q", got["default"].FirstFailure())
 	}
-	if lines := got["mx"].TranscriptLines(); len(lines) != 2 || lines[0].Direction != conversation.Note ||
+	if lines := got["mx"].TranscriptLines(); len(lines) != 2 || lines[0].Direction != result.Note ||
 		!strings.Contains(lines[1].Text, "IN\tMX\t10 mx.contoso.test.") {
 		t.Errorf("mx transcript = %+v", lines)
 	}
@@ -233,7 +232,7 @@ func TestDNSTimeout(t *testing.T) {
 	res := Run(context.Background(), []*suite.Suite{{Name: "t", DNSChecks: []*suite.DNSCheck{c}}},
 		Options{Resolver: srv.Addr, ResolvConf: noResolvConf}, nil)
 	r := res[0].Checks[0]
-	if r.Status != Failed || !strings.Contains(r.FirstFailure(), "no answer from "+srv.Addr+" within 200ms") {
+	if r.Status != result.Failed || !strings.Contains(r.FirstFailure(), "no answer from "+srv.Addr+" within 200ms") {
 		t.Fatalf("%s %q", r.Status, r.FirstFailure())
 	}
 }
@@ -241,7 +240,7 @@ func TestDNSTimeout(t *testing.T) {
 func TestDNSBLAfterTheSMTPCheckItReads(t *testing.T) {
 	srv := testZone(t)
 	var smtpDone atomic.Bool
-	converse := func(_ context.Context, p smtpclient.Plan) *conversation.Conversation {
+	converse := func(_ context.Context, p smtpclient.Plan) *result.Conversation {
 		time.Sleep(50 * time.Millisecond)
 		c := okConversation()
 		if p.RcptTo[0] == "seen@contoso.com" {
@@ -264,29 +263,29 @@ func TestDNSBLAfterTheSMTPCheckItReads(t *testing.T) {
 	s := &suite.Suite{Name: "bl", Checks: []*suite.SMTPCheck{smtpSeen, smtpBlind}, DNSBLChecks: []*suite.DNSBLCheck{listed, noIP, clean, pbl}}
 	var order []string
 	res := Run(context.Background(), []*suite.Suite{s}, Options{Converse: converse, Resolver: srv.Addr, ResolvConf: noResolvConf, Parallel: 2},
-		func(ev Event) {
-			if ev.Kind == CheckFinished {
+		func(ev result.Event) {
+			if ev.Kind == result.CheckFinished {
 				order = append(order, ev.Check.Label)
 			}
 		})
 	if strings.Join(order, ",") != "listed,no ip,clean,pbl,seen,blind" {
 		t.Errorf("emitted %v, want file order", order)
 	}
-	got := map[string]*CheckResult{}
+	got := map[string]*result.Check{}
 	for _, r := range res[0].Checks {
 		got[r.Label] = r
 	}
-	if r := got["listed"]; r.Status != Passed || r.Target != "127.0.0.2" || len(r.Blocklists) != 1 || r.Blocklists[0].Reason != "SBL test entry" {
+	if r := got["listed"]; r.Status != result.Passed || r.Target != "127.0.0.2" || len(r.Blocklists) != 1 || r.Blocklists[0].Reason != "SBL test entry" {
 		t.Errorf("listed: %s %q %+v %v", r.Status, r.Target, r.Blocklists, r.Failures)
 	}
-	if r := got["no ip"]; r.Status != Failed || !strings.Contains(r.FirstFailure(), `ip: no IP to look up: the smtp check "blind" reported no client IP`) {
+	if r := got["no ip"]; r.Status != result.Failed || !strings.Contains(r.FirstFailure(), `ip: no IP to look up: the smtp check "blind" reported no client IP`) {
 		t.Errorf("no ip: %s %q", r.Status, r.FirstFailure())
 	}
-	if r := got["clean"]; r.Status != Passed || len(r.Blocklists) != 2 || r.Kind != "dnsbl" {
+	if r := got["clean"]; r.Status != result.Passed || len(r.Blocklists) != 2 || r.Kind != "dnsbl" {
 		t.Errorf("clean: %s %+v", r.Status, r.Blocklists)
 	}
 	r := got["pbl"]
-	if r.Status != Failed || len(r.Blocklists) != 3 || r.Diagnosis == nil || r.Diagnosis.Category != "reputation" ||
+	if r.Status != result.Failed || len(r.Blocklists) != 3 || r.Diagnosis == nil || r.Diagnosis.Category != "reputation" ||
 		!strings.Contains(r.Diagnosis.Meaning, "Spamhaus PBL (Spamhaus-maintained") || !strings.Contains(r.Diagnosis.Fix, "https://www.spamhaus.org/lookup/") {
 		t.Errorf("pbl: %s %+v %+v", r.Status, r.Blocklists, r.Diagnosis)
 	}
@@ -302,7 +301,7 @@ func TestDQSKeyIsMaskedEverywhere(t *testing.T) {
 	res := Run(context.Background(), []*suite.Suite{{Name: "d", DNSBLChecks: []*suite.DNSBLCheck{c}, Sensitive: []string{key}}},
 		Options{Resolver: srv.Addr, ResolvConf: noResolvConf}, nil)
 	r := res[0].Checks[0]
-	if r.Status != Failed || r.Blocklists[0].Status != dns.Listed {
+	if r.Status != result.Failed || r.Blocklists[0].Status != result.Listed {
 		t.Fatalf("%s %+v", r.Status, r.Blocklists)
 	}
 	var asked bool
@@ -322,20 +321,20 @@ func TestDQSKeyIsMaskedEverywhere(t *testing.T) {
 
 func TestBlocklistProofOfARejection(t *testing.T) {
 	srv := testZone(t)
-	rejected := func(ip string) func(context.Context, smtpclient.Plan) *conversation.Conversation {
-		return func(context.Context, smtpclient.Plan) *conversation.Conversation {
+	rejected := func(ip string) func(context.Context, smtpclient.Plan) *result.Conversation {
+		return func(context.Context, smtpclient.Plan) *result.Conversation {
 			c := okConversation()
-			c.Steps[4] = step(conversation.StepRcpt, 550, "5.7.606", "Access denied, banned sending IP ["+ip+"]. To request removal ...")
+			c.Steps[4] = step(result.StepRcpt, 550, "5.7.606", "Access denied, banned sending IP ["+ip+"]. To request removal ...")
 			return c
 		}
 	}
-	run := func(ip string, opts Options) *CheckResult {
+	run := func(ip string, opts Options) *result.Check {
 		opts.Converse = rejected(ip)
 		return Run(context.Background(), []*suite.Suite{{Name: "p", Checks: []*suite.SMTPCheck{check("x")}}}, opts, nil)[0].Checks[0]
 	}
 
 	r := run("127.0.0.11", Options{Resolver: srv.Addr, ResolvConf: noResolvConf})
-	if r.Status != Failed || len(r.Blocklists) != 3 {
+	if r.Status != result.Failed || len(r.Blocklists) != 3 {
 		t.Fatalf("%s %+v", r.Status, r.Blocklists)
 	}
 	want := "Blocklist lookup of 127.0.0.11: zen.spamhaus.org: listed in Spamhaus PBL (Spamhaus-maintained: end-user range " +
@@ -359,26 +358,26 @@ func TestBlocklistProofOfARejection(t *testing.T) {
 	}
 
 	// A 4.7.500-699 throttling reply names the IP too.
-	throttled := func(context.Context, smtpclient.Plan) *conversation.Conversation {
+	throttled := func(context.Context, smtpclient.Plan) *result.Conversation {
 		c := okConversation()
-		c.Steps[4] = step(conversation.StepRcpt, 451, "4.7.650", "The mail server [127.0.0.2] has been temporarily rate limited due to IP reputation.")
+		c.Steps[4] = step(result.StepRcpt, 451, "4.7.650", "The mail server [127.0.0.2] has been temporarily rate limited due to IP reputation.")
 		return c
 	}
 	r = Run(context.Background(), []*suite.Suite{{Name: "p", Checks: []*suite.SMTPCheck{check("x")}}},
 		Options{Converse: throttled, Resolver: srv.Addr, ResolvConf: noResolvConf}, nil)[0].Checks[0]
-	if len(r.Blocklists) != 3 || r.Blocklists[0].Status != dns.Listed || !strings.Contains(r.Diagnosis.Meaning, "Spamhaus SBL") {
+	if len(r.Blocklists) != 3 || r.Blocklists[0].Status != result.Listed || !strings.Contains(r.Diagnosis.Meaning, "Spamhaus SBL") {
 		t.Errorf("4.7.650: %+v %+v", r.Blocklists, r.Diagnosis)
 	}
 
 	// A rejection that is not about reputation triggers no lookup.
-	notRep := func(context.Context, smtpclient.Plan) *conversation.Conversation {
+	notRep := func(context.Context, smtpclient.Plan) *result.Conversation {
 		c := okConversation()
-		c.Steps[4] = step(conversation.StepRcpt, 550, "5.1.10", "Recipient not found by SMTP address lookup [127.0.0.2]")
+		c.Steps[4] = step(result.StepRcpt, 550, "5.1.10", "Recipient not found by SMTP address lookup [127.0.0.2]")
 		return c
 	}
 	r = Run(context.Background(), []*suite.Suite{{Name: "p", Checks: []*suite.SMTPCheck{check("x")}}},
 		Options{Converse: notRep, Resolver: srv.Addr, ResolvConf: noResolvConf}, nil)[0].Checks[0]
-	if r.Status != Failed || r.Blocklists != nil {
+	if r.Status != result.Failed || r.Blocklists != nil {
 		t.Errorf("5.1.10: %s %+v", r.Status, r.Blocklists)
 	}
 }

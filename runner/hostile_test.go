@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/simulator"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 )
@@ -126,13 +127,13 @@ func TestHostileServerDoesNotAffectOthers(t *testing.T) {
 				t.Errorf("the suite took %v with a 1s step timeout", elapsed)
 			}
 			hostile, good := results[0].Checks[0], results[0].Checks[1]
-			if hostile.Status != Failed || !strings.Contains(hostile.FirstFailure(), tc.failure) {
+			if hostile.Status != result.Failed || !strings.Contains(hostile.FirstFailure(), tc.failure) {
 				t.Errorf("hostile check: %s, %q; want failed with %q", hostile.Status, hostile.FirstFailure(), tc.failure)
 			}
 			if hostile.Diagnosis == nil {
 				t.Error("hostile check has no diagnosis")
 			}
-			if good.Status != Passed {
+			if good.Status != result.Passed {
 				t.Errorf("good check: %s %v", good.Status, good.Failures)
 			}
 		})

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/simulator"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 )
@@ -136,15 +136,15 @@ func TestLoad(t *testing.T) {
 	results := Run(context.Background(), []*suite.Suite{s}, Options{Parallel: 64}, nil)
 	elapsed := time.Since(start)
 
-	if c := Tally(results); c.Passed != n {
+	if c := result.Tally(results); c.Passed != n {
 		t.Errorf("tally %+v, want %d passed", c, n)
 	}
 	for i, r := range results[0].Checks {
-		if r.Status != Passed {
+		if r.Status != result.Passed {
 			t.Errorf("%s: %s: %v", r.Label, r.Status, r.Failures)
 			continue
 		}
-		rcpts := r.Conversation.StepsOf(conversation.StepRcpt)
+		rcpts := r.Conversation.StepsOf(result.StepRcpt)
 		own := fmt.Sprintf("u%d@", i)
 		if !strings.Contains(rcpts[len(rcpts)-1].Command, own) {
 			t.Errorf("%s: last RCPT %q is not its own", r.Label, rcpts[len(rcpts)-1].Command)
@@ -188,7 +188,7 @@ func TestCAFileReadAtLoad(t *testing.T) {
 	}
 	results := Run(context.Background(), []*suite.Suite{s}, Options{Parallel: 3}, nil)
 	for _, r := range results[0].Checks {
-		if r.Status != Passed {
+		if r.Status != result.Passed {
 			t.Errorf("%s: %s %v %s", r.Label, r.Status, r.Failures, r.Error)
 			continue
 		}

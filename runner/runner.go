@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 )
@@ -52,7 +52,7 @@ type Options struct {
 	// Now and Converse are injected by tests; nil means time.Now and
 	// smtpclient.Converse.
 	Now      func() time.Time
-	Converse func(context.Context, smtpclient.Plan) *conversation.Conversation
+	Converse func(context.Context, smtpclient.Plan) *result.Conversation
 	// Sleep waits between retries; nil means a context-aware time.Sleep.
 	Sleep func(context.Context, time.Duration) error
 
@@ -63,12 +63,12 @@ type Options struct {
 
 // Run runs every suite in order and returns their results. emit, when not
 // nil, is called from a single goroutine at a time.
-func Run(ctx context.Context, suites []*suite.Suite, opts Options, emit func(Event)) []*SuiteResult {
+func Run(ctx context.Context, suites []*suite.Suite, opts Options, emit func(result.Event)) []*result.Suite {
 	opts.fill()
 	if emit == nil {
-		emit = func(Event) {}
+		emit = func(result.Event) {}
 	}
-	results := make([]*SuiteResult, 0, len(suites))
+	results := make([]*result.Suite, 0, len(suites))
 	for _, s := range suites {
 		results = append(results, runSuite(ctx, s, opts, emit))
 	}
@@ -112,11 +112,11 @@ func DefaultHelo() string {
 	return h
 }
 
-func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(Event)) *SuiteResult {
+func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(result.Event)) *result.Suite {
 	checks := s.AllChecks()
-	res := &SuiteResult{Name: s.Name, Description: s.Description, Path: s.Path, Started: opts.Now()}
-	res.Checks = make([]*CheckResult, len(checks))
-	emit(Event{Kind: SuiteStarted, Suite: res, Total: len(checks)})
+	res := &result.Suite{Name: s.Name, Description: s.Description, Path: s.Path, Started: opts.Now()}
+	res.Checks = make([]*result.Check, len(checks))
+	emit(result.Event{Kind: result.SuiteStarted, Suite: res, Total: len(checks)})
 
 	parallel := opts.Parallel
 	if parallel <= 0 {
@@ -151,7 +151,7 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(Event
 		go func() {
 			defer wg.Done()
 			defer close(finishedCh[i])
-			var from *CheckResult
+			var from *result.Check
 			if c.DNSBL != nil && c.DNSBL.ClientIPOf != "" {
 				if j, ok := smtpIndex[c.DNSBL.ClientIPOf]; ok {
 					<-finishedCh[j]
@@ -176,13 +176,13 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(Event
 	for range checks {
 		finished[<-done] = true
 		for next < len(finished) && finished[next] {
-			emit(Event{Kind: CheckFinished, Suite: res, Check: res.Checks[next], Total: len(checks)})
+			emit(result.Event{Kind: result.CheckFinished, Suite: res, Check: res.Checks[next], Total: len(checks)})
 			next++
 		}
 	}
 	wg.Wait()
 	res.Duration = opts.Now().Sub(res.Started)
-	emit(Event{Kind: SuiteFinished, Suite: res, Total: len(checks)})
+	emit(result.Event{Kind: result.SuiteFinished, Suite: res, Total: len(checks)})
 	return res
 }
 
@@ -197,12 +197,12 @@ func redactorFor(s *suite.Suite) *redact.Redactor {
 	return r
 }
 
-func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, red *redact.Redactor) (res *CheckResult) {
-	res = &CheckResult{Index: index, Label: c.Label, Kind: "smtp", Started: opts.Now()}
+func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, red *redact.Redactor) (res *result.Check) {
+	res = &result.Check{Index: index, Label: c.Label, Kind: "smtp", Started: opts.Now()}
 	defer func() {
 		// A bug in one check must not take the others down with it.
 		if p := recover(); p != nil {
-			res.Status = Errored
+			res.Status = result.Errored
 			res.Error = red.String(fmt.Sprintf("internal error: %v", p))
 		}
 		res.Duration = opts.Now().Sub(res.Started)
@@ -213,7 +213,7 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 	}
 	plan, err := planFor(c, opts)
 	if err != nil {
-		res.Status = Errored
+		res.Status = result.Errored
 		res.Error = red.String(err.Error())
 		return res
 	}
@@ -260,10 +260,10 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 		res.Failures[i].Message = red.String(res.Failures[i].Message)
 	}
 	if len(res.Failures) == 0 {
-		res.Status = Passed
+		res.Status = result.Passed
 		return res
 	}
-	res.Status = Failed
+	res.Status = result.Failed
 	if d := knowledge.Diagnose(res.Conversation); d != nil {
 		d.Summary = red.String(d.Summary)
 		res.Diagnosis = d
@@ -275,15 +275,15 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 // temporary reports whether a conversation ended in a way worth retrying:
 // a 4xx reply anywhere (RFC 5321 section 4.2.1: transient negative), or a
 // timeout or dropped connection.
-func temporary(c *conversation.Conversation) bool {
+func temporary(c *result.Conversation) bool {
 	for _, s := range c.Steps {
-		if s.Reply != nil && s.Reply.Temporary() && s.Step != conversation.StepQuit {
+		if s.Reply != nil && s.Reply.Temporary() && s.Step != result.StepQuit {
 			return true
 		}
 	}
 	if s := c.Stop(); s != nil && s.Fault != nil {
 		switch s.Fault.Kind {
-		case conversation.FaultTimeout, conversation.FaultClosed, conversation.FaultNetwork:
+		case result.FaultTimeout, result.FaultClosed, result.FaultNetwork:
 			return true
 		}
 	}

@@ -10,30 +10,31 @@ import (
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 )
 
 // script makes a Converse function that answers each plan from a table of
 // replies keyed by the plan's first recipient.
-func conversationWith(steps ...conversation.StepRecord) *conversation.Conversation {
-	return &conversation.Conversation{Host: "127.0.0.1", Port: 25, Steps: steps}
+func conversationWith(steps ...result.StepRecord) *result.Conversation {
+	return &result.Conversation{Host: "127.0.0.1", Port: 25, Steps: steps}
 }
 
-func step(s conversation.Step, code int, enhanced, text string) conversation.StepRecord {
-	return conversation.StepRecord{Step: s, Reply: &conversation.Reply{Code: code, Enhanced: enhanced, Lines: []string{text}}}
+func step(s result.Step, code int, enhanced, text string) result.StepRecord {
+	return result.StepRecord{Step: s, Reply: &esmtp.Reply{Code: code, Enhanced: enhanced, Lines: []string{text}}}
 }
 
-func okConversation() *conversation.Conversation {
+func okConversation() *result.Conversation {
 	return conversationWith(
-		conversation.StepRecord{Step: conversation.StepConnect},
-		step(conversation.StepBanner, 220, "", "mx ready"),
-		step(conversation.StepEHLO, 250, "", "mx Hello [127.0.0.1]"),
-		step(conversation.StepMail, 250, "2.1.0", "Sender OK"),
-		step(conversation.StepRcpt, 250, "2.1.5", "Recipient OK"),
-		step(conversation.StepRset, 250, "2.0.0", "Resetting"),
-		step(conversation.StepQuit, 221, "2.0.0", "Bye"),
+		result.StepRecord{Step: result.StepConnect},
+		step(result.StepBanner, 220, "", "mx ready"),
+		step(result.StepEHLO, 250, "", "mx Hello [127.0.0.1]"),
+		step(result.StepMail, 250, "2.1.0", "Sender OK"),
+		step(result.StepRcpt, 250, "2.1.5", "Recipient OK"),
+		step(result.StepRset, 250, "2.0.0", "Resetting"),
+		step(result.StepQuit, 221, "2.0.0", "Bye"),
 	)
 }
 
@@ -59,7 +60,7 @@ func TestRunEmitsChecksInSuiteOrderDespiteParallelism(t *testing.T) {
 	}
 	s := &suite.Suite{Name: "order", Path: "order.hcl", Checks: checks}
 	var running, peak atomic.Int32
-	converse := func(ctx context.Context, p smtpclient.Plan) *conversation.Conversation {
+	converse := func(ctx context.Context, p smtpclient.Plan) *result.Conversation {
 		n := running.Add(1)
 		defer running.Add(-1)
 		for {
@@ -80,8 +81,8 @@ func TestRunEmitsChecksInSuiteOrderDespiteParallelism(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var order []string
-	results := Run(context.Background(), []*suite.Suite{s}, Options{Parallel: 3, Converse: converse}, func(ev Event) {
-		if ev.Kind == CheckFinished {
+	results := Run(context.Background(), []*suite.Suite{s}, Options{Parallel: 3, Converse: converse}, func(ev result.Event) {
+		if ev.Kind == result.CheckFinished {
 			mu.Lock()
 			order = append(order, ev.Check.Label)
 			mu.Unlock()
@@ -102,35 +103,35 @@ func TestRunEmitsChecksInSuiteOrderDespiteParallelism(t *testing.T) {
 }
 
 func TestRetryOnlyTemporaryFailures(t *testing.T) {
-	busy := func() *conversation.Conversation {
+	busy := func() *result.Conversation {
 		return conversationWith(
-			conversation.StepRecord{Step: conversation.StepConnect},
-			step(conversation.StepBanner, 220, "", "ready"),
-			step(conversation.StepEHLO, 250, "", "hello"),
-			step(conversation.StepMail, 250, "2.1.0", "Sender OK"),
-			step(conversation.StepRcpt, 451, "4.7.500", "Server busy. Please try again later from [192.0.2.1]"),
-			step(conversation.StepQuit, 221, "", "bye"),
+			result.StepRecord{Step: result.StepConnect},
+			step(result.StepBanner, 220, "", "ready"),
+			step(result.StepEHLO, 250, "", "hello"),
+			step(result.StepMail, 250, "2.1.0", "Sender OK"),
+			step(result.StepRcpt, 451, "4.7.500", "Server busy. Please try again later from [192.0.2.1]"),
+			step(result.StepQuit, 221, "", "bye"),
 		)
 	}
-	denied := func() *conversation.Conversation {
+	denied := func() *result.Conversation {
 		c := busy()
-		c.Steps[4] = step(conversation.StepRcpt, 550, "5.7.606", "Access denied, banned sending IP [192.0.2.1]")
+		c.Steps[4] = step(result.StepRcpt, 550, "5.7.606", "Access denied, banned sending IP [192.0.2.1]")
 		return c
 	}
 	for _, tc := range []struct {
 		name         string
-		conv         []func() *conversation.Conversation
+		conv         []func() *result.Conversation
 		wantAttempts int
-		wantStatus   Status
+		wantStatus   result.Status
 		wantSleeps   int
 	}{
-		{"temporary then success", []func() *conversation.Conversation{busy, okConversation}, 2, Passed, 1},
-		{"temporary every time", []func() *conversation.Conversation{busy, busy, busy}, 3, Failed, 2},
-		{"permanent is not retried", []func() *conversation.Conversation{denied}, 1, Failed, 0},
+		{"temporary then success", []func() *result.Conversation{busy, okConversation}, 2, result.Passed, 1},
+		{"temporary every time", []func() *result.Conversation{busy, busy, busy}, 3, result.Failed, 2},
+		{"permanent is not retried", []func() *result.Conversation{denied}, 1, result.Failed, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls, sleeps := 0, 0
-			converse := func(context.Context, smtpclient.Plan) *conversation.Conversation {
+			converse := func(context.Context, smtpclient.Plan) *result.Conversation {
 				c := tc.conv[calls]()
 				calls++
 				return c
@@ -157,11 +158,11 @@ func TestRetryOnlyTemporaryFailures(t *testing.T) {
 
 func TestSecretsAreMaskedInResults(t *testing.T) {
 	const secret = "S3cr3t-p@ss"
-	leaky := func(context.Context, smtpclient.Plan) *conversation.Conversation {
+	leaky := func(context.Context, smtpclient.Plan) *result.Conversation {
 		c := okConversation()
 		// A server that echoes what it was sent, the worst case.
-		c.Steps[3] = step(conversation.StepMail, 550, "5.7.1", "you sent "+secret)
-		c.Transcript = append(c.Transcript, conversation.TranscriptLine{Direction: conversation.Server, Text: "550 5.7.1 you sent " + secret})
+		c.Steps[3] = step(result.StepMail, 550, "5.7.1", "you sent "+secret)
+		c.Transcript = append(c.Transcript, result.TranscriptLine{Direction: result.Server, Text: "550 5.7.1 you sent " + secret})
 		return c
 	}
 	c := check("x", func(c *suite.SMTPCheck) {
@@ -184,7 +185,7 @@ func TestSecretsAreMaskedInResults(t *testing.T) {
 
 func TestNoSendDropsTheMessage(t *testing.T) {
 	var sawMessage atomic.Bool
-	converse := func(_ context.Context, p smtpclient.Plan) *conversation.Conversation {
+	converse := func(_ context.Context, p smtpclient.Plan) *result.Conversation {
 		sawMessage.Store(p.Message != nil)
 		return okConversation()
 	}
@@ -202,7 +203,7 @@ func TestNoSendDropsTheMessage(t *testing.T) {
 
 func TestTimeoutFlagOverridesEndpoints(t *testing.T) {
 	var got time.Duration
-	converse := func(_ context.Context, p smtpclient.Plan) *conversation.Conversation {
+	converse := func(_ context.Context, p smtpclient.Plan) *result.Conversation {
 		got = p.Timeout
 		return okConversation()
 	}
@@ -213,15 +214,15 @@ func TestTimeoutFlagOverridesEndpoints(t *testing.T) {
 }
 
 func TestFailedCheckGetsDiagnosis(t *testing.T) {
-	converse := func(context.Context, smtpclient.Plan) *conversation.Conversation {
+	converse := func(context.Context, smtpclient.Plan) *result.Conversation {
 		c := okConversation()
-		c.Steps[4] = step(conversation.StepRcpt, 550, "5.7.606", "Access denied, banned sending IP [192.0.2.1]")
+		c.Steps[4] = step(result.StepRcpt, 550, "5.7.606", "Access denied, banned sending IP [192.0.2.1]")
 		return c
 	}
 	res := Run(context.Background(), []*suite.Suite{{Name: "s", Checks: []*suite.SMTPCheck{check("x")}}},
 		Options{Converse: converse, ResolvConf: noResolvConf}, nil)
 	r := res[0].Checks[0]
-	if r.Status != Failed || r.Diagnosis == nil {
+	if r.Status != result.Failed || r.Diagnosis == nil {
 		t.Fatalf("status %s diagnosis %+v", r.Status, r.Diagnosis)
 	}
 	if r.Diagnosis.Category != "reputation" || r.Diagnosis.IP != "192.0.2.1" {
@@ -230,7 +231,7 @@ func TestFailedCheckGetsDiagnosis(t *testing.T) {
 }
 
 func TestNoSendDoesNotJudgeTheDataExpectation(t *testing.T) {
-	converse := func(context.Context, smtpclient.Plan) *conversation.Conversation { return okConversation() }
+	converse := func(context.Context, smtpclient.Plan) *result.Conversation { return okConversation() }
 	data := assertions.MustParsePattern("250")
 	c := check("x", func(c *suite.SMTPCheck) {
 		c.Message = &suite.Message{Subject: "s", Body: "b"}
@@ -238,8 +239,8 @@ func TestNoSendDoesNotJudgeTheDataExpectation(t *testing.T) {
 	})
 	for _, tc := range []struct {
 		noSend bool
-		want   Status
-	}{{true, Passed}, {false, Failed}} {
+		want   result.Status
+	}{{true, result.Passed}, {false, result.Failed}} {
 		res := Run(context.Background(), []*suite.Suite{{Name: "s", Checks: []*suite.SMTPCheck{c}}}, Options{Converse: converse, NoSend: tc.noSend}, nil)
 		if got := res[0].Checks[0]; got.Status != tc.want {
 			t.Fatalf("NoSend=%v: status %s (%v), want %s", tc.noSend, got.Status, got.Failures, tc.want)

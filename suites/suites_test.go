@@ -20,7 +20,7 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/assertions"
 	"github.com/smtpdiag/smtpdiag/internal/dns/dnstest"
-	"github.com/smtpdiag/smtpdiag/internal/knowledge"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/simulator"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 	"github.com/smtpdiag/smtpdiag/runner"
@@ -153,7 +153,7 @@ func TestMXExpectationAcceptsBothExchangeForms(t *testing.T) {
 				continue
 			}
 			for _, r := range records {
-				out := &assertions.DNSOutcome{Name: c.Name, Type: "MX", Rcode: "NOERROR", Records: []string{r.mx}}
+				out := &result.DNSOutcome{Name: c.Name, Type: "MX", Rcode: "NOERROR", Records: []string{r.mx}}
 				failures := assertions.EvaluateDNS(c.Expect, out)
 				if (len(failures) == 0) != r.ok {
 					t.Errorf("%s: %q with MX %q: failures %v, want accepted %t", file, c.Label, r.mx, failures, r.ok)
@@ -276,14 +276,14 @@ func startDNS(t *testing.T, over map[string][]string) *dnstest.Server {
 // category ("" for none) and substrings of the first failure, diagnosis
 // summary and meaning.
 type want struct {
-	status   runner.Status
-	category knowledge.Category
+	status   result.Status
+	category result.Category
 	evidence []string
 }
 
-func pass() want { return want{status: runner.Passed} }
-func fail(cat knowledge.Category, evidence ...string) want {
-	return want{status: runner.Failed, category: cat, evidence: evidence}
+func pass() want { return want{status: result.Passed} }
+func fail(cat result.Category, evidence ...string) want {
+	return want{status: result.Failed, category: cat, evidence: evidence}
 }
 
 // with returns the verdicts of base with some replaced.
@@ -366,33 +366,33 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 			[]string{"domain=contoso.com", "username=disabled@contoso.com", "password=demo-password", `recipients=["helpdesk@contoso.com"]`}, nil,
 			map[string]want{
 				"smtp.office365.com offers STARTTLS, TLS 1.2+ and AUTH only inside TLS": pass(),
-				"mailbox signs in and its sender and recipients are accepted":           fail(knowledge.Auth, "535 5.7.139"),
+				"mailbox signs in and its sender and recipients are accepted":           fail(result.Auth, "535 5.7.139"),
 			}},
 		{"wrong password", "m365-smtp-auth.hcl",
 			[]string{"domain=contoso.com", "username=scanner@contoso.com", "password=wrong", `recipients=["helpdesk@contoso.com"]`}, nil,
 			map[string]want{
 				"smtp.office365.com offers STARTTLS, TLS 1.2+ and AUTH only inside TLS": pass(),
-				"mailbox signs in and its sender and recipients are accepted":           fail(knowledge.Auth, "535 5.7.3"),
+				"mailbox signs in and its sender and recipients are accepted":           fail(result.Auth, "535 5.7.3"),
 			}},
 		{"direct send works", "m365-direct-send.hcl", directSendVars, nil, directSendPass},
 		{"direct send from a banned IP on no blocklist", "m365-direct-send.hcl",
 			[]string{"domain=contoso.com", "sender=scanner@contoso.com", "internal_recipient=blocked@contoso.com", "external_recipient=someone@fabrikam.com"},
 			nil,
 			with(directSendPass, map[string]want{
-				"internal recipient is accepted without AUTH": fail(knowledge.Reputation, "550 5.7.606",
+				"internal recipient is accepted without AUTH": fail(result.Reputation, "550 5.7.606",
 					"Blocklist lookup of 127.0.0.1: zen.spamhaus.org: not listed; b.barracudacentral.org: not listed; bl.spamcop.net: not listed."),
 			})},
 		{"direct send from a banned IP on the Spamhaus PBL", "m365-direct-send.hcl",
 			[]string{"domain=contoso.com", "sender=scanner@contoso.com", "internal_recipient=blocked@contoso.com", "external_recipient=someone@fabrikam.com"},
 			map[string][]string{"dnsbl": pblListing},
 			with(directSendPass, map[string]want{
-				"internal recipient is accepted without AUTH": fail(knowledge.Reputation, "550 5.7.606",
+				"internal recipient is accepted without AUTH": fail(result.Reputation, "550 5.7.606",
 					"Blocklist lookup of 127.0.0.1: zen.spamhaus.org: listed in Spamhaus PBL (Spamhaus-maintained"),
 			})},
 		{"direct send to a domain whose MX is elsewhere", "m365-direct-send.hcl", directSendVars,
 			map[string][]string{"mx": {"contoso.com. 300 IN MX 10 eu-smtp-inbound-1.mimecast.com."}},
 			with(directSendPass, map[string]want{
-				tenantMX: fail(knowledge.DNS, `no MX record of contoso.com contains " contoso-com"`, "eu-smtp-inbound-1.mimecast.com"),
+				tenantMX: fail(result.DNS, `no MX record of contoso.com contains " contoso-com"`, "eu-smtp-inbound-1.mimecast.com"),
 			})},
 		{"relay without a matching connector", "m365-relay-connector.hcl",
 			// The simulator has no connectors: it refuses every external
@@ -400,7 +400,7 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 			[]string{"domain=contoso.com", "connector_ip=127.0.0.1", "sender=scanner@contoso.com", "external_recipient=partner@fabrikam.com"}, nil,
 			map[string]want{
 				"the MX endpoint sees the connector IP":               pass(),
-				"external recipient is relayed through the connector": fail(knowledge.Configuration, "550 5.7.64"),
+				"external recipient is relayed through the connector": fail(result.Configuration, "550 5.7.64"),
 				tenantMX: pass(),
 			}},
 		{"relay from another IP than the connector's", "m365-relay-connector.hcl",
@@ -430,27 +430,27 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 			[]string{"username=disabled@contoso.com", "password=demo-password"}, nil,
 			map[string]want{
 				"AUTH LOGIN and XOAUTH2 are offered after STARTTLS":                      pass(),
-				"Basic auth (AUTH LOGIN with the password) still works for this mailbox": fail(knowledge.Auth, "5.7.139"),
+				"Basic auth (AUTH LOGIN with the password) still works for this mailbox": fail(result.Auth, "5.7.139"),
 			}},
 		{"cutover line is ready", "isp-cutover.hcl", cutoverVars, nil, cutoverPass},
 		{"cutover line blocks port 25", "isp-cutover.hcl",
 			append([]string{"mx_port=" + s.closed}, cutoverVars...), nil,
 			with(cutoverPass, map[string]want{
-				"outbound port 25 reaches the MX endpoint": fail(knowledge.Network, "No SMTP server answered"),
-				"MX endpoint sees the new egress IP":       fail(knowledge.Network, "refused"),
+				"outbound port 25 reaches the MX endpoint": fail(result.Network, "No SMTP server answered"),
+				"MX endpoint sees the new egress IP":       fail(result.Network, "refused"),
 			})},
 		{"cutover line blocks port 587", "isp-cutover.hcl",
 			append([]string{"submission_port=" + s.closed}, cutoverVars...), nil,
 			with(cutoverPass, map[string]want{
-				"outbound port 587 reaches smtp.office365.com": fail(knowledge.Network, "No SMTP server answered"),
-				"smtp.office365.com sees the new egress IP":    fail(knowledge.Network, "refused"),
+				"outbound port 587 reaches smtp.office365.com": fail(result.Network, "No SMTP server answered"),
+				"smtp.office365.com sees the new egress IP":    fail(result.Network, "refused"),
 				// The blocklist check looks up the IP that check saw.
 				"egress IP is on no blocklist": fail("", "no IP to look up", "smtp.office365.com sees the new egress IP"),
 			})},
 		{"new IP is on the Spamhaus PBL", "isp-cutover.hcl", cutoverVars,
 			map[string][]string{"dnsbl": pblListing},
 			with(cutoverPass, map[string]want{
-				"egress IP is on no blocklist": fail(knowledge.Reputation, "127.0.0.1",
+				"egress IP is on no blocklist": fail(result.Reputation, "127.0.0.1",
 					"zen.spamhaus.org: listed in Spamhaus PBL (Spamhaus-maintained", "(127.0.0.11)"),
 			})},
 		{"new IP is on the Spamhaus PBL, asked through DQS", "isp-cutover.hcl",
@@ -461,7 +461,7 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 				`1.0.0.127.lab0dqs0key0123456789.zen.dq.spamhaus.net. 300 IN TXT "listed for key lab0dqs0key0123456789"`,
 			)},
 			with(cutoverPass, map[string]want{
-				"egress IP is on no blocklist": fail(knowledge.Reputation,
+				"egress IP is on no blocklist": fail(result.Reputation,
 					"zen.spamhaus.org: listed in Spamhaus PBL (ISP-maintained", "listed for key ****"),
 			})},
 		{"SPF still names the old IP", "isp-cutover.hcl", cutoverVars,
@@ -470,12 +470,12 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 				`spf.protection.outlook.com. 300 IN TXT "v=spf1 ip4:40.92.0.0/15 ip4:40.107.0.0/16 -all"`,
 			}},
 			with(cutoverPass, map[string]want{
-				"SPF allows the new IP": fail(knowledge.Policy, "the SPF record of contoso.com does not allow 127.0.0.1: fail (matched -all)"),
+				"SPF allows the new IP": fail(result.Policy, "the SPF record of contoso.com does not allow 127.0.0.1: fail (matched -all)"),
 			})},
 		{"new IP has no PTR record", "isp-cutover.hcl", cutoverVars,
 			map[string][]string{"ptr": nil},
 			with(cutoverPass, map[string]want{
-				"new IP has forward-confirmed reverse DNS": fail(knowledge.DNS, "127.0.0.1 has no PTR record"),
+				"new IP has forward-confirmed reverse DNS": fail(result.DNS, "127.0.0.1 has no PTR record"),
 			})},
 		{"new IP's PTR name points elsewhere", "isp-cutover.hcl", cutoverVars,
 			map[string][]string{"ptr": {
@@ -483,13 +483,13 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 				"static-1.line.isp.example. 300 IN A 192.0.2.77",
 			}},
 			with(cutoverPass, map[string]want{
-				"new IP has forward-confirmed reverse DNS": fail(knowledge.DNS,
+				"new IP has forward-confirmed reverse DNS": fail(result.DNS,
 					"no PTR name of 127.0.0.1 (static-1.line.isp.example) resolves back to it"),
 			})},
 		{"tenant MX still at the old provider", "isp-cutover.hcl", cutoverVars,
 			map[string][]string{"mx": {"contoso.com. 300 IN MX 10 mx1.old-provider.example."}},
 			with(cutoverPass, map[string]want{
-				tenantMX: fail(knowledge.DNS, "mx1.old-provider.example"),
+				tenantMX: fail(result.DNS, "mx1.old-provider.example"),
 			})},
 	}
 	covered := map[string]bool{}
@@ -534,7 +534,7 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 					t.Errorf("%q: %s, want %s (%s)", c.Label, c.Status, w.status, c.FirstFailure())
 					continue
 				}
-				if w.status != runner.Failed {
+				if w.status != result.Failed {
 					continue
 				}
 				evidence := c.FirstFailure()

@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/smtpdiag/smtpdiag/examples"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/simulator"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
-	"github.com/smtpdiag/smtpdiag/runner"
 )
 
 const demoUsage = `Usage: smtpdiag demo [flags]
@@ -115,7 +115,7 @@ func loadDemoSuites(vars []string, e env) ([]*suite.Suite, error) {
 }
 
 // judgeDemo passes when exactly the checks labelled EXPECTED FAILURE failed.
-func judgeDemo(results []*runner.SuiteResult, e env) error {
+func judgeDemo(results []*result.Suite, e env) error {
 	var wrong []string
 	expected := 0
 	for _, s := range results {
@@ -124,7 +124,7 @@ func judgeDemo(results []*runner.SuiteResult, e env) error {
 			if mustFail {
 				expected++
 			}
-			if mustFail != (c.Status == runner.Failed) {
+			if mustFail != (c.Status == result.Failed) {
 				wrong = append(wrong, fmt.Sprintf("%s › %s: %s", s.Name, c.Label, c.Status))
 			}
 		}
@@ -137,7 +137,7 @@ func judgeDemo(results []*runner.SuiteResult, e env) error {
 		}
 		return checksFailed{}
 	}
-	total := runner.Tally(results).Total()
+	total := result.Tally(results).Total()
 	fmt.Fprintf(e.stdout, "Demo OK: all %d checks behaved as expected (%d failed on purpose, labelled %q).\n", total, expected, expectedFailurePrefix)
 	fmt.Fprintln(e.stdout, "Next: write a suite for your tenant (see README.md and docs/suite-language.md), then 'smtpdiag run'.")
 	return nil

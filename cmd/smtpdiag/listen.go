@@ -17,6 +17,7 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/listener"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 	"github.com/smtpdiag/smtpdiag/runner"
 )
@@ -94,7 +95,7 @@ func cmdListen(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if c := runner.Tally(results); c.Failed+c.Errored > 0 {
+	if c := result.Tally(results); c.Failed+c.Errored > 0 {
 		return checksFailed{}
 	}
 	return nil
@@ -186,7 +187,7 @@ const sessionGrace = time.Minute
 
 // listenFor waits for the device, judges every session and writes the
 // reports.
-func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFlags, e env) ([]*runner.SuiteResult, error) {
+func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFlags, e env) ([]*result.Suite, error) {
 	timeout := d.Timeout
 	if f.timeout > 0 {
 		timeout = f.timeout
@@ -196,10 +197,10 @@ func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFla
 	// over, never waits for this loop.
 	var (
 		mu      sync.Mutex
-		pending []*listener.Session
+		pending []*result.DeviceSession
 		notify  = make(chan struct{}, 1)
 	)
-	take := func() []*listener.Session {
+	take := func() []*result.DeviceSession {
 		mu.Lock()
 		defer mu.Unlock()
 		out := pending
@@ -215,7 +216,7 @@ func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFla
 		}
 		fmt.Fprintf(e.stderr, "connection from %s (session %d)\n", host, n)
 	}
-	cfg.OnSession = func(sess *listener.Session) {
+	cfg.OnSession = func(sess *result.DeviceSession) {
 		open.Add(-1)
 		mu.Lock()
 		pending = append(pending, sess)
@@ -243,8 +244,8 @@ func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFla
 		Verbose:  f.reports.verbose,
 		Redactor: red,
 	})
-	res := &runner.SuiteResult{Name: s.Name, Description: s.Description, Path: s.Path, Started: started}
-	sum.Handle(runner.Event{Kind: runner.SuiteStarted, Suite: res})
+	res := &result.Suite{Name: s.Name, Description: s.Description, Path: s.Path, Started: started}
+	sum.Handle(result.Event{Kind: result.SuiteStarted, Suite: res})
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -252,14 +253,14 @@ func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFla
 	defer timer.Stop()
 	var writeErr error
 	graced := false
-	judge := func(sess *listener.Session) {
+	judge := func(sess *result.DeviceSession) {
 		label := d.Label
 		if !f.once {
 			label = fmt.Sprintf("%s #%d (%s)", d.Label, sess.Number, sess.ClientIP)
 		}
 		r := runner.DeviceResult(d, sess, label, len(res.Checks))
 		res.Checks = append(res.Checks, r)
-		sum.Handle(runner.Event{Kind: runner.CheckFinished, Suite: res, Check: r})
+		sum.Handle(result.Event{Kind: result.CheckFinished, Suite: res, Check: r})
 		if f.keepMessage != "" {
 			if err := keepMessages(f.keepMessage, sess); err != nil && writeErr == nil {
 				writeErr = err
@@ -304,11 +305,11 @@ wait:
 	if len(res.Checks) == 0 {
 		r := runner.DeviceNoShow(d, l.Addr(), started, time.Since(started), 0)
 		res.Checks = append(res.Checks, r)
-		sum.Handle(runner.Event{Kind: runner.CheckFinished, Suite: res, Check: r})
+		sum.Handle(result.Event{Kind: result.CheckFinished, Suite: res, Check: r})
 	}
 	res.Duration = time.Since(started)
-	sum.Handle(runner.Event{Kind: runner.SuiteFinished, Suite: res})
-	results := []*runner.SuiteResult{res}
+	sum.Handle(result.Event{Kind: result.SuiteFinished, Suite: res})
+	results := []*result.Suite{res}
 	sum.Finish(results)
 	if writeErr != nil {
 		return results, writeErr
@@ -358,7 +359,7 @@ func localAddresses() []string {
 }
 
 // keepMessages writes each message of a session to dir.
-func keepMessages(dir string, s *listener.Session) error {
+func keepMessages(dir string, s *result.DeviceSession) error {
 	for i, m := range s.Messages {
 		path := filepath.Join(dir, fmt.Sprintf("session-%d-message-%d.eml", s.Number, i+1))
 		if err := os.WriteFile(path, m.Body, 0o600); err != nil {

@@ -8,12 +8,12 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/report/evidence"
 	"github.com/smtpdiag/smtpdiag/internal/report/jsonreport"
 	"github.com/smtpdiag/smtpdiag/internal/report/junit"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // writeReportFiles writes the JUnit, JSON and evidence report files that
 // f asks for, the same way for every command that produces results.
-func writeReportFiles(results []*runner.SuiteResult, f runFlags, red *redact.Redactor) error {
+func writeReportFiles(results []*result.Suite, f runFlags, red *redact.Redactor) error {
 	var host string
 	if f.junit != "" || f.report != "" {
 		host, _ = os.Hostname()

@@ -14,6 +14,7 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/evidence"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 	"github.com/smtpdiag/smtpdiag/runner"
 )
@@ -100,7 +101,7 @@ func cmdRun(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if c := runner.Tally(results); c.Failed+c.Errored > 0 {
+	if c := result.Tally(results); c.Failed+c.Errored > 0 {
 		return checksFailed{}
 	}
 	return nil
@@ -152,7 +153,7 @@ func (f *runFlags) check() error {
 // requested report files. It is shared by run and demo. A canceled ctx (the
 // first Ctrl-C) ends the checks in progress; the reports are written all
 // the same.
-func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*runner.SuiteResult, error) {
+func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*result.Suite, error) {
 	var secrets []string
 	for _, s := range suites {
 		secrets = append(secrets, s.Sensitive...)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // DefaultZones are the blocklists looked up when a dnsbl check names none,
@@ -19,59 +20,6 @@ const spamhausZEN = "zen.spamhaus.org"
 
 // dqsSuffix is the Spamhaus Data Query Service zone: <ip>.<key>.zen.dq.spamhaus.net.
 const dqsSuffix = "zen.dq.spamhaus.net"
-
-// ListingStatus is a zone's verdict on an IP.
-type ListingStatus string
-
-// The verdicts.
-const (
-	Listed    ListingStatus = "listed"
-	NotListed ListingStatus = "not listed"
-	// Inconclusive: the zone gave no verdict (a timeout, SERVFAIL, an
-	// error code such as Spamhaus' 127.255.255.254, an answer outside
-	// 127.0.0.0/8). Never counted as listed, nor as not listed.
-	Inconclusive ListingStatus = "inconclusive"
-)
-
-// ListingResult is one zone's answer for one IP.
-type ListingResult struct {
-	Zone string `json:"zone"`
-	IP   string `json:"ip"`
-	// Query is the name asked, with a DQS key masked.
-	Query  string        `json:"query"`
-	Status ListingStatus `json:"status"`
-	// Codes are the A records returned ("127.0.0.11").
-	Codes []string `json:"codes,omitempty"`
-	// Lists names what each code means, where the zone's codes are known:
-	// "Spamhaus PBL (Spamhaus-maintained)".
-	Lists []string `json:"lists,omitempty"`
-	// Reason is the zone's TXT record for the listing, if it has one.
-	Reason string `json:"reason,omitempty"`
-	// Explanation says why a result is inconclusive.
-	Explanation string `json:"explanation,omitempty"`
-	// Delist is where to ask for removal.
-	Delist string `json:"delist,omitempty"`
-}
-
-// String renders the result on one line:
-// "zen.spamhaus.org: listed in Spamhaus PBL (127.0.0.11): reason".
-func (l ListingResult) String() string {
-	switch l.Status {
-	case Listed:
-		what := strings.Join(l.Lists, ", ")
-		if what == "" {
-			what = l.Zone
-		}
-		s := fmt.Sprintf("%s: listed in %s (%s)", l.Zone, what, strings.Join(l.Codes, ", "))
-		if l.Reason != "" {
-			s += ": " + l.Reason
-		}
-		return s
-	case Inconclusive:
-		return fmt.Sprintf("%s: inconclusive: %s", l.Zone, l.Explanation)
-	}
-	return fmt.Sprintf("%s: not listed", l.Zone)
-}
 
 // zoneCodes describes a blocklist's return codes.
 type zoneCodes struct {
@@ -159,33 +107,33 @@ type DNSBLQuery struct {
 // address under the zone, an A record in 127.0.0.0/8 means listed) and
 // fetches the TXT reason of listings. Zones are asked one after the other,
 // in order.
-func (r *Resolver) CheckDNSBL(ctx context.Context, q DNSBLQuery) []ListingResult {
+func (r *Resolver) CheckDNSBL(ctx context.Context, q DNSBLQuery) []result.Listing {
 	zones := q.Zones
 	if zones == nil {
 		zones = DefaultZones
 	}
-	out := make([]ListingResult, 0, len(zones))
+	out := make([]result.Listing, 0, len(zones))
 	for _, zone := range zones {
 		out = append(out, r.checkZone(ctx, q.IP.Unmap(), zone, q.DQSKey))
 	}
 	return out
 }
 
-func (r *Resolver) checkZone(ctx context.Context, ip netip.Addr, zone, dqsKey string) ListingResult {
+func (r *Resolver) checkZone(ctx context.Context, ip netip.Addr, zone, dqsKey string) result.Listing {
 	zone = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(zone), "."))
 	queryZone := zone
 	if dqsKey != "" && zone == spamhausZEN {
 		queryZone = dqsKey + "." + dqsSuffix
 	}
 	name := ReverseName(ip, queryZone)
-	res := ListingResult{Zone: zone, IP: ip.String(), Query: maskKey(name, dqsKey)}
+	res := result.Listing{Zone: zone, IP: ip.String(), Query: maskKey(name, dqsKey)}
 	known := codesFor(queryZone)
 	if known != nil {
 		res.Delist = known.delist
 	}
 	ans, err := r.Query(ctx, name, mdns.TypeA)
 	if err != nil {
-		res.Status = Inconclusive
+		res.Status = result.Inconclusive
 		res.Explanation = maskKey(err.Error(), dqsKey)
 		if qe, ok := err.(*QueryError); ok && qe.Rcode == "REFUSED" && dqsKey != "" && queryZone != zone {
 			res.Explanation += " (the Spamhaus DQS key is disabled or wrong)"
@@ -193,7 +141,7 @@ func (r *Resolver) checkZone(ctx context.Context, ip netip.Addr, zone, dqsKey st
 		return res
 	}
 	if ans.NXDomain() || len(ans.Records) == 0 {
-		res.Status = NotListed
+		res.Status = result.NotListed
 		return res
 	}
 	var errs, outside []string
@@ -220,15 +168,15 @@ func (r *Resolver) checkZone(ctx context.Context, ip netip.Addr, zone, dqsKey st
 	}
 	switch {
 	case len(errs) > 0:
-		res.Status, res.Explanation = Inconclusive, strings.Join(errs, "; ")
+		res.Status, res.Explanation = result.Inconclusive, strings.Join(errs, "; ")
 		return res
 	case len(outside) > 0:
-		res.Status = Inconclusive
+		res.Status = result.Inconclusive
 		res.Explanation = fmt.Sprintf("answer %s is outside 127.0.0.0/8 (RFC 5782 section 2.1): the resolver "+
 			"probably rewrites NXDOMAIN answers", strings.Join(outside, ", "))
 		return res
 	}
-	res.Status = Listed
+	res.Status = result.Listed
 	if txt, err := r.Query(ctx, name, mdns.TypeTXT); err == nil {
 		res.Reason = maskKey(strings.Join(txt.Values(), " "), dqsKey)
 	}

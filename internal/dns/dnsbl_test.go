@@ -9,6 +9,7 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // dnsblServer serves the three default zones with one test IP per return
@@ -54,18 +55,18 @@ func TestSpamhausReturnCodes(t *testing.T) {
 	r, _ := dnsblServer(t)
 	for _, tc := range []struct {
 		ip     string
-		status ListingStatus
+		status result.ListingStatus
 		lists  string
 	}{
-		{"127.0.0.12", Listed, "Spamhaus SBL (spam sources)"},
-		{"127.0.0.13", Listed, "Spamhaus SBL CSS"},
-		{"127.0.0.14", Listed, "Spamhaus XBL"},
-		{"127.0.0.19", Listed, "Spamhaus SBL DROP"},
-		{"127.0.0.110", Listed, "Spamhaus PBL (ISP-maintained"},
-		{"127.0.0.111", Listed, "Spamhaus PBL (Spamhaus-maintained"},
-		{"127.0.0.130", Listed, "Spamhaus BCL"},
-		{"127.0.0.50", Listed, "Spamhaus SBL (spam sources), Spamhaus PBL (Spamhaus-maintained"},
-		{"127.0.0.7", NotListed, ""},
+		{"127.0.0.12", result.Listed, "Spamhaus SBL (spam sources)"},
+		{"127.0.0.13", result.Listed, "Spamhaus SBL CSS"},
+		{"127.0.0.14", result.Listed, "Spamhaus XBL"},
+		{"127.0.0.19", result.Listed, "Spamhaus SBL DROP"},
+		{"127.0.0.110", result.Listed, "Spamhaus PBL (ISP-maintained"},
+		{"127.0.0.111", result.Listed, "Spamhaus PBL (Spamhaus-maintained"},
+		{"127.0.0.130", result.Listed, "Spamhaus BCL"},
+		{"127.0.0.50", result.Listed, "Spamhaus SBL (spam sources), Spamhaus PBL (Spamhaus-maintained"},
+		{"127.0.0.7", result.NotListed, ""},
 	} {
 		res := r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr(tc.ip), Zones: []string{"zen.spamhaus.org"}})
 		if len(res) != 1 {
@@ -75,7 +76,7 @@ func TestSpamhausReturnCodes(t *testing.T) {
 		if got.Status != tc.status || !strings.HasPrefix(strings.Join(got.Lists, ", "), tc.lists) {
 			t.Errorf("%s: %+v, want %s %q", tc.ip, got, tc.status, tc.lists)
 		}
-		if tc.status == Listed {
+		if tc.status == result.Listed {
 			if !strings.Contains(got.Reason, "check.spamhaus.org") && tc.ip != "127.0.0.50" {
 				t.Errorf("%s: TXT reason not fetched: %+v", tc.ip, got)
 			}
@@ -107,7 +108,7 @@ func TestDNSBLInconclusive(t *testing.T) {
 	} {
 		res := r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr(tc.ip), Zones: []string{tc.zone}})
 		got := res[0]
-		if got.Status != Inconclusive || !strings.Contains(got.Explanation, tc.why) {
+		if got.Status != result.Inconclusive || !strings.Contains(got.Explanation, tc.why) {
 			t.Errorf("%s in %s: %+v, want inconclusive because %q", tc.ip, tc.zone, got, tc.why)
 		}
 		if !strings.HasPrefix(got.String(), tc.zone+": inconclusive: ") {
@@ -122,7 +123,7 @@ func TestDefaultZonesAndOtherLists(t *testing.T) {
 	var zones []string
 	for _, l := range res {
 		zones = append(zones, l.Zone)
-		if l.Status != Listed {
+		if l.Status != result.Listed {
 			t.Errorf("%s: %+v", l.Zone, l)
 		}
 	}
@@ -140,7 +141,7 @@ func TestDefaultZonesAndOtherLists(t *testing.T) {
 	}
 
 	res = r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr("127.0.0.2"), Zones: []string{"lab.test."}})
-	if res[0].Status != Listed || res[0].Codes[0] != "127.0.0.5" || res[0].Lists != nil || res[0].Delist != "" {
+	if res[0].Status != result.Listed || res[0].Codes[0] != "127.0.0.5" || res[0].Lists != nil || res[0].Delist != "" {
 		t.Errorf("unknown zone: %+v", res[0])
 	}
 	if got := res[0].String(); got != "lab.test: listed in lab.test (127.0.0.5)" {
@@ -151,7 +152,7 @@ func TestDefaultZonesAndOtherLists(t *testing.T) {
 func TestDNSBLIPv6(t *testing.T) {
 	r, _ := dnsblServer(t)
 	res := r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr("2001:db8::1"), Zones: []string{"zen.spamhaus.org"}})
-	if res[0].Status != Listed || res[0].Lists[0] != "Spamhaus SBL CSS (snowshoe spam)" || res[0].IP != "2001:db8::1" {
+	if res[0].Status != result.Listed || res[0].Lists[0] != "Spamhaus SBL CSS (snowshoe spam)" || res[0].IP != "2001:db8::1" {
 		t.Errorf("IPv6: %+v", res[0])
 	}
 }
@@ -161,7 +162,7 @@ func TestDQSKeyIsUsedAndMasked(t *testing.T) {
 	res := r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr("127.0.0.2"),
 		Zones: []string{"zen.spamhaus.org"}, DQSKey: "secret-key-123"})
 	got := res[0]
-	if got.Status != Listed || got.Lists[0] != "Spamhaus XBL (exploited or infected hosts)" {
+	if got.Status != result.Listed || got.Lists[0] != "Spamhaus XBL (exploited or infected hosts)" {
 		t.Fatalf("DQS: %+v", got)
 	}
 	if got.Query != "2.0.0.127.****.zen.dq.spamhaus.net." || strings.Contains(got.String(), "secret-key-123") {
@@ -173,7 +174,7 @@ func TestDQSKeyIsUsedAndMasked(t *testing.T) {
 
 	res = r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr("127.0.0.2"),
 		Zones: []string{"zen.spamhaus.org"}, DQSKey: "disabled-key"})
-	if res[0].Status != Inconclusive || !strings.Contains(res[0].Explanation, "DQS key is disabled") ||
+	if res[0].Status != result.Inconclusive || !strings.Contains(res[0].Explanation, "DQS key is disabled") ||
 		strings.Contains(res[0].Explanation, "disabled-key") {
 		t.Errorf("disabled key: %+v", res[0])
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // MXHost is one MX record of a domain.
@@ -28,24 +29,12 @@ type MXResolution struct {
 	Addrs []netip.Addr `json:"addrs"`
 }
 
-// MXErrorKind says why a domain's MX cannot be used.
-type MXErrorKind string
-
-// The ways MX resolution fails.
-const (
-	MXNoDomain  MXErrorKind = "nxdomain"   // the domain does not exist
-	MXNone      MXErrorKind = "no-mx"      // the domain publishes no MX record
-	MXNull      MXErrorKind = "null-mx"    // RFC 7505: the domain accepts no mail
-	MXNoAddress MXErrorKind = "no-address" // no MX host has an address
-	MXLookup    MXErrorKind = "lookup"     // a lookup failed (timeout, SERVFAIL)
-)
-
 // MXError is a domain whose MX cannot be used.
 type MXError struct {
 	Domain string
-	Kind   MXErrorKind
+	Kind   result.MXFailure
 	Detail string
-	Err    error // the lookup error for MXLookup
+	Err    error // the lookup error for result.MXLookup
 }
 
 func (e *MXError) Error() string { return e.Detail }
@@ -58,20 +47,20 @@ func (e *MXError) Unwrap() error { return e.Err }
 // AAAA records of the first host that has any. ipVersion 4 or 6 asks only
 // for that family; 0 asks for both, IPv4 first.
 //
-// A domain without MX records is reported as MXNone rather than treated
+// A domain without MX records is reported as result.MXNone rather than treated
 // as its own implicit MX (the fallback of RFC 5321 section 5.1): every
 // domain that receives mail through Exchange Online publishes an MX, so a
 // missing one is the finding. A null MX (a single record with the root as
-// its target, RFC 7505 section 3) is MXNull.
+// its target, RFC 7505 section 3) is result.MXNull.
 func (r *Resolver) ResolveMX(ctx context.Context, domain string, ipVersion int) (*MXResolution, error) {
 	domain = strings.TrimSuffix(strings.TrimSpace(domain), ".")
 	ans, err := r.Query(ctx, domain, mdns.TypeMX)
 	if err != nil {
-		return nil, &MXError{Domain: domain, Kind: MXLookup, Err: err,
+		return nil, &MXError{Domain: domain, Kind: result.MXLookup, Err: err,
 			Detail: fmt.Sprintf("MX lookup for %s failed: %v", domain, err)}
 	}
 	if ans.NXDomain() {
-		return nil, &MXError{Domain: domain, Kind: MXNoDomain,
+		return nil, &MXError{Domain: domain, Kind: result.MXNoDomain,
 			Detail: fmt.Sprintf("%s does not exist (NXDOMAIN)", domain)}
 	}
 	res := &MXResolution{Domain: domain}
@@ -87,10 +76,10 @@ func (r *Resolver) ResolveMX(ctx context.Context, domain string, ipVersion int) 
 	}
 	if len(res.Hosts) == 0 {
 		if null > 0 {
-			return nil, &MXError{Domain: domain, Kind: MXNull,
+			return nil, &MXError{Domain: domain, Kind: result.MXNull,
 				Detail: fmt.Sprintf("%s publishes a null MX (RFC 7505): it accepts no mail", domain)}
 		}
-		return nil, &MXError{Domain: domain, Kind: MXNone,
+		return nil, &MXError{Domain: domain, Kind: result.MXNone,
 			Detail: fmt.Sprintf("%s publishes no MX record (an Exchange Online domain has one, "+
 				"like contoso-com.mail.protection.outlook.com)", domain)}
 	}
@@ -120,10 +109,10 @@ func (r *Resolver) ResolveMX(ctx context.Context, domain string, ipVersion int) 
 	case 6:
 		family = "an IPv6 address (AAAA record)"
 	}
-	e := &MXError{Domain: domain, Kind: MXNoAddress,
+	e := &MXError{Domain: domain, Kind: result.MXNoAddress,
 		Detail: fmt.Sprintf("no MX host of %s has %s", domain, family)}
 	if lookupErr != nil {
-		e.Kind, e.Err = MXLookup, lookupErr
+		e.Kind, e.Err = result.MXLookup, lookupErr
 		e.Detail += fmt.Sprintf(" (%v)", lookupErr)
 	}
 	return res, e

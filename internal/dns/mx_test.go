@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 func TestResolveMX(t *testing.T) {
@@ -47,7 +48,7 @@ func TestResolveMX(t *testing.T) {
 	if err != nil || len(res.Addrs) != 1 || res.Addrs[0] != netip.MustParseAddr("127.0.0.10") {
 		t.Errorf("ip_version 4: %+v, %v", res, err)
 	}
-	if _, err := r.ResolveMX(ctx, "v6only.test", 4); !isMXError(err, MXNoAddress) || !strings.Contains(err.Error(), "IPv4") {
+	if _, err := r.ResolveMX(ctx, "v6only.test", 4); !isMXError(err, result.MXNoAddress) || !strings.Contains(err.Error(), "IPv4") {
 		t.Errorf("v6-only MX with ip_version 4: %v", err)
 	}
 	if res, err := r.ResolveMX(ctx, "v6only.test", 0); err != nil || res.Addrs[0] != netip.MustParseAddr("::1") {
@@ -56,13 +57,13 @@ func TestResolveMX(t *testing.T) {
 
 	for _, tc := range []struct {
 		domain string
-		kind   MXErrorKind
+		kind   result.MXFailure
 		text   string
 	}{
-		{"null.test", MXNull, "null MX (RFC 7505)"},
-		{"nomx.test", MXNone, "publishes no MX record"},
-		{"missing.test", MXNoDomain, "does not exist (NXDOMAIN)"},
-		{"deadmx.test", MXNoAddress, "no MX host of deadmx.test has an address"},
+		{"null.test", result.MXNull, "null MX (RFC 7505)"},
+		{"nomx.test", result.MXNone, "publishes no MX record"},
+		{"missing.test", result.MXNoDomain, "does not exist (NXDOMAIN)"},
+		{"deadmx.test", result.MXNoAddress, "no MX host of deadmx.test has an address"},
 	} {
 		_, err := r.ResolveMX(ctx, tc.domain, 0)
 		if !isMXError(err, tc.kind) || !strings.Contains(err.Error(), tc.text) {
@@ -76,12 +77,12 @@ func TestResolveMXLookupFailure(t *testing.T) {
 	srv.SetRcode("broken.test", mdns.RcodeServerFailure)
 	_, err := r.ResolveMX(context.Background(), "broken.test", 0)
 	var qe *QueryError
-	if !isMXError(err, MXLookup) || !errors.As(err, &qe) || qe.Rcode != "SERVFAIL" {
+	if !isMXError(err, result.MXLookup) || !errors.As(err, &qe) || qe.Rcode != "SERVFAIL" {
 		t.Fatalf("err = %v", err)
 	}
 }
 
-func isMXError(err error, kind MXErrorKind) bool {
+func isMXError(err error, kind result.MXFailure) bool {
 	var me *MXError
 	return errors.As(err, &me) && me.Kind == kind
 }

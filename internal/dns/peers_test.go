@@ -11,6 +11,7 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // peersDNS returns a Resolver for the rbldnsd that scripts/peers.sh
@@ -53,7 +54,7 @@ func TestPeersMX(t *testing.T) {
 		len(res.Addrs) != 1 || res.Addrs[0] != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("MX of contoso.test = %+v", res)
 	}
-	if _, err := r.ResolveMX(context.Background(), "nothing.contoso.test", 0); !isMXError(err, MXNoDomain) && !isMXError(err, MXNone) {
+	if _, err := r.ResolveMX(context.Background(), "nothing.contoso.test", 0); !isMXError(err, result.MXNoDomain) && !isMXError(err, result.MXNone) {
 		t.Errorf("a name without MX: %v", err)
 	}
 }
@@ -62,9 +63,9 @@ func TestPeersSPFAndDMARC(t *testing.T) {
 	r := peersDNS(t)
 	ctx := context.Background()
 	for ip, want := range map[string][2]string{
-		"127.0.0.1":   {SPFPass, "ip4:127.0.0.1"},
-		"127.0.0.9":   {SPFPass, "include:spf.peers.test → ip4:127.0.0.0/8"},
-		"203.0.113.5": {SPFSoftFail, "~all"},
+		"127.0.0.1":   {result.SPFPass, "ip4:127.0.0.1"},
+		"127.0.0.9":   {result.SPFPass, "include:spf.peers.test → ip4:127.0.0.0/8"},
+		"203.0.113.5": {result.SPFSoftFail, "~all"},
 	} {
 		got := r.CheckSPF(ctx, netip.MustParseAddr(ip), "contoso.test")
 		if got.Result != want[0] || got.Mechanism != want[1] {
@@ -85,14 +86,14 @@ func TestPeersDNSBL(t *testing.T) {
 	r := peersDNS(t)
 	zones := []string{"zen.peers.test"}
 	for ip, want := range map[string]struct {
-		status ListingStatus
+		status result.ListingStatus
 		code   string
 		reason string
 	}{
-		"127.0.0.2":   {Listed, "127.0.0.2", "127.0.0.2 is listed in the SBL-like test zone"},
-		"192.0.2.99":  {Listed, "127.0.0.11", "192.0.2.99 is in the PBL-like test zone"},
-		"127.0.0.1":   {NotListed, "", ""},
-		"203.0.113.5": {NotListed, "", ""},
+		"127.0.0.2":   {result.Listed, "127.0.0.2", "127.0.0.2 is listed in the SBL-like test zone"},
+		"192.0.2.99":  {result.Listed, "127.0.0.11", "192.0.2.99 is in the PBL-like test zone"},
+		"127.0.0.1":   {result.NotListed, "", ""},
+		"203.0.113.5": {result.NotListed, "", ""},
 	} {
 		res := r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr(ip), Zones: zones})
 		got := res[0]

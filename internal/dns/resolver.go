@@ -20,6 +20,7 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // DefaultTimeout bounds one exchange with one server.
@@ -40,7 +41,7 @@ type Resolver struct {
 	Timeout time.Duration
 	// Record, when not nil, is called with every exchange as it completes,
 	// possibly from several goroutines.
-	Record func(Lookup)
+	Record func(result.Lookup)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Cache, when not nil, keeps the answers of this Resolver's queries,
@@ -80,63 +81,6 @@ func (c *Cache) put(a *Answer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.answers[cacheKey{strings.ToLower(a.Name), a.Type}] = a
-}
-
-// Lookup is one exchange with one server, as shown in transcripts.
-type Lookup struct {
-	Name      string `json:"name"`
-	Type      string `json:"type"`
-	Server    string `json:"server"`
-	Transport string `json:"transport"` // "udp" or "tcp"
-	// Truncated is set on a UDP exchange whose answer had the TC bit; the
-	// TCP exchange that follows is recorded as a Lookup of its own.
-	Truncated bool   `json:"truncated,omitempty"`
-	Rcode     string `json:"rcode,omitempty"` // "NOERROR", "NXDOMAIN", ...; "" when no answer came
-	// Answers are the answer section's records in zone-file form.
-	Answers []string `json:"answers,omitempty"`
-	// Error is why no usable answer came (a timeout, a refused port).
-	Error    string        `json:"error,omitempty"`
-	Started  time.Time     `json:"started"`
-	Duration time.Duration `json:"duration_ns"`
-}
-
-// Lines renders the lookup for a transcript: a line for the question and
-// outcome, then one line per answer record.
-func (l Lookup) Lines() []string {
-	head := fmt.Sprintf("DNS %s %s @%s/%s: ", l.Type, l.Name, l.Server, l.Transport)
-	switch {
-	case l.Error != "":
-		head += l.Error
-	case l.Truncated:
-		head += l.Rcode + ", truncated: retrying over TCP"
-	default:
-		head += l.Rcode
-		switch n := len(l.Answers); n {
-		case 0:
-			head += ", no records"
-		case 1:
-			head += ", 1 record"
-		default:
-			head += fmt.Sprintf(", %d records", n)
-		}
-	}
-	head += fmt.Sprintf(" (%dms)", l.Duration.Milliseconds())
-	lines := []string{head}
-	if !l.Truncated {
-		for _, a := range l.Answers {
-			lines = append(lines, "  "+a)
-		}
-	}
-	return lines
-}
-
-// Redact passes every string of the lookup through mask.
-func (l *Lookup) Redact(mask func(string) string) {
-	l.Name = mask(l.Name)
-	l.Error = mask(l.Error)
-	for i := range l.Answers {
-		l.Answers[i] = mask(l.Answers[i])
-	}
 }
 
 // QueryError is a lookup that got no usable answer from any server: a
@@ -311,7 +255,7 @@ func (r *Resolver) once(ctx context.Context, q *mdns.Msg, server, transport stri
 	c := &mdns.Client{Net: transport, Timeout: r.timeout()}
 	start := r.now()
 	msg, _, err := c.ExchangeContext(ctx, q, server)
-	l := Lookup{
+	l := result.Lookup{
 		Name:      q.Question[0].Name,
 		Type:      TypeName(q.Question[0].Qtype),
 		Server:    server,
@@ -348,7 +292,7 @@ func (r *Resolver) once(ctx context.Context, q *mdns.Msg, server, transport stri
 	return msg, nil
 }
 
-func (r *Resolver) record(l Lookup) {
+func (r *Resolver) record(l result.Lookup) {
 	if r.Record != nil {
 		r.Record(l)
 	}
@@ -364,21 +308,21 @@ func rcodeName(rc int) string {
 // Trace collects the lookups of one check, safe for concurrent use.
 type Trace struct {
 	mu      sync.Mutex
-	lookups []Lookup
+	lookups []result.Lookup
 }
 
 // Add records a lookup; use it as a Resolver's Record.
-func (t *Trace) Add(l Lookup) {
+func (t *Trace) Add(l result.Lookup) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.lookups = append(t.lookups, l)
 }
 
 // Lookups returns the lookups recorded so far, in order.
-func (t *Trace) Lookups() []Lookup {
+func (t *Trace) Lookups() []result.Lookup {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]Lookup(nil), t.lookups...)
+	return append([]result.Lookup(nil), t.lookups...)
 }
 
 // ReverseName returns the name a PTR or DNSBL query uses for ip, under

@@ -9,17 +9,7 @@ import (
 	"strings"
 
 	mdns "github.com/miekg/dns"
-)
-
-// SPF results (RFC 7208 section 2.6).
-const (
-	SPFPass      = "pass"
-	SPFFail      = "fail"
-	SPFSoftFail  = "softfail"
-	SPFNeutral   = "neutral"
-	SPFNone      = "none"
-	SPFPermError = "permerror"
-	SPFTempError = "temperror"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // MaxSPFLookups is the limit on DNS-querying terms (include, a, mx, ptr,
@@ -69,7 +59,7 @@ func (r *Resolver) CheckSPF(ctx context.Context, ip netip.Addr, domain string) S
 	out := e.checkHost(domain, 0)
 	res := SPFResult{Domain: domain, IP: ip.Unmap().String(), Result: out.result, Record: out.record,
 		Lookups: e.lookups, Reason: out.reason}
-	if out.result != SPFPermError && out.result != SPFTempError {
+	if out.result != result.SPFPermError && out.result != result.SPFTempError {
 		res.Mechanism = strings.Join(out.path, " → ")
 	}
 	return res
@@ -135,7 +125,7 @@ type spfOutcome struct {
 }
 
 func permerror(format string, args ...any) *spfOutcome {
-	return &spfOutcome{result: SPFPermError, reason: fmt.Sprintf(format, args...)}
+	return &spfOutcome{result: result.SPFPermError, reason: fmt.Sprintf(format, args...)}
 }
 
 // fetch returns domain's single SPF record (RFC 7208 section 4.5), or the
@@ -144,7 +134,7 @@ func permerror(format string, args ...any) *spfOutcome {
 func (e *spfEval) fetch(domain string) (string, *spfOutcome) {
 	ans, err := e.r.Query(e.ctx, domain, mdns.TypeTXT)
 	if err != nil {
-		return "", &spfOutcome{result: SPFTempError, reason: fmt.Sprintf("the TXT lookup failed: %v", err)}
+		return "", &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("the TXT lookup failed: %v", err)}
 	}
 	var records []string
 	for _, v := range ans.Values() {
@@ -155,9 +145,9 @@ func (e *spfEval) fetch(domain string) (string, *spfOutcome) {
 	switch len(records) {
 	case 0:
 		if ans.NXDomain() {
-			return "", &spfOutcome{result: SPFNone, reason: domain + " does not exist (NXDOMAIN)"}
+			return "", &spfOutcome{result: result.SPFNone, reason: domain + " does not exist (NXDOMAIN)"}
 		}
-		return "", &spfOutcome{result: SPFNone, reason: domain + " has no SPF record (no TXT record starting with v=spf1)"}
+		return "", &spfOutcome{result: result.SPFNone, reason: domain + " has no SPF record (no TXT record starting with v=spf1)"}
 	case 1:
 		return records[0], nil
 	}
@@ -186,7 +176,7 @@ func (e *spfEval) checkHost(domain string, depth int) spfOutcome {
 			switch name {
 			case "redirect":
 				if redirect != "" {
-					return spfOutcome{result: SPFPermError, record: record,
+					return spfOutcome{result: result.SPFPermError, record: record,
 						reason: domain + ": more than one redirect modifier (RFC 7208 section 6)"}
 				}
 				redirect = rest
@@ -219,22 +209,22 @@ func (e *spfEval) checkHost(domain string, depth int) spfOutcome {
 	if redirect != "" && !hasAll {
 		target, err := e.expand(redirect, domain)
 		if err != nil {
-			return spfOutcome{result: SPFPermError, record: record, reason: err.Error()}
+			return spfOutcome{result: result.SPFPermError, record: record, reason: err.Error()}
 		}
 		if o := e.count(); o != nil {
 			o.record = record
 			return *o
 		}
 		sub := e.checkHost(target, depth+1)
-		if sub.result == SPFNone {
-			return spfOutcome{result: SPFPermError, record: record,
+		if sub.result == result.SPFNone {
+			return spfOutcome{result: result.SPFPermError, record: record,
 				reason: fmt.Sprintf("redirect=%s names a domain without an SPF record (RFC 7208 section 6.1)", target)}
 		}
 		sub.path = append([]string{"redirect=" + target}, sub.path...)
 		sub.record = record
 		return sub
 	}
-	return spfOutcome{result: SPFNeutral, record: record,
+	return spfOutcome{result: result.SPFNeutral, record: record,
 		reason: "no term matched and the record has no all term (default neutral, RFC 7208 section 4.7)"}
 }
 
@@ -259,13 +249,13 @@ func splitTerm(term string) (name, rest string, isModifier bool) {
 func qualifierResult(q byte) string {
 	switch q {
 	case '-':
-		return SPFFail
+		return result.SPFFail
 	case '~':
-		return SPFSoftFail
+		return result.SPFSoftFail
 	case '?':
-		return SPFNeutral
+		return result.SPFNeutral
 	}
-	return SPFPass
+	return result.SPFPass
 }
 
 // count charges one DNS-querying term against the limit.
@@ -320,7 +310,7 @@ func (e *spfEval) mechanism(domain, name, arg string, depth int) (match bool, su
 		if name == "mx" {
 			ans, err := e.r.Query(e.ctx, target, mdns.TypeMX)
 			if err != nil {
-				return false, nil, &spfOutcome{result: SPFTempError, reason: fmt.Sprintf("mx: %v", err)}
+				return false, nil, &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("mx: %v", err)}
 			}
 			hosts = nil
 			for _, rr := range ans.Records {
@@ -369,12 +359,12 @@ func (e *spfEval) mechanism(domain, name, arg string, depth int) (match bool, su
 		}
 		out := e.checkHost(target, depth+1)
 		switch out.result {
-		case SPFPass:
+		case result.SPFPass:
 			return true, &out, nil
-		case SPFFail, SPFSoftFail, SPFNeutral:
+		case result.SPFFail, result.SPFSoftFail, result.SPFNeutral:
 			return false, nil, nil
-		case SPFTempError:
-			return false, nil, &spfOutcome{result: SPFTempError, reason: "include:" + target + ": " + out.reason}
+		case result.SPFTempError:
+			return false, nil, &spfOutcome{result: result.SPFTempError, reason: "include:" + target + ": " + out.reason}
 		}
 		// RFC 7208 section 5.2: none and permerror of an include are permerror.
 		return false, nil, permerror("include:%s: %s (%s)", target, out.result, out.reason)
@@ -391,7 +381,7 @@ func (e *spfEval) mechanism(domain, name, arg string, depth int) (match bool, su
 		}
 		ans, qerr := e.r.Query(e.ctx, target, mdns.TypeA)
 		if qerr != nil {
-			return false, nil, &spfOutcome{result: SPFTempError, reason: fmt.Sprintf("exists: %v", qerr)}
+			return false, nil, &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("exists: %v", qerr)}
 		}
 		if len(ans.Records) == 0 {
 			if o := e.void(); o != nil {
@@ -445,7 +435,7 @@ func (e *spfEval) addresses(host string) ([]netip.Addr, bool, *spfOutcome) {
 	}
 	addrs, err := e.r.Addresses(e.ctx, host, version)
 	if err != nil {
-		return nil, false, &spfOutcome{result: SPFTempError, reason: fmt.Sprintf("address lookup of %s: %v", host, err)}
+		return nil, false, &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("address lookup of %s: %v", host, err)}
 	}
 	return addrs, len(addrs) > 0, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 func spfZone(t *testing.T) *Resolver {
@@ -64,38 +65,38 @@ func TestCheckSPF(t *testing.T) {
 		mechanism  string
 		reason     string
 	}{
-		{"contoso.test", "127.0.0.1", SPFPass, "ip4:127.0.0.1", ""},
-		{"contoso.test", "192.0.2.77", SPFPass, "include:spf.peers.test → ip4:192.0.2.0/24", ""},
-		{"contoso.test", "2001:db8::25", SPFPass, "include:spf.peers.test → ip6:2001:db8::/32", ""},
-		{"contoso.test", "::ffff:127.0.0.1", SPFPass, "ip4:127.0.0.1", ""},
-		{"contoso.test", "203.0.113.5", SPFSoftFail, "~all", ""},
-		{"a.test", "198.51.100.1", SPFPass, "a", ""},
-		{"a.test", "198.51.100.2", SPFFail, "-all", ""},
-		{"acidr.test", "198.51.100.200", SPFPass, "a:host.acidr.test/24", ""},
-		{"mx.test", "198.51.100.2", SPFPass, "mx", ""},
-		{"mx.test", "198.51.100.1", SPFFail, "-all", ""},
-		{"redirect.test", "192.0.2.1", SPFPass, "redirect=spf.peers.test → ip4:192.0.2.0/24", ""},
-		{"redirect.test", "198.51.100.1", SPFFail, "redirect=spf.peers.test → -all", ""},
-		{"redirectnone.test", "198.51.100.1", SPFPermError, "", "without an SPF record"},
-		{"neutral.test", "198.51.100.1", SPFNeutral, "", "default neutral"},
-		{"qual.test", "198.51.100.3", SPFNeutral, "?ip4:198.51.100.3", ""},
-		{"qual.test", "198.51.100.4", SPFFail, "-ip4:198.51.100.4", ""},
-		{"qual.test", "198.51.100.5", SPFPass, "+all", ""},
-		{"loop.test", "198.51.100.1", SPFPermError, "", "more than 10 DNS-querying terms"},
-		{"many.test", "198.51.100.1", SPFPermError, "", "more than 10 DNS-querying terms"},
-		{"two.test", "198.51.100.1", SPFPermError, "", "2 SPF records"},
-		{"none.test", "198.51.100.1", SPFNone, "", "no SPF record"},
-		{"missing.test", "198.51.100.1", SPFNone, "NXDOMAIN", "NXDOMAIN"},
-		{"notspf.test", "198.51.100.1", SPFNone, "", "no SPF record"},
-		{"badinclude.test", "198.51.100.1", SPFPermError, "", "include:none.test: none"},
-		{"unknown.test", "198.51.100.1", SPFPermError, "", `unknown mechanism "foo"`},
-		{"servfail.test", "198.51.100.1", SPFTempError, "", "SERVFAIL"},
-		{"tempinclude.test", "198.51.100.1", SPFTempError, "", "SERVFAIL"},
-		{"macro.test", "198.51.100.1", SPFPass, "exists:%{ir}.ex.%{d}", ""},
-		{"macro.test", "198.51.100.2", SPFFail, "-all", ""},
-		{"voids.test", "198.51.100.1", SPFPermError, "", "found nothing"},
-		{"ptr.test", "198.51.100.9", SPFPass, "ptr", ""},
-		{"ptr.test", "198.51.100.8", SPFFail, "-all", ""},
+		{"contoso.test", "127.0.0.1", result.SPFPass, "ip4:127.0.0.1", ""},
+		{"contoso.test", "192.0.2.77", result.SPFPass, "include:spf.peers.test → ip4:192.0.2.0/24", ""},
+		{"contoso.test", "2001:db8::25", result.SPFPass, "include:spf.peers.test → ip6:2001:db8::/32", ""},
+		{"contoso.test", "::ffff:127.0.0.1", result.SPFPass, "ip4:127.0.0.1", ""},
+		{"contoso.test", "203.0.113.5", result.SPFSoftFail, "~all", ""},
+		{"a.test", "198.51.100.1", result.SPFPass, "a", ""},
+		{"a.test", "198.51.100.2", result.SPFFail, "-all", ""},
+		{"acidr.test", "198.51.100.200", result.SPFPass, "a:host.acidr.test/24", ""},
+		{"mx.test", "198.51.100.2", result.SPFPass, "mx", ""},
+		{"mx.test", "198.51.100.1", result.SPFFail, "-all", ""},
+		{"redirect.test", "192.0.2.1", result.SPFPass, "redirect=spf.peers.test → ip4:192.0.2.0/24", ""},
+		{"redirect.test", "198.51.100.1", result.SPFFail, "redirect=spf.peers.test → -all", ""},
+		{"redirectnone.test", "198.51.100.1", result.SPFPermError, "", "without an SPF record"},
+		{"neutral.test", "198.51.100.1", result.SPFNeutral, "", "default neutral"},
+		{"qual.test", "198.51.100.3", result.SPFNeutral, "?ip4:198.51.100.3", ""},
+		{"qual.test", "198.51.100.4", result.SPFFail, "-ip4:198.51.100.4", ""},
+		{"qual.test", "198.51.100.5", result.SPFPass, "+all", ""},
+		{"loop.test", "198.51.100.1", result.SPFPermError, "", "more than 10 DNS-querying terms"},
+		{"many.test", "198.51.100.1", result.SPFPermError, "", "more than 10 DNS-querying terms"},
+		{"two.test", "198.51.100.1", result.SPFPermError, "", "2 SPF records"},
+		{"none.test", "198.51.100.1", result.SPFNone, "", "no SPF record"},
+		{"missing.test", "198.51.100.1", result.SPFNone, "NXDOMAIN", "NXDOMAIN"},
+		{"notspf.test", "198.51.100.1", result.SPFNone, "", "no SPF record"},
+		{"badinclude.test", "198.51.100.1", result.SPFPermError, "", "include:none.test: none"},
+		{"unknown.test", "198.51.100.1", result.SPFPermError, "", `unknown mechanism "foo"`},
+		{"servfail.test", "198.51.100.1", result.SPFTempError, "", "SERVFAIL"},
+		{"tempinclude.test", "198.51.100.1", result.SPFTempError, "", "SERVFAIL"},
+		{"macro.test", "198.51.100.1", result.SPFPass, "exists:%{ir}.ex.%{d}", ""},
+		{"macro.test", "198.51.100.2", result.SPFFail, "-all", ""},
+		{"voids.test", "198.51.100.1", result.SPFPermError, "", "found nothing"},
+		{"ptr.test", "198.51.100.9", result.SPFPass, "ptr", ""},
+		{"ptr.test", "198.51.100.8", result.SPFFail, "-all", ""},
 	} {
 		t.Run(tc.domain+"/"+tc.ip, func(t *testing.T) {
 			got := r.CheckSPF(context.Background(), netip.MustParseAddr(tc.ip), tc.domain)
@@ -116,7 +117,7 @@ func TestCheckSPF(t *testing.T) {
 }
 
 func TestSPFResultString(t *testing.T) {
-	s := SPFResult{Domain: "contoso.test", IP: "192.0.2.1", Result: SPFPass, Mechanism: "include:spf.peers.test → ip4:192.0.2.0/24"}
+	s := SPFResult{Domain: "contoso.test", IP: "192.0.2.1", Result: result.SPFPass, Mechanism: "include:spf.peers.test → ip4:192.0.2.0/24"}
 	if got := s.String(); got != "SPF of contoso.test for 192.0.2.1: pass (matched include:spf.peers.test → ip4:192.0.2.0/24)" {
 		t.Errorf("String() = %q", got)
 	}

@@ -4,42 +4,25 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
-
-// Diagnosis explains why a conversation did not go as expected.
-type Diagnosis struct {
-	Category Category `json:"category"`
-	// Summary is one line: what happened, where.
-	Summary string `json:"summary"`
-	Meaning string `json:"meaning"`
-	Fix     string `json:"fix"`
-	Setting string `json:"setting,omitempty"`
-	Source  string `json:"source,omitempty"`
-	// IP is an address the reply named in brackets, if any.
-	IP string `json:"ip,omitempty"`
-	// Step is the step the diagnosis is about: the one whose reply is
-	// explained, or the one where the conversation stopped.
-	Step conversation.Step `json:"step,omitempty"`
-	// Code is the explained reply's codes ("550 5.7.606"), "" for faults.
-	Code string `json:"code,omitempty"`
-}
 
 // Diagnose explains the most telling problem of a conversation: the first
 // negative reply that the knowledge base or RFC 3463 can explain, else the
 // step where the conversation stopped, read together with the kind of
 // endpoint it talked to (smtp.office365.com, a tenant MX endpoint). It
 // returns nil when there is nothing to explain.
-func Diagnose(c *conversation.Conversation) *Diagnosis {
+func Diagnose(c *result.Conversation) *result.Diagnosis {
 	// A known negative reply anywhere is the most specific evidence (a
 	// rejected RCPT does not stop the conversation but is what matters).
 	for i := range c.Steps {
 		s := &c.Steps[i]
-		if s.Reply == nil || s.Reply.Positive() || s.Step == conversation.StepQuit {
+		if s.Reply == nil || s.Reply.Positive() || s.Step == result.StepQuit {
 			continue
 		}
 		if d := FromReply(s.Step, *s.Reply); d != nil {
-			if s.Step == conversation.StepAuth && isMXEndpoint(c) {
+			if s.Step == result.StepAuth && isMXEndpoint(c) {
 				return authOnMX(c, d.Summary, s.Step)
 			}
 			return d
@@ -52,11 +35,11 @@ func Diagnose(c *conversation.Conversation) *Diagnosis {
 	if stop.Fault != nil {
 		return fromFault(c, stop)
 	}
-	if stop.Step == conversation.StepAuth && isMXEndpoint(c) {
+	if stop.Step == result.StepAuth && isMXEndpoint(c) {
 		return authOnMX(c, fmt.Sprintf("%s at AUTH", stop.Reply), stop.Step)
 	}
-	d := &Diagnosis{Summary: fmt.Sprintf("%s at %s", stop.Reply, strings.ToUpper(string(stop.Step))),
-		Step: stop.Step, Code: codeOf(*stop.Reply), IP: BracketedIP(stop.Reply.Text())}
+	d := &result.Diagnosis{Summary: fmt.Sprintf("%s at %s", stop.Reply, strings.ToUpper(string(stop.Step))),
+		Step: stop.Step, Code: (*stop.Reply).Codes(), IP: esmtp.BracketedIP(stop.Reply.Text())}
 	text, cat, source, _ := BasicMeaning(stop.Reply.Code)
 	d.Category, d.Source = cat, source
 	d.Meaning = fmt.Sprintf("RFC %s: %d %s.", rfcName(source), stop.Reply.Code, text)
@@ -66,7 +49,7 @@ func Diagnose(c *conversation.Conversation) *Diagnosis {
 
 // FromReply explains one reply; nil when neither the knowledge base nor
 // RFC 3463 has anything to say about it (no enhanced code).
-func FromReply(step conversation.Step, r conversation.Reply) *Diagnosis {
+func FromReply(step result.Step, r esmtp.Reply) *result.Diagnosis {
 	text := r.Text()
 	summary := fmt.Sprintf("%s at %s", r.String(), strings.ToUpper(string(step)))
 	if e, ok := Lookup(r.Code, r.Enhanced, text); ok {
@@ -74,30 +57,23 @@ func FromReply(step conversation.Step, r conversation.Reply) *Diagnosis {
 		if e.Note != "" {
 			meaning += " (" + e.Note + ")"
 		}
-		return &Diagnosis{Category: e.Category, Summary: summary, Meaning: meaning, Fix: e.Fix,
-			Setting: e.Setting, Source: e.Source, IP: BracketedIP(text), Step: step, Code: codeOf(r)}
+		return &result.Diagnosis{Category: e.Category, Summary: summary, Meaning: meaning, Fix: e.Fix,
+			Setting: e.Setting, Source: e.Source, IP: esmtp.BracketedIP(text), Step: step, Code: r.Codes()}
 	}
 	if !r.Positive() && strings.Contains(strings.ToUpper(text), "STARTTLS") {
 		// Servers other than Exchange Online word the same refusal their own
 		// way ("530 5.7.0 Must issue a STARTTLS command first" from Postfix).
-		return &Diagnosis{Category: TLS, Summary: summary,
+		return &result.Diagnosis{Category: result.TLS, Summary: summary,
 			Meaning: "The server requires STARTTLS before this command (RFC 3207 section 4).",
 			Fix:     "Enable STARTTLS on the client; on Microsoft 365 this is the setting often labelled TLS (not SSL) for port 587.",
-			Source:  "https://www.rfc-editor.org/rfc/rfc3207#section-4", IP: BracketedIP(text), Step: step, Code: codeOf(r)}
+			Source:  "https://www.rfc-editor.org/rfc/rfc3207#section-4", IP: esmtp.BracketedIP(text), Step: step, Code: r.Codes()}
 	}
 	if m, ok := genericMeaning(r.Enhanced); ok {
-		return &Diagnosis{Category: m.cat, Summary: summary, Meaning: "RFC 3463 " + r.Enhanced + ": " + m.text + ".",
+		return &result.Diagnosis{Category: m.cat, Summary: summary, Meaning: "RFC 3463 " + r.Enhanced + ": " + m.text + ".",
 			Fix:    "Read the reply text; the server gave no code Exchange Online documents.",
-			Source: m.rfc(), IP: BracketedIP(text), Step: step, Code: codeOf(r)}
+			Source: m.rfc(), IP: esmtp.BracketedIP(text), Step: step, Code: r.Codes()}
 	}
 	return nil
-}
-
-func codeOf(r conversation.Reply) string {
-	if r.Enhanced == "" {
-		return fmt.Sprint(r.Code)
-	}
-	return fmt.Sprintf("%d %s", r.Code, r.Enhanced)
 }
 
 func rfcName(source string) string {
@@ -112,7 +88,7 @@ func rfcName(source string) string {
 
 // isM365Submission reports whether the host is Microsoft 365's client
 // submission service (smtp.office365.com, smtp-legacy.office365.com).
-func isM365Submission(c *conversation.Conversation) bool {
+func isM365Submission(c *result.Conversation) bool {
 	host := normalHost(c.Host)
 	return host == "office365.com" || strings.HasSuffix(host, ".office365.com")
 }
@@ -123,7 +99,7 @@ func isM365Submission(c *conversation.Conversation) bool {
 // domains added from July 2026), or port 25 where no EHLO offered AUTH.
 // MX endpoints accept mail for the tenant and never authenticate clients
 // (m365-facts.md section 6).
-func isMXEndpoint(c *conversation.Conversation) bool {
+func isMXEndpoint(c *result.Conversation) bool {
 	host := normalHost(c.Host)
 	if strings.HasSuffix(host, ".mail.protection.outlook.com") || strings.HasSuffix(host, ".mx.microsoft") {
 		return true
@@ -131,15 +107,7 @@ func isMXEndpoint(c *conversation.Conversation) bool {
 	if c.Port != 25 || isM365Submission(c) {
 		return false
 	}
-	for _, lines := range [][]string{c.EHLOBeforeTLS, c.EHLOAfterTLS} {
-		for _, l := range lines {
-			keyword, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(l)), " ")
-			if keyword == "AUTH" || strings.HasPrefix(keyword, "AUTH=") {
-				return false
-			}
-		}
-	}
-	return true
+	return !c.EHLOBeforeTLS.Has("AUTH") && !c.EHLOAfterTLS.Has("AUTH")
 }
 
 func normalHost(host string) string {
@@ -147,9 +115,9 @@ func normalHost(host string) string {
 }
 
 // authOnMX explains AUTH attempted on an MX endpoint.
-func authOnMX(c *conversation.Conversation, summary string, step conversation.Step) *Diagnosis {
-	return &Diagnosis{
-		Category: Configuration,
+func authOnMX(c *result.Conversation, summary string, step result.Step) *result.Diagnosis {
+	return &result.Diagnosis{
+		Category: result.Configuration,
 		Summary:  summary,
 		Step:     step,
 		Meaning: fmt.Sprintf("%s port %d is an MX endpoint: it accepts mail for the tenant's own recipients (Direct Send) "+
@@ -161,24 +129,24 @@ func authOnMX(c *conversation.Conversation, summary string, step conversation.St
 	}
 }
 
-func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagnosis {
-	d := &Diagnosis{Summary: fmt.Sprintf("%s: %s", s.Step, s.Fault.Error()), Step: s.Step}
+func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
+	d := &result.Diagnosis{Summary: fmt.Sprintf("%s: %s", s.Step, s.Fault.Error()), Step: s.Step}
 	submission := isM365Submission(c)
-	early := s.Step == conversation.StepConnect || s.Step == conversation.StepBanner || s.Step == conversation.StepTLS
-	if c.Port == 465 && submission && early && s.Fault.Kind != conversation.FaultResolve {
+	early := s.Step == result.StepConnect || s.Step == result.StepBanner || s.Step == result.StepTLS
+	if c.Port == 465 && submission && early && s.Fault.Kind != result.FaultResolve {
 		// Microsoft 365 client submission has no implicit-TLS service; a
 		// device that defaults to 465 does not support SMTP AUTH client
 		// submission (m365-facts.md section 1).
-		d.Category = Configuration
+		d.Category = result.Configuration
 		d.Meaning = fmt.Sprintf("%s does not offer SMTP on port 465 (implicit TLS, \"SSL\"): Microsoft 365 client submission is port 587 (or 25) with STARTTLS.", c.Host)
 		d.Fix = "Set the device to port 587 with STARTTLS (often labelled TLS, not SSL). A device that only offers 465 does not support SMTP AUTH client submission to Microsoft 365: use a relay connector or a local relay instead."
 		d.Source = deviceSource
 		return d
 	}
 	switch s.Fault.Kind {
-	case conversation.FaultRefused, conversation.FaultTimeout:
-		if s.Step == conversation.StepConnect {
-			d.Category = Network
+	case result.FaultRefused, result.FaultTimeout:
+		if s.Step == result.StepConnect {
+			d.Category = result.Network
 			d.Meaning = fmt.Sprintf("No SMTP server answered on %s port %d (%s).", c.Host, c.Port, s.Fault.Kind)
 			d.Fix = "Check the host and port and any firewall on the way."
 			switch c.Port {
@@ -192,26 +160,26 @@ func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagno
 			}
 			return d
 		}
-		d.Category = Network
+		d.Category = result.Network
 		d.Meaning = "The server stopped answering during the " + string(s.Step) + " step."
 		d.Fix = "Retry; if it persists, look for a firewall or proxy that inspects SMTP."
-		if s.Step == conversation.StepBanner && s.Fault.Kind == conversation.FaultTimeout && c.TLSMode != "implicit" {
+		if s.Step == result.StepBanner && s.Fault.Kind == result.FaultTimeout && c.TLSMode != "implicit" {
 			// An implicit-TLS service (RFC 8314) says nothing until the
 			// client has done the TLS handshake.
 			d.Meaning = "The connection was accepted, but no greeting came. A port that expects implicit TLS (465, or a port labelled SMTPS or SSL) waits for the client's TLS handshake before it says anything."
 			d.Fix = "If this is an implicit-TLS port, use tls = \"implicit\" (smtpdiag probe: --implicit-tls or smtps://HOST:PORT); otherwise look for a firewall or proxy that holds SMTP connections."
 		}
-	case conversation.FaultResolve:
-		d.Category = DNS
+	case result.FaultResolve:
+		d.Category = result.DNS
 		d.Meaning = "The host name did not resolve."
 		d.Fix = "Check the name and the resolver the machine uses."
-	case conversation.FaultClosed, conversation.FaultNetwork:
-		d.Category = Network
+	case result.FaultClosed, result.FaultNetwork:
+		d.Category = result.Network
 		d.Meaning = "The connection failed or was closed by the server during the " + string(s.Step) + " step."
 		d.Fix = "Check the network path and whether the server limits connections from this IP."
-	case conversation.FaultNotAdvertised:
-		if s.Step == conversation.StepStartTLS {
-			d.Category = TLS
+	case result.FaultNotAdvertised:
+		if s.Step == result.StepStartTLS {
+			d.Category = result.TLS
 			d.Meaning = "The server did not advertise STARTTLS, so the conversation could not be encrypted. Exchange Online advertises STARTTLS on every endpoint."
 			d.Fix = "Check that the endpoint is the right one; something on the path (an SMTP-inspecting firewall) may strip STARTTLS."
 			d.Source = deviceSource
@@ -221,28 +189,28 @@ func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagno
 		case submission && c.TLS == nil:
 			// smtp.office365.com lists AUTH only in the EHLO after
 			// STARTTLS (m365-facts.md section 6).
-			d.Category = TLS
+			d.Category = result.TLS
 			d.Meaning = fmt.Sprintf("%s advertises AUTH only after STARTTLS; this conversation was not encrypted, so AUTH was not on offer.", c.Host)
 			d.Fix = "This is expected: the device must issue STARTTLS first, then AUTH (enable STARTTLS/TLS on the device)."
 			d.Source = deviceSource
 		case isMXEndpoint(c):
 			return authOnMX(c, d.Summary, s.Step)
 		default:
-			d.Category = Auth
+			d.Category = result.Auth
 			d.Meaning = "The server did not advertise AUTH."
 			d.Fix = "Check that this is a submission service; Microsoft 365 offers AUTH on smtp.office365.com:587 after STARTTLS."
 		}
-	case conversation.FaultUnsupported:
-		d.Category = Auth
+	case result.FaultUnsupported:
+		d.Category = result.Auth
 		d.Meaning = "The client and the server have no AUTH mechanism in common."
 		d.Fix = "Exchange Online offers AUTH LOGIN and XOAUTH2 (no PLAIN, no CRAM-MD5): set the device to LOGIN, or to OAuth."
-		if s.Step != conversation.StepAuth {
-			d.Category = Configuration
+		if s.Step != result.StepAuth {
+			d.Category = result.Configuration
 			d.Meaning = s.Fault.Message
 			d.Fix = "Check the check's settings."
 		}
-	case conversation.FaultTLSHandshake:
-		d.Category = TLS
+	case result.FaultTLSHandshake:
+		d.Category = result.TLS
 		d.Meaning = "The TLS handshake failed."
 		d.Fix = "Check the TLS versions and cipher suites both sides allow."
 		msg := strings.ToLower(s.Fault.Message)
@@ -250,7 +218,7 @@ func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagno
 		case strings.Contains(msg, "does not look like a tls handshake"):
 			// crypto/tls says so when the first bytes are not a TLS record:
 			// typically the 220 banner of a plain SMTP port.
-			d.Category = Configuration
+			d.Category = result.Configuration
 			d.Meaning = "The server answered in plain text where a TLS handshake was expected: this port speaks plain SMTP with STARTTLS, not implicit TLS."
 			d.Fix = "Use STARTTLS on this port (tls = \"starttls\"; on devices often labelled TLS rather than SSL), or the server's implicit-TLS port if it has one."
 		case strings.Contains(msg, "version"):
@@ -262,24 +230,24 @@ func fromFault(c *conversation.Conversation, s *conversation.StepRecord) *Diagno
 			d.Meaning = "The TLS handshake failed with no common cipher suite or parameters. Devices limited to TLS_RSA cipher suites are reported to fail against Exchange Online since about February 2025 (UNVERIFIED, second-hand report)."
 			d.Fix = "Update the device firmware so that it offers ECDHE cipher suites with TLS 1.2, or relay through a local server."
 		}
-	case conversation.FaultCertificate:
-		d.Category = TLS
+	case result.FaultCertificate:
+		d.Category = result.TLS
 		d.Meaning = "The server's certificate did not verify."
 		d.Fix = "Use the DNS name the certificate is issued for (never an IP address), or add the issuing CA with ca_file."
-	case conversation.FaultInjection:
-		d.Category = TLS
+	case result.FaultInjection:
+		d.Category = result.TLS
 		d.Meaning = "The server sent data before the TLS handshake: a STARTTLS command-injection risk (RFC 3207 section 4, CVE-2011-0411 class)."
 		d.Fix = "Report it to the server's operator; a middlebox may be tampering with the session."
-	case conversation.FaultMalformed, conversation.FaultTooLong:
-		d.Category = Network
+	case result.FaultMalformed, result.FaultTooLong:
+		d.Category = result.Network
 		d.Meaning = "The server sent something that is not a valid SMTP reply."
 		d.Fix = "Check that the port speaks SMTP (not implicit TLS, not another protocol) and that no proxy rewrites the session."
-	case conversation.FaultCanceled:
-		d.Category = Network
+	case result.FaultCanceled:
+		d.Category = result.Network
 		d.Meaning = "The run was interrupted during the " + string(s.Step) + " step."
 		d.Fix = "Run it again."
 	default:
-		d.Category = Network
+		d.Category = result.Network
 		d.Meaning = s.Fault.Message
 		d.Fix = "Read the transcript."
 	}

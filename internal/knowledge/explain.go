@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Explanation is what the knowledge base says about one code or one pasted
@@ -22,7 +25,7 @@ type Explanation struct {
 	Entry *Entry `json:"entry,omitempty"`
 
 	// Category is the entry's, else the generic meaning's.
-	Category Category `json:"category"`
+	Category result.Category `json:"category"`
 	// Generic is the RFC meaning of the code (RFC 3463 for an enhanced
 	// code, RFC 5321/4954 for a basic one) and GenericSource its RFC.
 	Generic       string `json:"generic,omitempty"`
@@ -43,7 +46,7 @@ func Explain(input string) (*Explanation, error) {
 	if basic == 0 && enhanced == "" {
 		return nil, fmt.Errorf("%q holds no SMTP reply code: give a basic code (530), an enhanced code (5.7.139) or the reply text that contains one", input)
 	}
-	x := &Explanation{Input: input, Basic: basic, Enhanced: enhanced, IP: BracketedIP(input)}
+	x := &Explanation{Input: input, Basic: basic, Enhanced: enhanced, IP: esmtp.BracketedIP(input)}
 	if enhanced != "" {
 		if m, ok := genericMeaning(enhanced); ok {
 			x.Generic, x.Category, x.GenericSource = m.text, m.cat, m.rfc()

@@ -3,6 +3,8 @@ package knowledge
 import (
 	"strings"
 	"testing"
+
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 func TestParseCodes(t *testing.T) {
@@ -43,7 +45,7 @@ func TestExplainPastedNDR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !x.Known || x.Entry.Code() != "550 5.7.606-649" || x.Category != Reputation || x.IP != "203.0.113.5" {
+	if !x.Known || x.Entry.Code() != "550 5.7.606-649" || x.Category != result.Reputation || x.IP != "203.0.113.5" {
 		t.Fatalf("explanation %+v", x)
 	}
 	if x.Generic != "permanent failure: security or policy status" {
@@ -59,7 +61,7 @@ func TestExplainEnhancedOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !x.Known || x.Entry.Basic != 535 || x.Category != Auth || !strings.Contains(x.Entry.Setting, "SmtpClientAuthenticationDisabled") {
+	if !x.Known || x.Entry.Basic != 535 || x.Category != result.Auth || !strings.Contains(x.Entry.Setting, "SmtpClientAuthenticationDisabled") {
 		t.Fatalf("explanation %+v", x)
 	}
 }
@@ -69,7 +71,7 @@ func TestExplainBasicOnlyListsCandidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.Known || x.Category != Auth || !strings.Contains(x.Generic, "authentication required") || x.GenericSource != rfc4954Source {
+	if x.Known || x.Category != result.Auth || !strings.Contains(x.Generic, "authentication required") || x.GenericSource != rfc4954Source {
 		t.Fatalf("explanation %+v", x)
 	}
 	if len(x.Candidates) != 1 || x.Candidates[0].Enhanced != "5.7.57" {
@@ -82,7 +84,7 @@ func TestExplainAmbiguousCodeListsItsTexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.Known || x.Category != Policy || x.Generic != "permanent failure: delivery not authorized, message refused" {
+	if x.Known || x.Category != result.Policy || x.Generic != "permanent failure: delivery not authorized, message refused" {
 		t.Fatalf("explanation %+v", x)
 	}
 	var texts []string
@@ -99,7 +101,7 @@ func TestExplainUnknownCodeFallsBackToRFC3463(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.Known || x.Category != Recipient || x.Generic != "permanent failure: bad destination mailbox address" ||
+	if x.Known || x.Category != result.Recipient || x.Generic != "permanent failure: bad destination mailbox address" ||
 		x.GenericSource != rfc3463Source || len(x.Candidates) != 0 {
 		t.Fatalf("explanation %+v", x)
 	}

@@ -10,23 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
-)
-
-// Category groups diagnoses by what has to change.
-type Category string
-
-// The categories of SPEC section 4.
-const (
-	Network       Category = "network"
-	DNS           Category = "dns"
-	TLS           Category = "tls"
-	Auth          Category = "auth"
-	Policy        Category = "policy"
-	Reputation    Category = "reputation"
-	Recipient     Category = "recipient"
-	Throttling    Category = "throttling"
-	Configuration Category = "configuration"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Entry is one known reply.
@@ -38,10 +22,10 @@ type Entry struct {
 	// Text, when set, must appear in the reply text (case-insensitive); it
 	// tells apart entries that share a code. Alternatives are separated by
 	// "|": "relay|not authorized".
-	Text     string   `json:"text,omitempty"`
-	Category Category `json:"category"`
-	Meaning  string   `json:"meaning"`
-	Fix      string   `json:"fix"`
+	Text     string          `json:"text,omitempty"`
+	Category result.Category `json:"category"`
+	Meaning  string          `json:"meaning"`
+	Fix      string          `json:"fix"`
 	// Setting names the Microsoft setting involved, if any.
 	Setting string `json:"setting,omitempty"`
 	Source  string `json:"source"`
@@ -156,12 +140,4 @@ func splitEnhanced(s string) (class, subject, detail string, ok bool) {
 		return "", "", "", false
 	}
 	return parts[0], parts[1], parts[2], true
-}
-
-// BracketedIP returns the first IP address written in square brackets in a
-// reply text ("banned sending IP [203.0.113.5]", "Client host
-// [2001:db8::5]"), or "". Exchange Online names the client IP this way in
-// its rejections (m365-facts.md section 3).
-func BracketedIP(text string) string {
-	return conversation.BracketedIP(text)
 }

@@ -11,13 +11,14 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // session applies smtp.office365.com's order to one device connection:
 // STARTTLS (with RequireTLS), then AUTH (with AcceptAuth), then mail. Its
 // negative replies carry Microsoft's codes and texts (m365-facts.md
 // section 3); what the device sends is recorded in the front connection's
-// Session.
+// result.DeviceSession.
 type session struct {
 	c      *frontConn
 	authed bool
@@ -86,7 +87,7 @@ func (s *session) authUnsuccessful() error {
 // Mail records the sender and answers at MAIL FROM as smtp.office365.com
 // does: 451 5.7.3 without TLS, 530 5.7.57 without AUTH.
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	s.c.update(func(rec *Session) { rec.MailFrom = &from })
+	s.c.update(func(rec *result.DeviceSession) { rec.MailFrom = &from })
 	cfg := s.cfg()
 	if cfg.RequireTLS && !s.c.encrypted() {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{5, 7, 3},
@@ -104,7 +105,7 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 // business, not the device's.
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.to = append(s.to, to)
-	s.c.update(func(rec *Session) { rec.Recipients = append(rec.Recipients, to) })
+	s.c.update(func(rec *result.DeviceSession) { rec.Recipients = append(rec.Recipients, to) })
 	return nil
 }
 
@@ -126,19 +127,19 @@ func (s *session) Data(r io.Reader) error {
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return err
 	}
-	m := Message{From: s.from, To: slices.Clone(s.to), Size: counter.n, Headers: headers}
+	m := result.Message{From: s.from, To: slices.Clone(s.to), Size: counter.n, Headers: headers}
 	if s.cfg().KeepMessage {
 		m.Body = kept.Bytes()
 	}
-	s.c.update(func(rec *Session) { rec.Messages = append(rec.Messages, m) })
+	s.c.update(func(rec *result.DeviceSession) { rec.Messages = append(rec.Messages, m) })
 	return nil
 }
 
 // readHeaders reads the header section (RFC 5322 section 2.2) up to the
 // empty line, unfolding continuation lines. It stops early, keeping what
 // it has, at maxHeaderBytes or at a line that is not a header field.
-func readHeaders(br *bufio.Reader) []Header {
-	var out []Header
+func readHeaders(br *bufio.Reader) []result.Header {
+	var out []result.Header
 	read := 0
 	for read < maxHeaderBytes {
 		line, err := br.ReadString('\n')
@@ -150,7 +151,7 @@ func readHeaders(br *bufio.Reader) []Header {
 		if (text[0] == ' ' || text[0] == '\t') && len(out) > 0 {
 			out[len(out)-1].Value += " " + strings.TrimSpace(text)
 		} else if name, value, ok := strings.Cut(text, ":"); ok && name != "" && !strings.ContainsAny(name, " \t") {
-			out = append(out, Header{Name: name, Value: strings.TrimSpace(value)})
+			out = append(out, result.Header{Name: name, Value: strings.TrimSpace(value)})
 		} else {
 			return out
 		}
@@ -183,7 +184,7 @@ func (s *session) Logout() error { return nil }
 
 // authUser records the user name of the AUTH exchange in progress.
 func (c *frontConn) authUser(user string) {
-	c.update(func(rec *Session) {
+	c.update(func(rec *result.DeviceSession) {
 		if n := len(rec.Auth); n > 0 {
 			rec.Auth[n-1].User = user
 		}

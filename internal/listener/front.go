@@ -14,8 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/msreply"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // The front layer sits between each TCP connection and go-smtp, as in
@@ -59,7 +60,7 @@ type frontConn struct {
 	start time.Time
 
 	mu  sync.Mutex
-	rec *Session
+	rec *result.DeviceSession
 
 	// transport is raw, or the tls.Conn above it once TLS is up; in reads
 	// from transport.
@@ -109,7 +110,7 @@ func newFrontConn(raw net.Conn, l *Listener, number int) *frontConn {
 		transport: raw,
 		in:        bufio.NewReaderSize(raw, readBufferSize),
 		authIndex: -1,
-		rec: &Session{
+		rec: &result.DeviceSession{
 			Number:     number,
 			Listen:     l.Addr(),
 			Hostname:   l.cfg.Hostname,
@@ -124,28 +125,28 @@ func newFrontConn(raw net.Conn, l *Listener, number int) *frontConn {
 		Now:       l.cfg.Now,
 		MessageID: c.messageID,
 	}
-	c.note(conversation.Note, "connection from "+c.rec.RemoteAddr+" to "+raw.LocalAddr().String())
+	c.note(result.Note, "connection from "+c.rec.RemoteAddr+" to "+raw.LocalAddr().String())
 	return c
 }
 
 // update changes the record under its lock.
-func (c *frontConn) update(f func(s *Session)) {
+func (c *frontConn) update(f func(s *result.DeviceSession)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f(c.rec)
 }
 
 // note adds a transcript line.
-func (c *frontConn) note(dir conversation.Direction, text string) {
+func (c *frontConn) note(dir result.Direction, text string) {
 	offset := c.l.cfg.Now().Sub(c.start)
-	c.update(func(s *Session) {
-		s.Transcript = append(s.Transcript, conversation.TranscriptLine{Offset: offset, Direction: dir, Text: text})
+	c.update(func(s *result.DeviceSession) {
+		s.Transcript = append(s.Transcript, result.TranscriptLine{Offset: offset, Direction: dir, Text: text})
 	})
 }
 
 // ended records why the session ended, unless that is already known.
 func (c *frontConn) ended(why string) {
-	c.update(func(s *Session) {
+	c.update(func(s *result.DeviceSession) {
 		if s.End == "" {
 			s.End = why
 		}
@@ -207,7 +208,7 @@ func (c *frontConn) fill() error {
 		c.messageOctets += n
 		if c.chunkLeft == 0 {
 			c.mode = inputCommand
-			c.note(conversation.Client, fmt.Sprintf("<%d octets of chunk data>", c.messageOctets))
+			c.note(result.Client, fmt.Sprintf("<%d octets of chunk data>", c.messageOctets))
 		}
 		c.pending = buf[:n]
 		if n > 0 {
@@ -240,14 +241,14 @@ func (c *frontConn) fill() error {
 		c.messageOctets += len(line)
 		if c.dataLineStart && string(line) == ".\r\n" {
 			c.mode = inputCommand
-			c.note(conversation.Client, fmt.Sprintf("<%d octets of message text>", c.messageOctets))
+			c.note(result.Client, fmt.Sprintf("<%d octets of message text>", c.messageOctets))
 		}
 		c.dataLineStart = bytes.HasSuffix(line, []byte("\r\n"))
 	case inputSASL:
 		c.mode = inputCommand
 		// A SASL response carries the user name, the password or the
 		// token; none of it is written down.
-		c.note(conversation.Client, "****")
+		c.note(result.Client, "****")
 	case inputCommand:
 		if !continued {
 			handled, err := c.handleCommand(string(line))
@@ -266,7 +267,7 @@ func (c *frontConn) handleCommand(line string) (handled bool, err error) {
 	verb, arg := msreply.ParseCommand(line)
 	shown := maskCommand(verb, strings.TrimRight(line, "\r\n"))
 	c.command, c.commandVerb = shown, verb
-	c.note(conversation.Client, shown)
+	c.note(result.Client, shown)
 	c.lastWord, _, _ = strings.Cut(strings.TrimSpace(line), " ")
 
 	if c.rejectLegacy {
@@ -280,14 +281,14 @@ func (c *frontConn) handleCommand(line string) (handled bool, err error) {
 	var chunk int64
 	switch verb {
 	case "EHLO", "HELO":
-		c.update(func(s *Session) {
+		c.update(func(s *result.DeviceSession) {
 			s.Helo = strings.TrimSpace(arg)
 			s.UsedHELO = verb == "HELO"
 		})
 	case "AUTH":
 		mech, _, _ := strings.Cut(arg, " ")
-		c.update(func(s *Session) {
-			s.Auth = append(s.Auth, AuthAttempt{Mechanism: strings.ToUpper(mech), AfterTLS: c.encrypted()})
+		c.update(func(s *result.DeviceSession) {
+			s.Auth = append(s.Auth, result.AuthAttempt{Mechanism: strings.ToUpper(mech), AfterTLS: c.encrypted()})
 			c.authIndex = len(s.Auth) - 1
 		})
 	case "QUIT":
@@ -312,7 +313,7 @@ func (c *frontConn) handleCommand(line string) (handled bool, err error) {
 		c.messageOctets = 0
 	}
 	if verb == "STARTTLS" {
-		c.update(func(s *Session) { s.StartTLS = true })
+		c.update(func(s *result.DeviceSession) { s.StartTLS = true })
 		return true, c.startTLS()
 	}
 	return false, nil
@@ -338,7 +339,7 @@ func (c *frontConn) startTLS() error {
 		// Commands pipelined after STARTTLS arrived in plaintext; RFC
 		// 3207 section 4.2 has the server discard them.
 		c.in.Discard(n)
-		c.note(conversation.Note, fmt.Sprintf("dropped %d octets the device sent after STARTTLS in plaintext", n))
+		c.note(result.Note, fmt.Sprintf("dropped %d octets the device sent after STARTTLS in plaintext", n))
 	}
 	if err := c.send([]string{msreply.ReadyToStartTLS}); err != nil {
 		return err
@@ -364,8 +365,8 @@ func (c *frontConn) handshake() error {
 	err := conn.Handshake()
 	c.raw.SetDeadline(time.Time{})
 	if err != nil {
-		c.update(func(s *Session) { s.HandshakeError = err.Error() })
-		c.note(conversation.TLS, "handshake failed: "+err.Error())
+		c.update(func(s *result.DeviceSession) { s.HandshakeError = err.Error() })
+		c.note(result.TLSEvent, "handshake failed: "+err.Error())
 		c.raw.Close()
 		return err
 	}
@@ -373,13 +374,13 @@ func (c *frontConn) handshake() error {
 	c.tlsState = &state
 	c.transport = conn
 	c.in = bufio.NewReaderSize(conn, readBufferSize)
-	session := &TLSSession{
+	session := &result.DeviceTLS{
 		Version:     versionName(state.Version),
 		CipherSuite: SuiteName(state.CipherSuite),
 		ServerName:  state.ServerName,
 	}
-	c.update(func(s *Session) { s.TLS = session })
-	c.note(conversation.TLS, fmt.Sprintf("established TLS %s, %s", session.Version, session.CipherSuite))
+	c.update(func(s *result.DeviceSession) { s.TLS = session })
+	c.note(result.TLSEvent, fmt.Sprintf("established TLS %s, %s", session.Version, session.CipherSuite))
 	if state.Version < tls.VersionTLS12 && !c.l.cfg.AllowLegacyTLS {
 		c.rejectLegacy = true
 	}
@@ -389,7 +390,7 @@ func (c *frontConn) handshake() error {
 // recordHello keeps what the device offered.
 func (c *frontConn) recordHello(hi *tls.ClientHelloInfo) {
 	// 43 is the supported_versions extension (RFC 8446 section 4.2.1).
-	h := &ClientHello{ServerName: hi.ServerName, LegacyVersion: !slices.Contains(hi.Extensions, 43)}
+	h := &result.ClientHello{ServerName: hi.ServerName, LegacyVersion: !slices.Contains(hi.Extensions, 43)}
 	for _, v := range hi.SupportedVersions {
 		if !isGREASE(v) {
 			h.Versions = append(h.Versions, versionName(v))
@@ -409,13 +410,13 @@ func (c *frontConn) recordHello(hi *tls.ClientHelloInfo) {
 		}
 	}
 	h.ECDHE = offersECDHE(suites, hi.SupportedCurves)
-	c.update(func(s *Session) { s.ClientHello = h })
+	c.update(func(s *result.DeviceSession) { s.ClientHello = h })
 	sni := "no SNI"
 	if h.ServerName != "" {
 		sni = "SNI " + h.ServerName
 	}
-	c.note(conversation.TLS, fmt.Sprintf("ClientHello: %s; cipher suites: %d (ECDHE: %s); %s",
-		h.offeredVersions(), len(h.CipherSuites), yesNo(h.ECDHE), sni))
+	c.note(result.TLSEvent, fmt.Sprintf("ClientHello: %s; cipher suites: %d (ECDHE: %s); %s",
+		h.OfferedVersions(), len(h.CipherSuites), yesNo(h.ECDHE), sni))
 }
 
 func yesNo(b bool) string {
@@ -434,8 +435,8 @@ var errHelloRecorded = errors.New("ClientHello recorded")
 // broken TLS record, so no handshake can succeed; the listener reads the
 // ClientHello it sent, to record the offer, and ends the session.
 func (c *frontConn) implicitTLS() {
-	c.update(func(s *Session) { s.ImplicitTLS = true })
-	c.note(conversation.TLS, "the device began a TLS handshake instead of SMTP (implicit TLS, as on port 465)")
+	c.update(func(s *result.DeviceSession) { s.ImplicitTLS = true })
+	c.note(result.TLSEvent, "the device began a TLS handshake instead of SMTP (implicit TLS, as on port 465)")
 	cfg := c.l.tlsConfig.Clone()
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		c.recordHello(hello)
@@ -471,7 +472,7 @@ func (c *frontConn) send(reply []string) error {
 	for _, line := range reply {
 		b.WriteString(line)
 		b.WriteString("\r\n")
-		c.note(conversation.Server, line)
+		c.note(result.Server, line)
 	}
 	_, err := io.WriteString(c.transport, b.String())
 
@@ -484,13 +485,18 @@ func (c *frontConn) send(reply []string) error {
 	case strings.HasPrefix(last, "334"):
 		c.mode = inputSASL
 	}
-	oneLine := joinReply(reply)
+	// go-smtp's replies, as rewritten, are well-formed; a reply that were
+	// not would be recorded as its first line's code alone.
+	parsed, perr := esmtp.ParseReply(reply)
+	if perr != nil {
+		parsed = esmtp.Reply{Code: replyCode(last), Lines: []string{last}}
+	}
 	if c.authIndex >= 0 && !strings.HasPrefix(last, "334") {
 		i := c.authIndex
-		c.update(func(s *Session) { s.Auth[i].Reply = oneLine })
+		c.update(func(s *result.DeviceSession) { s.Auth[i].Reply = parsed })
 		c.authIndex = -1
 	}
-	if len(last) >= 3 && (last[0] == '4' || last[0] == '5') {
+	if parsed.Code >= 400 {
 		// A reply after the session ended (go-smtp's 421 on an idle
 		// timeout) answers no command of the device.
 		c.mu.Lock()
@@ -498,22 +504,22 @@ func (c *frontConn) send(reply []string) error {
 		c.mu.Unlock()
 		if c.commandVerb != "QUIT" && !ending {
 			command := c.command
-			c.update(func(s *Session) { s.Rejections = append(s.Rejections, Rejection{Command: command, Reply: oneLine}) })
+			c.update(func(s *result.DeviceSession) {
+				s.Rejections = append(s.Rejections, result.Rejection{Command: command, Reply: parsed})
+			})
 		}
 	}
 	return err
 }
 
-// joinReply renders a multi-line reply on one line: the first line's code
-// and every line's text.
-func joinReply(reply []string) string {
-	out := reply[0]
-	for _, l := range reply[1:] {
-		if len(l) > 4 {
-			out += " " + l[4:]
-		}
+// replyCode reads the basic code at the start of a reply line, 0 when
+// there is none.
+func replyCode(line string) int {
+	code, _, _, err := esmtp.ParseReplyLine([]byte(line))
+	if err != nil {
+		return 0
 	}
-	return out
+	return code
 }
 
 // rewrite turns one of go-smtp's replies into the reply Exchange Online
@@ -546,7 +552,7 @@ func (c *frontConn) Close() error {
 		c.rec.Duration = end.Sub(c.start)
 		rec := c.rec
 		c.mu.Unlock()
-		c.note(conversation.Note, "connection closed: "+rec.End)
+		c.note(result.Note, "connection closed: "+rec.End)
 		c.l.finished(c, rec)
 	})
 	return err

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // DefaultMechanisms are the SASL mechanisms smtp.office365.com offers
@@ -94,7 +95,7 @@ type Config struct {
 	// OnSession, when not nil, is called with each session's record once
 	// its connection has ended. It may be called from several goroutines
 	// at once.
-	OnSession func(*Session)
+	OnSession func(*result.DeviceSession)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -312,7 +313,7 @@ func (fl *frontListener) Accept() (net.Conn, error) {
 }
 
 // finished hands a session on and forgets its connection.
-func (l *Listener) finished(c *frontConn, s *Session) {
+func (l *Listener) finished(c *frontConn, s *result.DeviceSession) {
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.mu.Unlock()

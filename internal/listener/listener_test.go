@@ -15,19 +15,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 const testPassword = "s3cret-Passw0rd"
 
 // start runs a listener on loopback; sessions arrive on the channel.
-func start(t *testing.T, cfg Config) (*Listener, <-chan *Session) {
+func start(t *testing.T, cfg Config) (*Listener, <-chan *result.DeviceSession) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	if cfg.Hostname == "" {
 		cfg.Hostname = "smtp.office365.com"
 	}
-	ch := make(chan *Session, 8)
-	cfg.OnSession = func(s *Session) { ch <- s }
+	ch := make(chan *result.DeviceSession, 8)
+	cfg.OnSession = func(s *result.DeviceSession) { ch <- s }
 	l, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +38,7 @@ func start(t *testing.T, cfg Config) (*Listener, <-chan *Session) {
 	return l, ch
 }
 
-func next(t *testing.T, ch <-chan *Session) *Session {
+func next(t *testing.T, ch <-chan *result.DeviceSession) *result.DeviceSession {
 	t.Helper()
 	select {
 	case s := <-ch:
@@ -126,7 +128,7 @@ func TestModernDeviceLoginAfterTLS(t *testing.T) {
 		t.Fatalf("ClientHello = %+v", h)
 	}
 	if len(s.Auth) != 1 || s.Auth[0].Mechanism != "LOGIN" || s.Auth[0].User != "scanner@contoso.com" || !s.Auth[0].AfterTLS ||
-		s.Auth[0].Reply != "235 2.7.0 Authentication successful" {
+		s.Auth[0].Reply.String() != "235 2.7.0 Authentication successful" {
 		t.Fatalf("Auth = %+v", s.Auth)
 	}
 	if s.MailFrom == nil || *s.MailFrom != "scanner@contoso.com" || !slices.Equal(s.Recipients, []string{"helpdesk@contoso.com"}) {
@@ -144,7 +146,7 @@ func TestModernDeviceLoginAfterTLS(t *testing.T) {
 
 // assertNoSecret fails when the password, or its base64 form, is
 // anywhere in the record.
-func assertNoSecret(t *testing.T, s *Session) {
+func assertNoSecret(t *testing.T, s *result.DeviceSession) {
 	t.Helper()
 	raw, err := json.Marshal(s)
 	if err != nil {
@@ -198,7 +200,7 @@ func TestTLS10IsRecordedAndRefused(t *testing.T) {
 	if !slices.Equal(s.ClientHello.Versions, []string{"1.0"}) {
 		t.Fatalf("offered %v", s.ClientHello.Versions)
 	}
-	if len(s.Rejections) != 1 || !strings.HasPrefix(s.Rejections[0].Reply, "421 4.7.66 ") || s.Rejections[0].Command != "EHLO scanner01.contoso.com" {
+	if len(s.Rejections) != 1 || s.Rejections[0].Reply.Codes() != "421 4.7.66" || s.Rejections[0].Command != "EHLO scanner01.contoso.com" {
 		t.Fatalf("Rejections = %+v", s.Rejections)
 	}
 	if len(s.Auth) != 0 || s.MailFrom != nil {
@@ -309,7 +311,7 @@ func TestMailWithoutAuthGets530(t *testing.T) {
 	}
 	c.Quit()
 	s := next(t, ch)
-	if len(s.Rejections) != 1 || !strings.HasPrefix(s.Rejections[0].Reply, "530 5.7.57") {
+	if len(s.Rejections) != 1 || s.Rejections[0].Reply.Codes() != "530 5.7.57" {
 		t.Fatalf("Rejections = %+v", s.Rejections)
 	}
 }
@@ -358,10 +360,10 @@ func TestHandshakeFailureKeepsClientHello(t *testing.T) {
 func TestSessionsAreNumbered(t *testing.T) {
 	var connects []int
 	cfg := Config{}
-	ch := make(chan *Session, 4)
+	ch := make(chan *result.DeviceSession, 4)
 	cfg.Addr = "127.0.0.1:0"
 	cfg.OnConnect = func(n int, remote string) { connects = append(connects, n) }
-	cfg.OnSession = func(s *Session) { ch <- s }
+	cfg.OnSession = func(s *result.DeviceSession) { ch <- s }
 	l, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -378,8 +380,8 @@ func TestSessionsAreNumbered(t *testing.T) {
 
 func TestCloseEndsOpenSessions(t *testing.T) {
 	cfg := Config{Addr: "127.0.0.1:0"}
-	var got []*Session
-	cfg.OnSession = func(s *Session) { got = append(got, s) }
+	var got []*result.DeviceSession
+	cfg.OnSession = func(s *result.DeviceSession) { got = append(got, s) }
 	l, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // mechanisms lists the SASL mechanisms the client implements, in the order
@@ -33,22 +33,21 @@ const mask = "****"
 // command: the step is recorded with a not-advertised fault.
 func (c *Client) Auth(a Auth) error {
 	if c.conn == nil {
-		return c.notConnected(conversation.StepAuth)
+		return c.notConnected(result.StepAuth)
 	}
 	c.secrets = c.secrets.add(&a)
 	start := c.offset()
-	params, ok := c.ext["AUTH"]
-	if !ok {
+	if !c.ext.Has("AUTH") {
 		msg := "server does not advertise AUTH"
 		if !c.inTLS {
 			msg += " (without TLS)"
 		}
-		return c.fail(conversation.StepAuth, "", start, nil, &conversation.Fault{Kind: conversation.FaultNotAdvertised, Message: msg})
+		return c.fail(result.StepAuth, "", start, nil, &result.Fault{Kind: result.FaultNotAdvertised, Message: msg})
 	}
-	offered := strings.Fields(strings.ToUpper(params))
+	offered := c.ext.AuthMechanisms()
 	name, err := chooseMechanism(a, offered)
 	if err != nil {
-		return c.fail(conversation.StepAuth, "", start, nil, &conversation.Fault{Kind: conversation.FaultUnsupported, Message: err.Error()})
+		return c.fail(result.StepAuth, "", start, nil, &result.Fault{Kind: result.FaultUnsupported, Message: err.Error()})
 	}
 	if !slices.Contains(offered, name) {
 		c.note("%s is not among the offered mechanisms (%s); trying it anyway", name, strings.Join(offered, " "))
@@ -61,15 +60,15 @@ func (c *Client) Auth(a Auth) error {
 		shown += " " + mask
 	}
 	if !c.arm() {
-		return c.fail(conversation.StepAuth, shown, start, nil, c.canceledFault("AUTH"))
+		return c.fail(result.StepAuth, shown, start, nil, c.canceledFault("AUTH"))
 	}
 	if err := c.send(line, shown); err != nil {
-		return c.fail(conversation.StepAuth, shown, start, nil, c.fault("AUTH", err, false))
+		return c.fail(result.StepAuth, shown, start, nil, c.fault("AUTH", err, false))
 	}
 	reply, err := c.readReply()
 	for round := 0; err == nil && reply.Code == 334; round++ {
 		if round > maxAuthRounds {
-			err = &ProtocolError{Kind: conversation.FaultMalformed, Reason: "334 challenge after the client canceled AUTH", Line: []byte(reply.String())}
+			err = &ProtocolError{Kind: result.FaultMalformed, Reason: "334 challenge after the client canceled AUTH", Line: []byte(reply.String())}
 			break
 		}
 		challenge, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(strings.Join(reply.Lines, "")))
@@ -95,9 +94,9 @@ func (c *Client) Auth(a Auth) error {
 		}
 	}
 	if err != nil {
-		return c.fail(conversation.StepAuth, shown, start, nil, c.fault("AUTH", err, true))
+		return c.fail(result.StepAuth, shown, start, nil, c.fault("AUTH", err, true))
 	}
-	return c.finish(conversation.StepAuth, shown, start, &reply, 2)
+	return c.finish(result.StepAuth, shown, start, &reply, 2)
 }
 
 // encodeResponse encodes an initial response; an empty one is "="

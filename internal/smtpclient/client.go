@@ -15,7 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
 
 // DefaultTimeout bounds each step when Plan.Timeout is zero.
@@ -23,7 +25,7 @@ const DefaultTimeout = 30 * time.Second
 
 // Client is one SMTP connection. Every method takes one step of the
 // conversation and records it, with its transcript lines, in the
-// conversation.Conversation returned by Conversation.
+// result.Conversation returned by Conversation.
 //
 // A step that fails returns a *StepError. After a fault that leaves the
 // stream unusable (timeout, closed, malformed reply, TLS failure) the
@@ -33,7 +35,7 @@ type Client struct {
 	plan    Plan
 	timeout time.Duration
 	now     func() time.Time
-	conv    *conversation.Conversation
+	conv    *result.Conversation
 	secrets secrets
 
 	raw   net.Conn      // the TCP connection
@@ -41,9 +43,8 @@ type Client struct {
 	r     *bufio.Reader // reads from conn
 	inTLS bool
 
-	// ext holds the extensions of the last EHLO reply, keyword upper-cased,
-	// mapped to their parameters (RFC 5321 section 4.1.1.1).
-	ext map[string]string
+	// ext holds the extensions of the last EHLO reply.
+	ext esmtp.Extensions
 
 	mu        sync.Mutex // guards canceled and the deadline of raw
 	canceled  bool
@@ -54,9 +55,9 @@ type Client struct {
 // negatively (Reply set), or the step ended without a usable reply (Fault
 // set).
 type StepError struct {
-	Step  conversation.Step
-	Reply *conversation.Reply
-	Fault *conversation.Fault
+	Step  result.Step
+	Reply *esmtp.Reply
+	Fault *result.Fault
 }
 
 func (e *StepError) Error() string {
@@ -87,7 +88,7 @@ func NewClient(p Plan) *Client {
 	if c.plan.TLS == "" {
 		c.plan.TLS = StartTLS
 	}
-	c.conv = &conversation.Conversation{
+	c.conv = &result.Conversation{
 		Host:    p.Host,
 		Port:    c.plan.Port,
 		TLSMode: string(c.plan.TLS),
@@ -97,7 +98,7 @@ func NewClient(p Plan) *Client {
 }
 
 // Conversation returns the record the client fills.
-func (c *Client) Conversation() *conversation.Conversation { return c.conv }
+func (c *Client) Conversation() *result.Conversation { return c.conv }
 
 // Connected reports whether the connection is open.
 func (c *Client) Connected() bool { return c.conn != nil }
@@ -121,8 +122,8 @@ func (c *Client) Connect(ctx context.Context) error {
 	if c.plan.SourceAddress != "" {
 		ip, err := netip.ParseAddr(c.plan.SourceAddress)
 		if err != nil {
-			return c.fail(conversation.StepConnect, "", start, nil, &conversation.Fault{
-				Kind:    conversation.FaultNetwork,
+			return c.fail(result.StepConnect, "", start, nil, &result.Fault{
+				Kind:    result.FaultNetwork,
 				Message: fmt.Sprintf("source address %q is not an IP address", c.plan.SourceAddress),
 			})
 		}
@@ -130,7 +131,7 @@ func (c *Client) Connect(ctx context.Context) error {
 	}
 	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
-		return c.fail(conversation.StepConnect, "", start, nil, c.dialFault(ctx, err, addr))
+		return c.fail(result.StepConnect, "", start, nil, c.dialFault(ctx, err, addr))
 	}
 	c.raw, c.conn = conn, conn
 	c.r = bufio.NewReader(conn)
@@ -138,7 +139,7 @@ func (c *Client) Connect(ctx context.Context) error {
 	c.conv.RemoteAddr = conn.RemoteAddr().String()
 	c.conv.LocalAddr = conn.LocalAddr().String()
 	c.note("connected to %s from %s", c.conv.RemoteAddr, c.conv.LocalAddr)
-	c.record(conversation.StepConnect, "", start, nil, nil)
+	c.record(result.StepConnect, "", start, nil, nil)
 	if c.plan.TLS == Implicit {
 		return c.handshake()
 	}
@@ -146,19 +147,19 @@ func (c *Client) Connect(ctx context.Context) error {
 }
 
 // dialFault classifies a failed connect.
-func (c *Client) dialFault(ctx context.Context, err error, addr string) *conversation.Fault {
+func (c *Client) dialFault(ctx context.Context, err error, addr string) *result.Fault {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
-		return &conversation.Fault{Kind: conversation.FaultCanceled, Message: "interrupted while connecting to " + addr}
+		return &result.Fault{Kind: result.FaultCanceled, Message: "interrupted while connecting to " + addr}
 	case errors.As(err, &dnsErr) && !dnsErr.IsTimeout:
-		return &conversation.Fault{Kind: conversation.FaultResolve, Message: fmt.Sprintf("cannot resolve %s: %s", dnsErr.Name, dnsErr.Err)}
+		return &result.Fault{Kind: result.FaultResolve, Message: fmt.Sprintf("cannot resolve %s: %s", dnsErr.Name, dnsErr.Err)}
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return &conversation.Fault{Kind: conversation.FaultRefused, Message: "connection to " + addr + " refused"}
+		return &result.Fault{Kind: result.FaultRefused, Message: "connection to " + addr + " refused"}
 	case isTimeout(err) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &conversation.Fault{Kind: conversation.FaultTimeout, Message: fmt.Sprintf("no connection to %s within %s", addr, c.timeout)}
+		return &result.Fault{Kind: result.FaultTimeout, Message: fmt.Sprintf("no connection to %s within %s", addr, c.timeout)}
 	}
-	return &conversation.Fault{Kind: conversation.FaultNetwork, Message: err.Error()}
+	return &result.Fault{Kind: result.FaultNetwork, Message: err.Error()}
 }
 
 // cancel runs when the Connect context is done: it marks the client
@@ -189,14 +190,14 @@ func (c *Client) arm() bool {
 // Banner reads the server's greeting (RFC 5321 section 4.3.1: 220, or 554
 // for a server that will not talk).
 func (c *Client) Banner() error {
-	_, err := c.exchange(conversation.StepBanner, "", "", 2)
+	_, err := c.exchange(result.StepBanner, "", "", 2)
 	return err
 }
 
 // Rset sends RSET, ending the mail transaction without a message
 // (RFC 5321 section 4.1.1.5).
 func (c *Client) Rset() error {
-	_, err := c.exchange(conversation.StepRset, "RSET", "RSET", 2)
+	_, err := c.exchange(result.StepRset, "RSET", "RSET", 2)
 	return err
 }
 
@@ -208,10 +209,10 @@ func (c *Client) Quit() error {
 	}
 	start := c.offset()
 	if !c.arm() {
-		return c.fail(conversation.StepQuit, "QUIT", start, nil, c.canceledFault("QUIT"))
+		return c.fail(result.StepQuit, "QUIT", start, nil, c.canceledFault("QUIT"))
 	}
 	err := c.send("QUIT", "QUIT")
-	var reply conversation.Reply
+	var reply esmtp.Reply
 	if err == nil {
 		reply, err = c.readReply()
 	}
@@ -220,21 +221,21 @@ func (c *Client) Quit() error {
 
 // quitDone records the QUIT step from its reply or read error and closes
 // the connection.
-func (c *Client) quitDone(start time.Duration, reply conversation.Reply, err error) error {
+func (c *Client) quitDone(start time.Duration, reply esmtp.Reply, err error) error {
 	if err != nil {
 		fault := c.fault("QUIT", err, true)
-		if fault.Kind == conversation.FaultClosed {
+		if fault.Kind == result.FaultClosed {
 			// A server that hangs up instead of answering 221 has still ended
 			// the session; that is not worth failing a check over.
 			c.note("connection closed without a reply to QUIT")
-			c.record(conversation.StepQuit, "QUIT", start, nil, nil)
+			c.record(result.StepQuit, "QUIT", start, nil, nil)
 			c.close()
 			return nil
 		}
-		return c.fail(conversation.StepQuit, "QUIT", start, nil, fault)
+		return c.fail(result.StepQuit, "QUIT", start, nil, fault)
 	}
 	c.close()
-	return c.finish(conversation.StepQuit, "QUIT", start, &reply, 2)
+	return c.finish(result.StepQuit, "QUIT", start, &reply, 2)
 }
 
 // Close sends QUIT when the connection is still open, closes it, and
@@ -260,7 +261,7 @@ func (c *Client) close() {
 // exchange sends one command (unless line is "") and reads its reply. shown
 // is the command as recorded; want is the reply class (2 or 3) that lets the
 // conversation go on.
-func (c *Client) exchange(step conversation.Step, line, shown string, want int) (*conversation.Reply, error) {
+func (c *Client) exchange(step result.Step, line, shown string, want int) (*esmtp.Reply, error) {
 	if c.conn == nil {
 		return nil, c.notConnected(step)
 	}
@@ -283,18 +284,18 @@ func (c *Client) exchange(step conversation.Step, line, shown string, want int) 
 
 // notConnected is the error of a step attempted after the connection was
 // closed; nothing is recorded.
-func (c *Client) notConnected(step conversation.Step) error {
-	return &StepError{Step: step, Fault: &conversation.Fault{Kind: conversation.FaultClosed, Message: errNotConnected.Error()}}
+func (c *Client) notConnected(step result.Step) error {
+	return &StepError{Step: step, Fault: &result.Fault{Kind: result.FaultClosed, Message: errNotConnected.Error()}}
 }
 
 // finish records a step that got a reply. A positive reply of the wrong
 // class (say 250 to DATA, or 354 to MAIL) means client and server no longer
 // agree on the state of the session (RFC 5321 section 4.3.2), so it is
 // treated like a malformed reply.
-func (c *Client) finish(step conversation.Step, shown string, start time.Duration, reply *conversation.Reply, want int) error {
+func (c *Client) finish(step result.Step, shown string, start time.Duration, reply *esmtp.Reply, want int) error {
 	if reply.Positive() && reply.Code/100 != want {
-		fault := &conversation.Fault{
-			Kind:    conversation.FaultMalformed,
+		fault := &result.Fault{
+			Kind:    result.FaultMalformed,
 			Message: fmt.Sprintf("unexpected %d reply to %s", reply.Code, stepName(step, shown)),
 		}
 		c.note("%s: %s", fault.Kind, fault.Message)
@@ -310,11 +311,11 @@ func (c *Client) finish(step conversation.Step, shown string, start time.Duratio
 }
 
 // fail records a step that ended with a fault and returns it as an error.
-func (c *Client) fail(step conversation.Step, shown string, start time.Duration, reply *conversation.Reply, fault *conversation.Fault) error {
+func (c *Client) fail(step result.Step, shown string, start time.Duration, reply *esmtp.Reply, fault *result.Fault) error {
 	c.note("%s: %s", fault.Kind, fault.Error())
 	c.record(step, shown, start, reply, fault)
 	switch fault.Kind {
-	case conversation.FaultNotAdvertised, conversation.FaultUnsupported:
+	case result.FaultNotAdvertised, result.FaultUnsupported:
 		// Nothing was sent or read; the session is still in step.
 	default:
 		c.close()
@@ -323,7 +324,7 @@ func (c *Client) fail(step conversation.Step, shown string, start time.Duration,
 }
 
 // record appends a step record, masking secrets the server may have echoed.
-func (c *Client) record(step conversation.Step, shown string, start time.Duration, reply *conversation.Reply, fault *conversation.Fault) {
+func (c *Client) record(step result.Step, shown string, start time.Duration, reply *esmtp.Reply, fault *result.Fault) {
 	if reply != nil {
 		for i, l := range reply.Lines {
 			reply.Lines[i] = c.secrets.mask(l)
@@ -332,10 +333,10 @@ func (c *Client) record(step conversation.Step, shown string, start time.Duratio
 	if fault != nil {
 		fault.Message = c.secrets.mask(fault.Message)
 	}
-	c.conv.Steps = append(c.conv.Steps, conversation.StepRecord{
+	c.conv.Steps = append(c.conv.Steps, result.StepRecord{
 		Step:     step,
 		Command:  c.secrets.mask(shown),
-		AfterTLS: c.inTLS && step != conversation.StepTLS,
+		AfterTLS: c.inTLS && step != result.StepTLS,
 		Reply:    reply,
 		Fault:    fault,
 		Start:    start,
@@ -350,7 +351,7 @@ func (c *Client) send(line, shown string) error {
 		// against anything that slipped through (RFC 5321 section 2.3.8).
 		return &commandError{fmt.Sprintf("refusing to send %s: it contains a line break or NUL", stepName("", shown))}
 	}
-	c.transcript(conversation.Client, shown)
+	c.transcript(result.Client, shown)
 	_, err := io.WriteString(c.conn, line+"\r\n")
 	if err != nil {
 		return &writeError{err}
@@ -370,7 +371,7 @@ func (e *writeError) Error() string { return e.err.Error() }
 func (e *writeError) Unwrap() error { return e.err }
 
 // readReply reads one reply and records its lines in the transcript.
-func (c *Client) readReply() (conversation.Reply, error) {
+func (c *Client) readReply() (esmtp.Reply, error) {
 	if !c.inTLS && c.r.Buffered() == 0 {
 		// Over TLS, quickAckConn does this for every read.
 		quickAck(c.raw)
@@ -388,14 +389,14 @@ func (c *Client) readReply() (conversation.Reply, error) {
 			// The offending line is reported by the fault, quoted.
 			break
 		}
-		c.transcript(conversation.Server, string(trimEOL(line)))
+		c.transcript(result.Server, string(trimEOL(line)))
 	}
 	return reply, err
 }
 
 // fault classifies an error of a step. reading says whether the client was
 // waiting for a reply (for the timeout message).
-func (c *Client) fault(name string, err error, reading bool) *conversation.Fault {
+func (c *Client) fault(name string, err error, reading bool) *result.Fault {
 	var pe *ProtocolError
 	var ce *commandError
 	var we *writeError
@@ -404,9 +405,9 @@ func (c *Client) fault(name string, err error, reading bool) *conversation.Fault
 	}
 	switch {
 	case errors.As(err, &ce):
-		return &conversation.Fault{Kind: conversation.FaultUnsupported, Message: ce.msg}
+		return &result.Fault{Kind: result.FaultUnsupported, Message: ce.msg}
 	case errors.As(err, &pe):
-		return &conversation.Fault{
+		return &result.Fault{
 			Kind:    pe.Kind,
 			Message: fmt.Sprintf("%s: %s", name, pe.Reason),
 			Bytes:   strconv.Quote(c.secrets.mask(string(pe.Line))),
@@ -421,17 +422,17 @@ func (c *Client) fault(name string, err error, reading bool) *conversation.Fault
 		case name == "banner":
 			what = "no banner"
 		}
-		return &conversation.Fault{Kind: conversation.FaultTimeout, Message: fmt.Sprintf("%s within %s", what, c.timeout)}
+		return &result.Fault{Kind: result.FaultTimeout, Message: fmt.Sprintf("%s within %s", what, c.timeout)}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		msg := "connection closed by the server"
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			msg += " in the middle of a reply"
 		}
-		return &conversation.Fault{Kind: conversation.FaultClosed, Message: msg + " at " + name}
+		return &result.Fault{Kind: result.FaultClosed, Message: msg + " at " + name}
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
-		return &conversation.Fault{Kind: conversation.FaultClosed, Message: "connection reset by the server at " + name}
+		return &result.Fault{Kind: result.FaultClosed, Message: "connection reset by the server at " + name}
 	}
-	return &conversation.Fault{Kind: conversation.FaultNetwork, Message: name + ": " + err.Error()}
+	return &result.Fault{Kind: result.FaultNetwork, Message: name + ": " + err.Error()}
 }
 
 func (c *Client) isCanceled() bool {
@@ -440,8 +441,8 @@ func (c *Client) isCanceled() bool {
 	return c.canceled
 }
 
-func (c *Client) canceledFault(name string) *conversation.Fault {
-	return &conversation.Fault{Kind: conversation.FaultCanceled, Message: "interrupted at " + name}
+func (c *Client) canceledFault(name string) *result.Fault {
+	return &result.Fault{Kind: result.FaultCanceled, Message: "interrupted at " + name}
 }
 
 func isTimeout(err error) bool {
@@ -451,16 +452,16 @@ func isTimeout(err error) bool {
 
 // stepName names a step in messages by the command sent ("EHLO", "HELO",
 // "RCPT"), or by what it is ("banner", "the message").
-func stepName(step conversation.Step, shown string) string {
-	if verb, _, _ := strings.Cut(shown, " "); verb != "" && step != conversation.StepMessage {
+func stepName(step result.Step, shown string) string {
+	if verb, _, _ := strings.Cut(shown, " "); verb != "" && step != result.StepMessage {
 		return strings.ToUpper(verb)
 	}
 	switch step {
-	case conversation.StepMessage:
+	case result.StepMessage:
 		return "the message"
-	case conversation.StepTLS:
+	case result.StepTLS:
 		return "the TLS handshake"
-	case conversation.StepConnect, conversation.StepBanner:
+	case result.StepConnect, result.StepBanner:
 		return string(step)
 	}
 	return strings.ToUpper(string(step))
@@ -469,14 +470,14 @@ func stepName(step conversation.Step, shown string) string {
 // offset is the time since the conversation started.
 func (c *Client) offset() time.Duration { return c.now().Sub(c.conv.Started) }
 
-func (c *Client) transcript(dir conversation.Direction, text string) {
-	c.conv.Transcript = append(c.conv.Transcript, conversation.TranscriptLine{
+func (c *Client) transcript(dir result.Direction, text string) {
+	c.conv.Transcript = append(c.conv.Transcript, result.TranscriptLine{
 		Offset:    c.offset(),
 		Direction: dir,
-		Text:      SafeText(c.secrets.mask(text)),
+		Text:      safetext.Line(c.secrets.mask(text)),
 	})
 }
 
 func (c *Client) note(format string, args ...any) {
-	c.transcript(conversation.Note, fmt.Sprintf(format, args...))
+	c.transcript(result.Note, fmt.Sprintf(format, args...))
 }

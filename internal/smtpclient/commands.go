@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Hello sends EHLO (RFC 5321 section 4.1.1.1) and records the extensions the
@@ -18,16 +19,16 @@ func (c *Client) Hello() error {
 	if helo == "" {
 		helo = "localhost"
 	}
-	reply, err := c.exchange(conversation.StepEHLO, "EHLO "+helo, "EHLO "+helo, 2)
+	reply, err := c.exchange(result.StepEHLO, "EHLO "+helo, "EHLO "+helo, 2)
 	c.noteClientIP(reply)
 	var se *StepError
 	if errors.As(err, &se) && se.Fault == nil && se.Reply.Permanent() {
 		c.conv.UsedHELO = true
-		reply, err = c.exchange(conversation.StepEHLO, "HELO "+helo, "HELO "+helo, 2)
+		reply, err = c.exchange(result.StepEHLO, "HELO "+helo, "HELO "+helo, 2)
 		c.noteClientIP(reply)
 		if err == nil {
 			// HELO carries no extensions.
-			reply = &conversation.Reply{Lines: reply.Lines[:1]}
+			reply = &esmtp.Reply{Lines: reply.Lines[:1]}
 		}
 	}
 	if err != nil {
@@ -40,35 +41,21 @@ func (c *Client) Hello() error {
 // noteClientIP records the first address the server echoed in the first
 // line of an EHLO or HELO reply, as Exchange Online does:
 // "SN1NAM02FT0049.mail.protection.outlook.com Hello [18.209.86.113]".
-func (c *Client) noteClientIP(reply *conversation.Reply) {
+func (c *Client) noteClientIP(reply *esmtp.Reply) {
 	if reply == nil || len(reply.Lines) == 0 || c.conv.ClientIP != "" {
 		return
 	}
-	c.conv.ClientIP = conversation.BracketedIP(reply.Lines[0])
+	c.conv.ClientIP = esmtp.BracketedIP(reply.Lines[0])
 }
 
 // setExtensions records the extension lines of an EHLO reply (RFC 5321
 // section 4.1.1.1: keyword, then parameters separated by spaces).
 func (c *Client) setExtensions(lines []string) {
-	c.ext = map[string]string{}
-	for _, line := range lines {
-		keyword, params, _ := strings.Cut(strings.TrimSpace(line), " ")
-		keyword = strings.ToUpper(keyword)
-		if rest, ok := strings.CutPrefix(keyword, "AUTH="); ok {
-			// The pre-RFC 4954 form "AUTH=LOGIN PLAIN" that some servers
-			// still send next to, or instead of, "AUTH LOGIN PLAIN".
-			if _, seen := c.ext["AUTH"]; !seen {
-				c.ext["AUTH"] = strings.TrimSpace(rest + " " + params)
-			}
-			continue
-		}
-		c.ext[keyword] = strings.TrimSpace(params)
-	}
-	recorded := append([]string{}, lines...)
+	c.ext = esmtp.ParseEHLO(append([]string{}, lines...))
 	if c.inTLS {
-		c.conv.EHLOAfterTLS = recorded
+		c.conv.EHLOAfterTLS = c.ext
 	} else {
-		c.conv.EHLOBeforeTLS = recorded
+		c.conv.EHLOBeforeTLS = c.ext
 	}
 }
 
@@ -80,28 +67,28 @@ func (c *Client) setExtensions(lines []string) {
 // read as if they had come through TLS. Call Hello again afterwards.
 func (c *Client) StartTLS() error {
 	if c.conn == nil {
-		return c.notConnected(conversation.StepStartTLS)
+		return c.notConnected(result.StepStartTLS)
 	}
-	if _, ok := c.ext["STARTTLS"]; !ok {
-		return c.fail(conversation.StepStartTLS, "", c.offset(), nil, &conversation.Fault{
-			Kind:    conversation.FaultNotAdvertised,
+	if !c.ext.Has("STARTTLS") {
+		return c.fail(result.StepStartTLS, "", c.offset(), nil, &result.Fault{
+			Kind:    result.FaultNotAdvertised,
 			Message: "server does not advertise STARTTLS",
 		})
 	}
-	if _, err := c.exchange(conversation.StepStartTLS, "STARTTLS", "STARTTLS", 2); err != nil {
+	if _, err := c.exchange(result.StepStartTLS, "STARTTLS", "STARTTLS", 2); err != nil {
 		return err
 	}
 	if n := c.r.Buffered(); n > 0 {
 		injected, _ := c.r.Peek(min(n, quoteLimit))
-		fault := &conversation.Fault{
-			Kind:    conversation.FaultInjection,
+		fault := &result.Fault{
+			Kind:    result.FaultInjection,
 			Message: fmt.Sprintf("%d bytes arrived after the reply to STARTTLS, before the TLS handshake", n),
 			Bytes:   strconv.Quote(c.secrets.mask(string(injected))),
 		}
 		c.conv.Last().Fault = fault
 		c.note("%s: %s", fault.Kind, fault.Error())
 		c.close()
-		return &StepError{Step: conversation.StepStartTLS, Reply: c.conv.Last().Reply, Fault: fault}
+		return &StepError{Step: result.StepStartTLS, Reply: c.conv.Last().Reply, Fault: fault}
 	}
 	return c.handshake()
 }
@@ -109,36 +96,36 @@ func (c *Client) StartTLS() error {
 // Mail sends MAIL FROM:<from> (RFC 5321 section 4.1.1.2); "" is the null
 // reverse-path.
 func (c *Client) Mail(from string) error {
-	if err := c.checkAddress(conversation.StepMail, "MAIL", from); err != nil {
+	if err := c.checkAddress(result.StepMail, "MAIL", from); err != nil {
 		return err
 	}
 	line := "MAIL FROM:<" + from + ">"
-	_, err := c.exchange(conversation.StepMail, line, line, 2)
+	_, err := c.exchange(result.StepMail, line, line, 2)
 	return err
 }
 
 // Rcpt sends RCPT TO:<to> (RFC 5321 section 4.1.1.3).
 func (c *Client) Rcpt(to string) error {
-	if err := c.checkAddress(conversation.StepRcpt, "RCPT", to); err != nil {
+	if err := c.checkAddress(result.StepRcpt, "RCPT", to); err != nil {
 		return err
 	}
 	line := "RCPT TO:<" + to + ">"
-	_, err := c.exchange(conversation.StepRcpt, line, line, 2)
+	_, err := c.exchange(result.StepRcpt, line, line, 2)
 	return err
 }
 
 // checkAddress refuses an address that would break the command line it is
 // put in. Suites validate addresses already; this is the protocol's own
 // guard.
-func (c *Client) checkAddress(step conversation.Step, verb, addr string) error {
+func (c *Client) checkAddress(step result.Step, verb, addr string) error {
 	if c.conn == nil {
 		return c.notConnected(step)
 	}
 	if sendableAddress(addr) {
 		return nil
 	}
-	return c.fail(step, "", c.offset(), nil, &conversation.Fault{
-		Kind:    conversation.FaultUnsupported,
+	return c.fail(step, "", c.offset(), nil, &result.Fault{
+		Kind:    result.FaultUnsupported,
 		Message: fmt.Sprintf("refusing to send %s: address %s contains a space, angle bracket, line break or NUL", verb, strconv.Quote(addr)),
 	})
 }
@@ -152,16 +139,16 @@ const transcriptMessageLines = 100
 // final reply are recorded as two steps.
 func (c *Client) Data(message []byte) error {
 	if c.conn == nil {
-		return c.notConnected(conversation.StepData)
+		return c.notConnected(result.StepData)
 	}
 	c.conv.DataSent = true
-	if _, err := c.exchange(conversation.StepData, "DATA", "DATA", 3); err != nil {
+	if _, err := c.exchange(result.StepData, "DATA", "DATA", 3); err != nil {
 		return err
 	}
 	start := c.offset()
 	payload := dotStuff(message)
 	shown := fmt.Sprintf("<message: %d bytes>", len(payload))
-	name := stepName(conversation.StepMessage, shown)
+	name := stepName(result.StepMessage, shown)
 	// Split no more than the transcript shows: a message can be large.
 	lines := strings.SplitN(strings.TrimSuffix(string(payload), "\r\n"), "\r\n", transcriptMessageLines+1)
 	for i, line := range lines {
@@ -171,17 +158,17 @@ func (c *Client) Data(message []byte) error {
 				line = line[strings.LastIndex(line, "\r\n")+2:]
 			}
 		}
-		c.transcript(conversation.Client, line)
+		c.transcript(result.Client, line)
 	}
 	if !c.arm() {
-		return c.fail(conversation.StepMessage, shown, start, nil, c.canceledFault(name))
+		return c.fail(result.StepMessage, shown, start, nil, c.canceledFault(name))
 	}
 	if _, err := c.conn.Write(payload); err != nil {
-		return c.fail(conversation.StepMessage, shown, start, nil, c.fault(name, &writeError{err}, false))
+		return c.fail(result.StepMessage, shown, start, nil, c.fault(name, &writeError{err}, false))
 	}
 	reply, err := c.readReply()
 	if err != nil {
-		return c.fail(conversation.StepMessage, shown, start, nil, c.fault(name, err, true))
+		return c.fail(result.StepMessage, shown, start, nil, c.fault(name, err, true))
 	}
-	return c.finish(conversation.StepMessage, shown, start, &reply, 2)
+	return c.finish(result.StepMessage, shown, start, &reply, 2)
 }

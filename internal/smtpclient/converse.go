@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Converse holds the conversation the plan describes (SPEC section 3):
@@ -15,7 +15,7 @@ import (
 // the RCPTs and RSET go out as one group (see transaction). It stops at the first negative reply or
 // fault, except that every RCPT is tried. It never sends DATA without
 // Plan.Message.
-func Converse(ctx context.Context, p Plan) *conversation.Conversation {
+func Converse(ctx context.Context, p Plan) *result.Conversation {
 	c := NewClient(p)
 	c.converse(ctx)
 	c.Close()
@@ -92,7 +92,7 @@ func (c *Client) pipelined(p Plan) {
 func (c *Client) sendMessage(p Plan) {
 	message, err := buildMessage(p, c.now())
 	if err != nil {
-		c.fail(conversation.StepData, "", c.offset(), nil, &conversation.Fault{Kind: conversation.FaultUnsupported, Message: err.Error()})
+		c.fail(result.StepData, "", c.offset(), nil, &result.Fault{Kind: result.FaultUnsupported, Message: err.Error()})
 		return
 	}
 	c.Data(message)

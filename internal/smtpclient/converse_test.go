@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
 	"github.com/smtpdiag/smtpdiag/internal/pki"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // fixedNow is the injected clock: offsets are then all zero and the Date
@@ -24,7 +24,7 @@ func clock() time.Time { return fixedNow }
 func ptr[T any](v T) *T { return &v }
 
 // stepList renders the steps as "connect banner ehlo ...".
-func stepList(conv *conversation.Conversation) string {
+func stepList(conv *result.Conversation) string {
 	var names []string
 	for _, s := range conv.Steps {
 		names = append(names, string(s.Step))
@@ -33,7 +33,7 @@ func stepList(conv *conversation.Conversation) string {
 }
 
 // transcriptText renders the transcript without offsets, one "dir: text" a line.
-func transcriptText(conv *conversation.Conversation) string {
+func transcriptText(conv *result.Conversation) string {
 	var b strings.Builder
 	for _, l := range conv.Transcript {
 		b.WriteString(string(l.Direction) + ": " + l.Text + "\n")
@@ -78,14 +78,14 @@ func TestConverseStartTLSAuth(t *testing.T) {
 			t.Errorf("step %d (%s) AfterTLS = %v, want %v", i, s.Step, s.AfterTLS, wantAfter)
 		}
 	}
-	auth := conv.StepsOf(conversation.StepAuth)[0]
+	auth := conv.StepsOf(result.StepAuth)[0]
 	if auth.Command != "AUTH PLAIN ****" || auth.Reply.Code != 235 || auth.Reply.Enhanced != "2.0.0" {
 		t.Errorf("auth step = %q %v", auth.Command, auth.Reply)
 	}
-	if !slices.Contains(conv.EHLOBeforeTLS, "STARTTLS") || slices.ContainsFunc(conv.EHLOBeforeTLS, isAuthLine) {
+	if !slices.Contains(conv.EHLOBeforeTLS.Lines(), "STARTTLS") || slices.ContainsFunc(conv.EHLOBeforeTLS.Lines(), isAuthLine) {
 		t.Errorf("EHLO before TLS = %q, want STARTTLS and no AUTH", conv.EHLOBeforeTLS)
 	}
-	if !slices.Contains(conv.EHLOAfterTLS, "AUTH PLAIN LOGIN") || slices.Contains(conv.EHLOAfterTLS, "STARTTLS") {
+	if !slices.Contains(conv.EHLOAfterTLS.Lines(), "AUTH PLAIN LOGIN") || slices.Contains(conv.EHLOAfterTLS.Lines(), "STARTTLS") {
 		t.Errorf("EHLO after TLS = %q", conv.EHLOAfterTLS)
 	}
 	tlsInfo := conv.TLS
@@ -163,7 +163,7 @@ func TestConverseAuthMechanisms(t *testing.T) {
 			plan.RootCAs = p.ca.Pool()
 			plan.Auth = &tt.auth
 			conv := Converse(context.Background(), plan)
-			auths := conv.StepsOf(conversation.StepAuth)
+			auths := conv.StepsOf(result.StepAuth)
 			if len(auths) != 1 {
 				t.Fatalf("steps %q\n%s", stepList(conv), transcriptText(conv))
 			}
@@ -199,7 +199,7 @@ func TestConverseAuthNotAdvertised(t *testing.T) {
 		t.Fatalf("steps = %q, want %q", got, want)
 	}
 	stop := conv.Stop()
-	if stop == nil || stop.Step != conversation.StepAuth || stop.Fault == nil || stop.Fault.Kind != conversation.FaultNotAdvertised || stop.Command != "" {
+	if stop == nil || stop.Step != result.StepAuth || stop.Fault == nil || stop.Fault.Kind != result.FaultNotAdvertised || stop.Command != "" {
 		t.Errorf("stop = %+v", stop)
 	}
 }
@@ -221,11 +221,11 @@ func TestConverseImplicitTLS(t *testing.T) {
 		t.Fatalf("stopped: %s", conv.Stop().Outcome())
 	}
 	for _, s := range conv.Steps {
-		if want := s.Step != conversation.StepConnect && s.Step != conversation.StepTLS; s.AfterTLS != want {
+		if want := s.Step != result.StepConnect && s.Step != result.StepTLS; s.AfterTLS != want {
 			t.Errorf("%s AfterTLS = %v", s.Step, s.AfterTLS)
 		}
 	}
-	if conv.EHLOBeforeTLS != nil || !slices.Contains(conv.EHLOAfterTLS, "AUTH LOGIN") {
+	if conv.EHLOBeforeTLS != nil || !slices.Contains(conv.EHLOAfterTLS.Lines(), "AUTH LOGIN") {
 		t.Errorf("EHLO before %q after %q", conv.EHLOBeforeTLS, conv.EHLOAfterTLS)
 	}
 	if conv.TLS == nil || !conv.TLS.Verified || conv.TLS.ServerName != "127.0.0.1" || conv.TLSMode != "implicit" {
@@ -252,7 +252,7 @@ func TestConverseTLSVersionBounds(t *testing.T) {
 	plan.TLSMinVersion = tls.VersionTLS13
 	conv = Converse(context.Background(), plan)
 	stop := conv.Stop()
-	if stop == nil || stop.Step != conversation.StepTLS || stop.Fault == nil || stop.Fault.Kind != conversation.FaultTLSHandshake ||
+	if stop == nil || stop.Step != result.StepTLS || stop.Fault == nil || stop.Fault.Kind != result.FaultTLSHandshake ||
 		!strings.Contains(stop.Fault.Message, "protocol version") {
 		t.Fatalf("stop = %+v\n%s", stop, transcriptText(conv))
 	}
@@ -300,7 +300,7 @@ func TestConverseCertificateFailures(t *testing.T) {
 				t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 			}
 			stop := conv.Stop()
-			if stop.Step != conversation.StepTLS || stop.Fault == nil || stop.Fault.Kind != conversation.FaultCertificate || stop.Fault.Message != tt.want {
+			if stop.Step != result.StepTLS || stop.Fault == nil || stop.Fault.Kind != result.FaultCertificate || stop.Fault.Message != tt.want {
 				t.Errorf("stop = %s %+v, want certificate fault %q", stop.Step, stop.Fault, tt.want)
 			}
 			if conv.TLS == nil || conv.TLS.Verified || conv.TLS.VerifyError != tt.want || len(conv.TLS.Chain) == 0 {
@@ -343,7 +343,7 @@ func TestConverseRcptRejection(t *testing.T) {
 	if got, want := stepList(conv), "connect banner ehlo mail rcpt rcpt data message quit"; got != want {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
-	rcpts := conv.StepsOf(conversation.StepRcpt)
+	rcpts := conv.StepsOf(result.StepRcpt)
 	if r := rcpts[0].Reply; r.Code != 550 || r.Enhanced != "5.1.1" || r.Text() != "User unknown" || rcpts[0].Command != "RCPT TO:<gone@contoso.example>" {
 		t.Errorf("first RCPT = %q %v", rcpts[0].Command, r)
 	}
@@ -408,10 +408,10 @@ func TestConverseMessage(t *testing.T) {
 	if got, want := stepList(conv), "connect banner ehlo mail rcpt rcpt data message quit"; got != want {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
-	if data := conv.StepsOf(conversation.StepData)[0]; data.Reply.Code != 354 {
+	if data := conv.StepsOf(result.StepData)[0]; data.Reply.Code != 354 {
 		t.Errorf("DATA reply %v", data.Reply)
 	}
-	if msg := conv.StepsOf(conversation.StepMessage)[0]; msg.Reply.Code != 250 || !strings.HasPrefix(msg.Command, "<message: ") {
+	if msg := conv.StepsOf(result.StepMessage)[0]; msg.Reply.Code != 250 || !strings.HasPrefix(msg.Command, "<message: ") {
 		t.Errorf("message step %q %v", msg.Command, msg.Reply)
 	}
 	_, _, _, messages := be.snapshot()

@@ -14,7 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
 
 // Hostile servers: each test scripts a server that misbehaves in one way
@@ -60,7 +61,7 @@ func hostilePlan(port int) Plan {
 // converseTimed holds the conversation, fails the test when it lasted
 // longer than the step timeout (times steps) plus the margin, and returns
 // it with the bytes the test process allocated meanwhile.
-func converseTimed(t *testing.T, plan Plan, steps int) (*conversation.Conversation, uint64) {
+func converseTimed(t *testing.T, plan Plan, steps int) (*result.Conversation, uint64) {
 	t.Helper()
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -77,7 +78,7 @@ func converseTimed(t *testing.T, plan Plan, steps int) (*conversation.Conversati
 
 // wantFault fails the test unless the conversation stopped at step with a
 // fault of kind whose message is msg.
-func wantFault(t *testing.T, conv *conversation.Conversation, step conversation.Step, kind conversation.FaultKind, msg string) {
+func wantFault(t *testing.T, conv *result.Conversation, step result.Step, kind result.FaultKind, msg string) {
 	t.Helper()
 	stop := conv.Stop()
 	if stop == nil || stop.Fault == nil {
@@ -107,7 +108,7 @@ func TestHostileHalfLineThenStall(t *testing.T) {
 		r.ReadString('\n') // until the client hangs up
 	})
 	conv, _ := converseTimed(t, hostilePlan(port), 1)
-	wantFault(t, conv, conversation.StepBanner, conversation.FaultTimeout, "no banner within 700ms")
+	wantFault(t, conv, result.StepBanner, result.FaultTimeout, "no banner within 700ms")
 	if !strings.Contains(transcriptText(conv), "S: 220 mx.exa\n") {
 		t.Errorf("the partial line is not in the transcript:\n%s", transcriptText(conv))
 	}
@@ -135,7 +136,7 @@ func TestHostileDripFeedOneBytePerSecond(t *testing.T) {
 	plan := hostilePlan(port)
 	plan.Timeout = 1500 * time.Millisecond
 	conv, _ := converseTimed(t, plan, 1)
-	wantFault(t, conv, conversation.StepBanner, conversation.FaultTimeout, "no banner within 1.5s")
+	wantFault(t, conv, result.StepBanner, result.FaultTimeout, "no banner within 1.5s")
 	if d := conv.Steps[1].Duration; d < plan.Timeout {
 		t.Errorf("banner step lasted %v, less than its timeout", d)
 	}
@@ -157,7 +158,7 @@ func TestHostileEndlessContinuation(t *testing.T) {
 		}
 	})
 	conv, allocated := converseTimed(t, hostilePlan(port), 1)
-	wantFault(t, conv, conversation.StepBanner, conversation.FaultTooLong, "banner: reply longer than 1000 lines")
+	wantFault(t, conv, result.StepBanner, result.FaultTooLong, "banner: reply longer than 1000 lines")
 	waitDone(t, f.done)
 	if allocated > 8<<20 {
 		t.Errorf("the conversation allocated %d bytes for a reply bounded to %d", allocated, MaxReplySize)
@@ -176,7 +177,7 @@ func TestHostileHugeLine(t *testing.T) {
 		f.write(conn, huge)
 	})
 	conv, allocated := converseTimed(t, hostilePlan(port), 1)
-	wantFault(t, conv, conversation.StepBanner, conversation.FaultTooLong, "banner: reply line longer than 4096 bytes")
+	wantFault(t, conv, result.StepBanner, result.FaultTooLong, "banner: reply line longer than 4096 bytes")
 	waitDone(t, f.done)
 	if n := f.written.Load(); n >= int64(len(huge)) {
 		t.Errorf("the server wrote all %d bytes: the client kept reading", n)
@@ -201,19 +202,19 @@ func TestHostileControlAndInvalidUTF8(t *testing.T) {
 	if conv.Stop() != nil {
 		t.Fatalf("stopped: %+v\n%s", conv.Stop(), transcriptText(conv))
 	}
-	if got, want := conv.Steps[1].Reply.Text(), `mx\x00.example `+"\ufffd\ufffd"+` ready \x1b[2J`; got != want {
+	if got, want := conv.Steps[1].Reply.Text(), `mx\x00.example \xff\xfe ready \x1b[2J`; got != want {
 		t.Errorf("banner text %q, want %q", got, want)
 	}
 	if conv.ClientIP != "192.0.2.7" {
 		t.Errorf("ClientIP = %q", conv.ClientIP)
 	}
 	for _, l := range conv.Transcript {
-		if !utf8.ValidString(l.Text) || strings.ContainsFunc(l.Text, unsafeRune) {
+		if !utf8.ValidString(l.Text) || strings.ContainsFunc(l.Text, safetext.Unsafe) {
 			t.Errorf("transcript line %q is not safe text", l.Text)
 		}
 	}
-	for _, e := range conv.EHLOBeforeTLS {
-		if strings.ContainsFunc(e, unsafeRune) {
+	for _, e := range conv.EHLOBeforeTLS.Lines() {
+		if strings.ContainsFunc(e, safetext.Unsafe) {
 			t.Errorf("EHLO extension %q is not safe text", e)
 		}
 	}
@@ -238,7 +239,7 @@ func TestHostileReplyCodes(t *testing.T) {
 				r.ReadString('\n')
 			})
 			conv, _ := converseTimed(t, hostilePlan(port), 1)
-			wantFault(t, conv, conversation.StepBanner, conversation.FaultMalformed, "banner: "+tc.reason)
+			wantFault(t, conv, result.StepBanner, result.FaultMalformed, "banner: "+tc.reason)
 			if f := conv.Stop().Fault; f.Bytes != tc.bytes {
 				t.Errorf("fault bytes %s, want %s", f.Bytes, tc.bytes)
 			}
@@ -277,7 +278,7 @@ func startTLSPlan(port int) Plan {
 func TestHostileCloseAfterStartTLSReply(t *testing.T) {
 	port := starttlsServer(t, func(net.Conn, *bufio.Reader) {})
 	conv, _ := converseTimed(t, startTLSPlan(port), 4)
-	wantFault(t, conv, conversation.StepTLS, conversation.FaultTLSHandshake, "TLS handshake failed: the server closed the connection")
+	wantFault(t, conv, result.StepTLS, result.FaultTLSHandshake, "TLS handshake failed: the server closed the connection")
 }
 
 // TestHostileResetAfterStartTLSReply: the server says 220 and resets.
@@ -287,7 +288,7 @@ func TestHostileResetAfterStartTLSReply(t *testing.T) {
 		conn.(*net.TCPConn).SetLinger(0)
 	})
 	conv, _ := converseTimed(t, startTLSPlan(port), 4)
-	wantFault(t, conv, conversation.StepTLS, conversation.FaultTLSHandshake, "TLS handshake failed: the server reset the connection")
+	wantFault(t, conv, result.StepTLS, result.FaultTLSHandshake, "TLS handshake failed: the server reset the connection")
 }
 
 // TestHostileTLSGarbage: binary garbage where the server's TLS records
@@ -300,7 +301,7 @@ func TestHostileTLSGarbage(t *testing.T) {
 	})
 	conv, _ := converseTimed(t, startTLSPlan(port), 4)
 	stop := conv.Stop()
-	if stop == nil || stop.Step != conversation.StepTLS || stop.Fault == nil || stop.Fault.Kind != conversation.FaultTLSHandshake ||
+	if stop == nil || stop.Step != result.StepTLS || stop.Fault == nil || stop.Fault.Kind != result.FaultTLSHandshake ||
 		!strings.HasPrefix(stop.Fault.Message, "TLS handshake failed: ") {
 		t.Errorf("stop = %+v\n%s", stop, transcriptText(conv))
 	}
@@ -316,7 +317,7 @@ func TestHostileTLSServerStalls(t *testing.T) {
 		io.Copy(io.Discard, r) // the ClientHello, unanswered, until the client hangs up
 	})
 	conv, _ := converseTimed(t, startTLSPlan(port), 4)
-	wantFault(t, conv, conversation.StepTLS, conversation.FaultTimeout, "TLS handshake not finished within 700ms")
+	wantFault(t, conv, result.StepTLS, result.FaultTimeout, "TLS handshake not finished within 700ms")
 }
 
 // TestHostileInjectionInLaterSegment: a man in the middle answers the
@@ -329,17 +330,17 @@ func TestHostileInjectionInLaterSegment(t *testing.T) {
 	})
 	conv, _ := converseTimed(t, startTLSPlan(port), 4)
 	stop := conv.Stop()
-	if stop == nil || stop.Fault == nil || stop.Fault.Kind != conversation.FaultInjection {
+	if stop == nil || stop.Fault == nil || stop.Fault.Kind != result.FaultInjection {
 		t.Fatalf("stop = %+v\n%s", stop, transcriptText(conv))
 	}
 	// The bytes may have come with the 220 after all (then StartTLS saw
 	// them) or later (then the handshake did): either way it is reported.
 	switch stop.Step {
-	case conversation.StepTLS:
+	case result.StepTLS:
 		if stop.Fault.Message != "plaintext arrived after the reply to STARTTLS, where the TLS handshake should be" || stop.Fault.Bytes != `"250-m"` {
 			t.Errorf("fault = %+v", stop.Fault)
 		}
-	case conversation.StepStartTLS:
+	case result.StepStartTLS:
 	default:
 		t.Errorf("injection reported at %s", stop.Step)
 	}
@@ -362,7 +363,7 @@ func TestHostileAnswersBeforeCommand(t *testing.T) {
 	})
 	conv, _ := converseTimed(t, startTLSPlan(port), 4)
 	stop := conv.Stop()
-	if stop == nil || stop.Step != conversation.StepStartTLS || stop.Fault == nil || stop.Fault.Kind != conversation.FaultInjection ||
+	if stop == nil || stop.Step != result.StepStartTLS || stop.Fault == nil || stop.Fault.Kind != result.FaultInjection ||
 		stop.Fault.Bytes != `"250-mx.example\r\n250 AUTH PLAIN\r\n"` {
 		t.Errorf("stop = %+v\n%s", stop, transcriptText(conv))
 	}
@@ -380,7 +381,7 @@ func TestHostileResetMidReply(t *testing.T) {
 	})
 	conv, _ := converseTimed(t, hostilePlan(port), 2)
 	stop := conv.Stop()
-	if stop == nil || stop.Step != conversation.StepEHLO || stop.Fault == nil || stop.Fault.Kind != conversation.FaultClosed {
+	if stop == nil || stop.Step != result.StepEHLO || stop.Fault == nil || stop.Fault.Kind != result.FaultClosed {
 		t.Fatalf("stop = %+v\n%s", stop, transcriptText(conv))
 	}
 	// A reset may discard the bytes not yet read; the client says which
@@ -414,7 +415,7 @@ func TestHostileNeverReads(t *testing.T) {
 	// Far more than the kernel's socket buffers on both sides hold.
 	plan.Message = &Message{Body: strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n", 1<<18)}
 	conv, _ := converseTimed(t, plan, 5)
-	wantFault(t, conv, conversation.StepMessage, conversation.FaultTimeout, "could not send the message within 700ms")
+	wantFault(t, conv, result.StepMessage, result.FaultTimeout, "could not send the message within 700ms")
 }
 
 // TestHostileImplicitTLSToPlaintext: a plaintext SMTP server on a port the
@@ -427,7 +428,7 @@ func TestHostileImplicitTLSToPlaintext(t *testing.T) {
 	plan := hostilePlan(port)
 	plan.TLS = Implicit
 	conv, _ := converseTimed(t, plan, 2)
-	wantFault(t, conv, conversation.StepTLS, conversation.FaultTLSHandshake, "TLS handshake failed: tls: first record does not look like a TLS handshake")
+	wantFault(t, conv, result.StepTLS, result.FaultTLSHandshake, "TLS handshake failed: tls: first record does not look like a TLS handshake")
 }
 
 // TestLargeMessageTranscriptBounded: the transcript shows the first 100
@@ -459,11 +460,11 @@ func TestLargeMessageTranscriptBounded(t *testing.T) {
 		inMessage := false
 		for _, l := range conv.Transcript {
 			switch {
-			case l.Direction == conversation.Server:
+			case l.Direction == result.Server:
 				inMessage = strings.HasPrefix(l.Text, "354")
-			case inMessage && l.Direction == conversation.Client:
+			case inMessage && l.Direction == result.Client:
 				shown = append(shown, l.Text)
-			case inMessage && l.Direction == conversation.Note:
+			case inMessage && l.Direction == result.Note:
 				notes = append(notes, l.Text)
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // maxPipelined bounds the commands of one pipelined group. RFC 2920
@@ -18,7 +18,7 @@ const maxPipelined = 100
 
 // pipelinedCommand is one command of a pipelined group.
 type pipelinedCommand struct {
-	step conversation.Step
+	step result.Step
 	line string
 }
 
@@ -28,7 +28,7 @@ type pipelinedCommand struct {
 // address is one the client would send (the one-at-a-time path records the
 // refusal of any other).
 func (c *Client) canPipeline(from string, rcpts []string) bool {
-	if _, ok := c.ext["PIPELINING"]; !ok || c.conn == nil || len(rcpts)+2 > maxPipelined {
+	if !c.ext.Has("PIPELINING") || c.conn == nil || len(rcpts)+2 > maxPipelined {
 		return false
 	}
 	for _, addr := range append([]string{from}, rcpts...) {
@@ -58,21 +58,21 @@ func (c *Client) canPipeline(from string, rcpts []string) bool {
 // the session in step and shown in the transcript, but they are not steps:
 // the sequential conversation would have stopped at MAIL.
 func (c *Client) transaction(from string, rcpts []string, withoutMessage bool) (accepted int, mailAccepted bool) {
-	group := []pipelinedCommand{{conversation.StepMail, "MAIL FROM:<" + from + ">"}}
+	group := []pipelinedCommand{{result.StepMail, "MAIL FROM:<" + from + ">"}}
 	for _, to := range rcpts {
-		group = append(group, pipelinedCommand{conversation.StepRcpt, "RCPT TO:<" + to + ">"})
+		group = append(group, pipelinedCommand{result.StepRcpt, "RCPT TO:<" + to + ">"})
 	}
 	if withoutMessage {
-		group = append(group, pipelinedCommand{conversation.StepRset, "RSET"})
+		group = append(group, pipelinedCommand{result.StepRset, "RSET"})
 	}
 
 	start := c.offset()
 	if !c.arm() {
-		c.fail(conversation.StepMail, group[0].line, start, nil, c.canceledFault("MAIL"))
+		c.fail(result.StepMail, group[0].line, start, nil, c.canceledFault("MAIL"))
 		return 0, false
 	}
 	if err := c.sendGroup(group); err != nil {
-		c.fail(conversation.StepMail, group[0].line, start, nil, c.fault("MAIL", err, false))
+		c.fail(result.StepMail, group[0].line, start, nil, c.fault("MAIL", err, false))
 		return 0, false
 	}
 	mailRefused := false
@@ -104,15 +104,15 @@ func (c *Client) transaction(from string, rcpts []string, withoutMessage bool) (
 		err = c.finish(cmd.step, cmd.line, start, &reply, 2)
 		var se *StepError
 		switch {
-		case err == nil && cmd.step == conversation.StepMail:
+		case err == nil && cmd.step == result.StepMail:
 			mailAccepted = true
-		case err == nil && cmd.step == conversation.StepRcpt:
+		case err == nil && cmd.step == result.StepRcpt:
 			accepted++
 		case errors.As(err, &se) && se.Fault != nil:
 			// A reply of the wrong class: client and server disagree on the
 			// session's state, and finish has closed the connection.
 			return accepted, mailAccepted
-		case err != nil && cmd.step == conversation.StepMail:
+		case err != nil && cmd.step == result.StepMail:
 			mailRefused = true
 			if len(group) > 1 {
 				c.note("MAIL was refused: the replies to the RCPT and RSET commands pipelined after it are not steps of the conversation")
@@ -134,7 +134,7 @@ func (c *Client) sendGroup(group []pipelinedCommand) error {
 		b.WriteString("\r\n")
 	}
 	for _, cmd := range group {
-		c.transcript(conversation.Client, cmd.line)
+		c.transcript(result.Client, cmd.line)
 	}
 	if _, err := io.WriteString(c.conn, b.String()); err != nil {
 		return &writeError{err}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // pipeliningServer greets, answers EHLO with PIPELINING, then reads the
@@ -118,9 +118,9 @@ S: 221 2.0.0 bye
 			if got, want := stepList(conv), "connect banner ehlo mail rcpt rcpt rset quit"; got != want {
 				t.Fatalf("steps = %q, want %q", got, want)
 			}
-			mail := conv.StepsOf(conversation.StepMail)[0]
-			rcpts := conv.StepsOf(conversation.StepRcpt)
-			rset := conv.StepsOf(conversation.StepRset)[0]
+			mail := conv.StepsOf(result.StepMail)[0]
+			rcpts := conv.StepsOf(result.StepRcpt)
+			rset := conv.StepsOf(result.StepRset)[0]
 			if mail.Command != group[0] || mail.Reply.Code != 250 || mail.Reply.Text() != "Sender OK" {
 				t.Errorf("MAIL step = %q %v", mail.Command, mail.Reply)
 			}
@@ -153,7 +153,7 @@ func TestPipelinedMailRefused(t *testing.T) {
 	if got, want := stepList(conv), "connect banner ehlo mail quit"; got != want {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
-	if stop := conv.Stop(); stop == nil || stop.Step != conversation.StepMail || stop.Reply.String() != "550 5.7.1 Sender denied" {
+	if stop := conv.Stop(); stop == nil || stop.Step != result.StepMail || stop.Reply.String() != "550 5.7.1 Sender denied" {
 		t.Errorf("stop = %+v", stop)
 	}
 	if !strings.Contains(transcriptText(conv), `C: RCPT TO:<helpdesk@contoso.example>
@@ -206,7 +206,7 @@ func TestPipelinedNoRecipientAccepted(t *testing.T) {
 	if conv.DataSent || !strings.Contains(transcriptText(conv), "*: no recipient accepted: DATA not sent\n") {
 		t.Errorf("DataSent %v\n%s", conv.DataSent, transcriptText(conv))
 	}
-	if stop := conv.Stop(); stop == nil || stop.Step != conversation.StepRcpt || stop.Reply.Code != 450 {
+	if stop := conv.Stop(); stop == nil || stop.Step != result.StepRcpt || stop.Reply.Code != 450 {
 		t.Errorf("stop = %+v", stop)
 	}
 }
@@ -229,7 +229,7 @@ func TestPipelinedReplyTimeout(t *testing.T) {
 	if got, want := stepList(conv), "connect banner ehlo mail rcpt"; got != want {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
-	if f := conv.Last().Fault; f == nil || f.Kind != conversation.FaultTimeout || f.Message != "no reply to RCPT within 300ms" {
+	if f := conv.Last().Fault; f == nil || f.Kind != result.FaultTimeout || f.Message != "no reply to RCPT within 300ms" {
 		t.Errorf("fault = %+v", f)
 	}
 	if !strings.HasSuffix(transcriptText(conv), "*: 1 pipelined commands after RCPT got no reply\n") {
@@ -248,7 +248,7 @@ func TestPipelinedWithRealServer(t *testing.T) {
 	if got, want := stepList(conv), "connect banner ehlo mail rcpt rcpt rset quit"; got != want {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
-	rcpts := conv.StepsOf(conversation.StepRcpt)
+	rcpts := conv.StepsOf(result.StepRcpt)
 	if rcpts[0].Reply.Code != 550 || rcpts[0].Reply.Enhanced != "5.1.1" || rcpts[1].Reply.Code != 250 {
 		t.Errorf("RCPT replies %v %v", rcpts[0].Reply, rcpts[1].Reply)
 	}

@@ -11,53 +11,55 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
 
 func TestReadReply(t *testing.T) {
 	tests := []struct {
 		name  string
 		input string
-		want  conversation.Reply
+		want  esmtp.Reply
 	}{
 		{"single", "220 mx.example ESMTP ready\r\n",
-			conversation.Reply{Code: 220, Lines: []string{"mx.example ESMTP ready"}}},
+			esmtp.Reply{Code: 220, Lines: []string{"mx.example ESMTP ready"}}},
 		{"enhanced", "250 2.1.0 Sender OK\r\n",
-			conversation.Reply{Code: 250, Enhanced: "2.1.0", Lines: []string{"Sender OK"}}},
+			esmtp.Reply{Code: 250, Enhanced: "2.1.0", Lines: []string{"Sender OK"}}},
 		{"multi-line", "250-mx.example Hello [192.0.2.7]\r\n250-SIZE 157286400\r\n250-STARTTLS\r\n250 SMTPUTF8\r\n",
-			conversation.Reply{Code: 250, Lines: []string{"mx.example Hello [192.0.2.7]", "SIZE 157286400", "STARTTLS", "SMTPUTF8"}}},
+			esmtp.Reply{Code: 250, Lines: []string{"mx.example Hello [192.0.2.7]", "SIZE 157286400", "STARTTLS", "SMTPUTF8"}}},
 		{"enhanced from a later line", "550-Recipient rejected\r\n550-5.1.1 User unknown\r\n550 5.1.1 see https://example.com/\r\n",
-			conversation.Reply{Code: 550, Enhanced: "5.1.1", Lines: []string{"Recipient rejected", "User unknown", "see https://example.com/"}}},
+			esmtp.Reply{Code: 550, Enhanced: "5.1.1", Lines: []string{"Recipient rejected", "User unknown", "see https://example.com/"}}},
 		{"other enhanced code kept", "550-5.7.606 Access denied\r\n550 5.7.1 more\r\n",
-			conversation.Reply{Code: 550, Enhanced: "5.7.606", Lines: []string{"Access denied", "5.7.1 more"}}},
+			esmtp.Reply{Code: 550, Enhanced: "5.7.606", Lines: []string{"Access denied", "5.7.1 more"}}},
 		{"three-digit parts", "451 4.7.500 Server busy\r\n",
-			conversation.Reply{Code: 451, Enhanced: "4.7.500", Lines: []string{"Server busy"}}},
+			esmtp.Reply{Code: 451, Enhanced: "4.7.500", Lines: []string{"Server busy"}}},
 		{"enhanced code alone", "250 2.0.0\r\n",
-			conversation.Reply{Code: 250, Enhanced: "2.0.0", Lines: []string{""}}},
+			esmtp.Reply{Code: 250, Enhanced: "2.0.0", Lines: []string{""}}},
 		{"not an enhanced code", "250 2.0.0.1 ok\r\n",
-			conversation.Reply{Code: 250, Lines: []string{"2.0.0.1 ok"}}},
+			esmtp.Reply{Code: 250, Lines: []string{"2.0.0.1 ok"}}},
 		{"four-digit detail", "550 5.7.6060 x\r\n",
-			conversation.Reply{Code: 550, Lines: []string{"5.7.6060 x"}}},
+			esmtp.Reply{Code: 550, Lines: []string{"5.7.6060 x"}}},
 		{"class 3 is no enhanced code", "354 3.0.0 go\r\n",
-			conversation.Reply{Code: 354, Lines: []string{"3.0.0 go"}}},
+			esmtp.Reply{Code: 354, Lines: []string{"3.0.0 go"}}},
 		{"bare code", "250\r\n",
-			conversation.Reply{Code: 250, Lines: []string{""}}},
+			esmtp.Reply{Code: 250, Lines: []string{""}}},
 		{"bare code ends a multi-line reply", "250-first\r\n250\r\n",
-			conversation.Reply{Code: 250, Lines: []string{"first", ""}}},
+			esmtp.Reply{Code: 250, Lines: []string{"first", ""}}},
 		{"empty text", "334 \r\n",
-			conversation.Reply{Code: 334, Lines: []string{""}}},
+			esmtp.Reply{Code: 334, Lines: []string{""}}},
 		{"bare LF", "250-a\n250 2.0.0 b\n",
-			conversation.Reply{Code: 250, Enhanced: "2.0.0", Lines: []string{"a", "b"}}},
+			esmtp.Reply{Code: 250, Enhanced: "2.0.0", Lines: []string{"a", "b"}}},
 		{"NUL and escape", "220 a\x00b\x1b[31mred\r\n",
-			conversation.Reply{Code: 220, Lines: []string{`a\x00b\x1b[31mred`}}},
+			esmtp.Reply{Code: 220, Lines: []string{`a\x00b\x1b[31mred`}}},
 		{"invalid UTF-8", "220 caf\xe9\r\n",
-			conversation.Reply{Code: 220, Lines: []string{"caf\uFFFD"}}},
+			esmtp.Reply{Code: 220, Lines: []string{`caf\xe9`}}},
 		{"bidi override", "220 a\u202eb\r\n",
-			conversation.Reply{Code: 220, Lines: []string{`a\u202eb`}}},
+			esmtp.Reply{Code: 220, Lines: []string{`a\u202eb`}}},
 		{"tab kept", "220 a\tb\r\n",
-			conversation.Reply{Code: 220, Lines: []string{"a\tb"}}},
+			esmtp.Reply{Code: 220, Lines: []string{"a\tb"}}},
 		{"stray CR escaped", "220 a\rb\r\r\n",
-			conversation.Reply{Code: 220, Lines: []string{`a\x0db\x0d`}}},
+			esmtp.Reply{Code: 220, Lines: []string{`a\rb\r`}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,22 +99,22 @@ func TestReadReplyErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		input  string
-		kind   conversation.FaultKind
+		kind   result.FaultKind
 		reason string
 		line   string
 	}{
-		{"non-digit code", "2x0 hello\r\n", conversation.FaultMalformed, "reply code is not three digits", "2x0 hello"},
-		{"two-digit code", "25 hello\r\n", conversation.FaultMalformed, "reply code is not three digits", "25 hello"},
-		{"four-digit code", "2500 hello\r\n", conversation.FaultMalformed, "no space or hyphen after the reply code", "2500 hello"},
-		{"short line", "25\r\n", conversation.FaultMalformed, "reply line shorter than a reply code", "25"},
-		{"empty line", "\r\n", conversation.FaultMalformed, "reply line shorter than a reply code", ""},
-		{"missing separator", "250_hello\r\n", conversation.FaultMalformed, "no space or hyphen after the reply code", "250_hello"},
-		{"class out of range", "100 continue\r\n", conversation.FaultMalformed, "reply code 100 is not 2xx to 5xx", "100 continue"},
-		{"code mismatch", "250-one\r\n550 two\r\n", conversation.FaultMalformed, "code 550 after 250 in one reply", "550 two"},
-		{"HTTP", "HTTP/1.1 400 Bad Request\r\n", conversation.FaultMalformed, "reply code is not three digits", "HTTP/1.1 400 Bad Request"},
-		{"line too long", "220 " + long + "\r\n", conversation.FaultTooLong, "reply line longer than 4096 bytes", ("220 " + long)[:quoteLimit]},
-		{"too many lines", many.String(), conversation.FaultTooLong, "reply longer than 1000 lines", "250-x\r\n"},
-		{"too many bytes", big.String(), conversation.FaultTooLong, "reply longer than 65536 bytes", ("250-" + strings.Repeat("y", 1000) + "\r\n")[:quoteLimit]},
+		{"non-digit code", "2x0 hello\r\n", result.FaultMalformed, "reply code is not three digits", "2x0 hello"},
+		{"two-digit code", "25 hello\r\n", result.FaultMalformed, "reply code is not three digits", "25 hello"},
+		{"four-digit code", "2500 hello\r\n", result.FaultMalformed, "no space or hyphen after the reply code", "2500 hello"},
+		{"short line", "25\r\n", result.FaultMalformed, "reply line shorter than a reply code", "25"},
+		{"empty line", "\r\n", result.FaultMalformed, "reply line shorter than a reply code", ""},
+		{"missing separator", "250_hello\r\n", result.FaultMalformed, "no space or hyphen after the reply code", "250_hello"},
+		{"class out of range", "100 continue\r\n", result.FaultMalformed, "reply code 100 is not 2xx to 5xx", "100 continue"},
+		{"code mismatch", "250-one\r\n550 two\r\n", result.FaultMalformed, "code 550 after 250 in one reply", "550 two"},
+		{"HTTP", "HTTP/1.1 400 Bad Request\r\n", result.FaultMalformed, "reply code is not three digits", "HTTP/1.1 400 Bad Request"},
+		{"line too long", "220 " + long + "\r\n", result.FaultTooLong, "reply line longer than 4096 bytes", ("220 " + long)[:quoteLimit]},
+		{"too many lines", many.String(), result.FaultTooLong, "reply longer than 1000 lines", "250-x\r\n"},
+		{"too many bytes", big.String(), result.FaultTooLong, "reply longer than 65536 bytes", ("250-" + strings.Repeat("y", 1000) + "\r\n")[:quoteLimit]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,7 +136,7 @@ func TestReadReplyLongLineBounded(t *testing.T) {
 	endless := &countingReader{}
 	_, raw, err := ReadReply(bufio.NewReader(endless))
 	var pe *ProtocolError
-	if !errors.As(err, &pe) || pe.Kind != conversation.FaultTooLong {
+	if !errors.As(err, &pe) || pe.Kind != result.FaultTooLong {
 		t.Fatalf("err = %v, want too-long", err)
 	}
 	if endless.n > MaxLineLength+8192 {
@@ -173,24 +175,6 @@ func TestReadReplyEOF(t *testing.T) {
 		_, raw, err := ReadReply(bufio.NewReader(strings.NewReader(tt.input)))
 		if err != tt.want || string(raw) != tt.raw {
 			t.Errorf("ReadReply(%q) = raw %q, %v; want raw %q, %v", tt.input, raw, err, tt.raw, tt.want)
-		}
-	}
-}
-
-func TestEchoedIP(t *testing.T) {
-	tests := map[string]string{
-		"SN1NAM02FT0049.mail.protection.outlook.com Hello [18.209.86.113]": "18.209.86.113",
-		"mx.example Hello [2001:db8::7]":                                   "2001:db8::7",
-		"mx.example Hello [IPv6:2001:db8::7]":                              "2001:db8::7",
-		"mx.example Hello [::ffff:192.0.2.1]":                              "192.0.2.1",
-		"mx.example [not-an-ip] Hello [192.0.2.9]":                         "192.0.2.9",
-		"mx.example Hello client.example":                                  "",
-		"mx.example Hello [192.0.2.1":                                      "",
-		"mx.example Hello [999.1.1.1]":                                     "",
-	}
-	for in, want := range tests {
-		if got := conversation.BracketedIP(in); got != want {
-			t.Errorf("BracketedIP(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -245,7 +229,7 @@ func FuzzReadReply(f *testing.F) {
 					t.Fatalf("invalid UTF-8 in %q", l)
 				}
 				for _, c := range l {
-					if c != '\t' && unsafeRune(c) {
+					if c != '\t' && safetext.Unsafe(c) {
 						t.Fatalf("unsafe rune %s in %q", strconv.QuoteRune(c), l)
 					}
 				}

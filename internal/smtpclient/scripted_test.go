@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // exchange is one turn of a scripted server: the line it expects from the
@@ -186,7 +186,7 @@ S: 221 2.0.0 Service closing transmission channel
 	if banner.Enhanced != "2.0.0" || !slices.Equal(banner.Lines, []string{"mx.contoso.example ESMTP", "ready [08DCE8B62813AB2B]"}) {
 		t.Errorf("banner = %#v", banner)
 	}
-	rejected := conv.StepsOf(conversation.StepRcpt)[0].Reply
+	rejected := conv.StepsOf(result.StepRcpt)[0].Reply
 	if rejected.Code != 550 || rejected.Enhanced != "5.1.1" ||
 		!slices.Equal(rejected.Lines, []string{"Recipient address rejected", "User unknown in virtual mailbox table", "see https://example.test/"}) {
 		t.Errorf("rejected RCPT = %#v", rejected)
@@ -194,7 +194,7 @@ S: 221 2.0.0 Service closing transmission channel
 	if conv.ClientIP != "192.0.2.7" {
 		t.Errorf("ClientIP = %q", conv.ClientIP)
 	}
-	if !slices.Equal(conv.EHLOBeforeTLS, []string{"SIZE 157286400", "AUTH LOGIN", "ENHANCEDSTATUSCODES"}) || conv.EHLOAfterTLS != nil {
+	if !slices.Equal(conv.EHLOBeforeTLS.Lines(), []string{"SIZE 157286400", "AUTH LOGIN", "ENHANCEDSTATUSCODES"}) || conv.EHLOAfterTLS != nil {
 		t.Errorf("EHLO before %q after %q", conv.EHLOBeforeTLS, conv.EHLOAfterTLS)
 	}
 }
@@ -214,7 +214,7 @@ func TestHELOFallback(t *testing.T) {
 	if got, want := stepList(conv), "connect banner ehlo ehlo mail rset quit"; got != want {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
-	ehlos := conv.StepsOf(conversation.StepEHLO)
+	ehlos := conv.StepsOf(result.StepEHLO)
 	if ehlos[0].Command != "EHLO scanner01.contoso.example" || ehlos[0].Reply.Code != 502 ||
 		ehlos[1].Command != "HELO scanner01.contoso.example" || ehlos[1].Reply.Code != 250 {
 		t.Errorf("EHLO steps %+v %+v", ehlos[0], ehlos[1])
@@ -243,8 +243,8 @@ func TestStartTLSNotAdvertised(t *testing.T) {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
 	stop := conv.Stop()
-	if stop.Step != conversation.StepStartTLS || stop.Command != "" || stop.Fault == nil ||
-		stop.Fault.Kind != conversation.FaultNotAdvertised || stop.Fault.Message != "server does not advertise STARTTLS" {
+	if stop.Step != result.StepStartTLS || stop.Command != "" || stop.Fault == nil ||
+		stop.Fault.Kind != result.FaultNotAdvertised || stop.Fault.Message != "server does not advertise STARTTLS" {
 		t.Errorf("stop = %+v", stop)
 	}
 	if q := conv.Last(); q.Reply == nil || q.Reply.Code != 221 {
@@ -265,7 +265,7 @@ func TestStartTLSInjection(t *testing.T) {
 		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
 	}
 	s := conv.Last()
-	if s.Fault == nil || s.Fault.Kind != conversation.FaultInjection || s.Fault.Bytes != `"250-mx.example\r\n250 AUTH PLAIN\r\n"` ||
+	if s.Fault == nil || s.Fault.Kind != result.FaultInjection || s.Fault.Bytes != `"250-mx.example\r\n250 AUTH PLAIN\r\n"` ||
 		s.Reply == nil || s.Reply.Code != 220 {
 		t.Errorf("starttls step = %+v %+v", s.Fault, s.Reply)
 	}
@@ -283,7 +283,7 @@ func TestMalformedReply(t *testing.T) {
 		t.Fatalf("steps = %q, want %q", got, want)
 	}
 	f := conv.Last().Fault
-	if f == nil || f.Kind != conversation.FaultMalformed || f.Message != "EHLO: code 550 after 250 in one reply" || f.Bytes != `"550 STARTTLS"` {
+	if f == nil || f.Kind != result.FaultMalformed || f.Message != "EHLO: code 550 after 250 in one reply" || f.Bytes != `"550 STARTTLS"` {
 		t.Errorf("fault = %+v", f)
 	}
 	if !strings.HasSuffix(transcriptText(conv), "S: 250-mx.example\n*: malformed: EHLO: code 550 after 250 in one reply: \"550 STARTTLS\"\n") {
@@ -322,7 +322,7 @@ func TestServerCloses(t *testing.T) {
 	})
 	conv := Converse(context.Background(), basePlan(port))
 	f := conv.Last().Fault
-	if f == nil || f.Kind != conversation.FaultClosed || f.Message != "connection closed by the server at EHLO" {
+	if f == nil || f.Kind != result.FaultClosed || f.Message != "connection closed by the server at EHLO" {
 		t.Errorf("fault = %+v", f)
 	}
 }
@@ -338,7 +338,7 @@ func TestConnectionRefused(t *testing.T) {
 	if got, want := stepList(conv), "connect"; got != want {
 		t.Fatalf("steps = %q, want %q", got, want)
 	}
-	if f := conv.Last().Fault; f == nil || f.Kind != conversation.FaultRefused {
+	if f := conv.Last().Fault; f == nil || f.Kind != result.FaultRefused {
 		t.Errorf("fault = %+v", f)
 	}
 	if conv.RemoteAddr != "" {
@@ -350,7 +350,7 @@ func TestBadSourceAddress(t *testing.T) {
 	plan := basePlan(25)
 	plan.SourceAddress = "not-an-ip"
 	conv := Converse(context.Background(), plan)
-	if f := conv.Last().Fault; f == nil || f.Kind != conversation.FaultNetwork || f.Message != `source address "not-an-ip" is not an IP address` {
+	if f := conv.Last().Fault; f == nil || f.Kind != result.FaultNetwork || f.Message != `source address "not-an-ip" is not an IP address` {
 		t.Errorf("fault = %+v", f)
 	}
 }
@@ -373,12 +373,12 @@ func TestSourceAddressAndIPVersion(t *testing.T) {
 func TestDialFaultKinds(t *testing.T) {
 	c := NewClient(Plan{Host: "mx.invalid", Timeout: time.Second})
 	dnsErr := &net.OpError{Op: "dial", Err: &net.DNSError{Name: "mx.invalid", Err: "no such host", IsNotFound: true}}
-	if f := c.dialFault(context.Background(), dnsErr, "mx.invalid:25"); f.Kind != conversation.FaultResolve || f.Message != "cannot resolve mx.invalid: no such host" {
+	if f := c.dialFault(context.Background(), dnsErr, "mx.invalid:25"); f.Kind != result.FaultResolve || f.Message != "cannot resolve mx.invalid: no such host" {
 		t.Errorf("DNS fault = %+v", f)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if f := c.dialFault(ctx, context.Canceled, "mx.invalid:25"); f.Kind != conversation.FaultCanceled {
+	if f := c.dialFault(ctx, context.Canceled, "mx.invalid:25"); f.Kind != result.FaultCanceled {
 		t.Errorf("canceled fault = %+v", f)
 	}
 }
@@ -401,7 +401,7 @@ func TestBannerTimeout(t *testing.T) {
 	if got, want := stepList(conv), "connect banner"; got != want {
 		t.Fatalf("steps = %q, want %q", got, want)
 	}
-	if f := conv.Last().Fault; f == nil || f.Kind != conversation.FaultTimeout || f.Message != "no banner within 300ms" {
+	if f := conv.Last().Fault; f == nil || f.Kind != result.FaultTimeout || f.Message != "no banner within 300ms" {
 		t.Errorf("fault = %+v", f)
 	}
 	if d := conv.Last().Duration; d < 300*time.Millisecond {
@@ -437,7 +437,7 @@ func TestDripFeedTimeout(t *testing.T) {
 	if elapsed < 500*time.Millisecond || elapsed > 1200*time.Millisecond {
 		t.Errorf("took %v, want about 500ms", elapsed)
 	}
-	if f := conv.Last().Fault; f == nil || f.Kind != conversation.FaultTimeout || f.Message != "no reply to EHLO within 500ms" {
+	if f := conv.Last().Fault; f == nil || f.Kind != result.FaultTimeout || f.Message != "no reply to EHLO within 500ms" {
 		t.Errorf("fault = %+v\n%s", f, transcriptText(conv))
 	}
 }
@@ -455,7 +455,7 @@ func TestCancel(t *testing.T) {
 	if elapsed := time.Since(start); elapsed > 2*time.Second {
 		t.Errorf("took %v after cancel", elapsed)
 	}
-	if f := conv.Last().Fault; f == nil || f.Kind != conversation.FaultCanceled || f.Message != "interrupted at banner" {
+	if f := conv.Last().Fault; f == nil || f.Kind != result.FaultCanceled || f.Message != "interrupted at banner" {
 		t.Errorf("fault = %+v", f)
 	}
 }

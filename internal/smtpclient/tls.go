@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // certificateError aborts a handshake whose chain did not verify when
@@ -39,7 +39,7 @@ func (c *Client) serverName() string {
 func (c *Client) handshake() error {
 	start := c.offset()
 	name := c.serverName()
-	c.transcript(conversation.TLS, "handshake started, server name "+name)
+	c.transcript(result.TLSEvent, "handshake started, server name "+name)
 	cfg := &tls.Config{
 		ServerName:         name,
 		MinVersion:         c.plan.TLSMinVersion,
@@ -57,65 +57,65 @@ func (c *Client) handshake() error {
 		},
 	}
 	if !c.arm() {
-		return c.fail(conversation.StepTLS, "", start, nil, c.canceledFault(stepName(conversation.StepTLS, "")))
+		return c.fail(result.StepTLS, "", start, nil, c.canceledFault(stepName(result.StepTLS, "")))
 	}
 	tc := tls.Client(quickAckConn{c.raw}, cfg)
 	err := tc.Handshake()
 	if info := c.conv.TLS; info != nil {
 		// The chain was seen, whether or not it was accepted.
-		result := "certificate verified"
+		verdict := "certificate verified"
 		if !info.Verified {
-			result = "certificate NOT verified: " + info.VerifyError
+			verdict = "certificate NOT verified: " + info.VerifyError
 		}
-		c.transcript(conversation.TLS, fmt.Sprintf("TLS %s %s, server name %s, %s", info.Version, info.CipherSuite, name, result))
+		c.transcript(result.TLSEvent, fmt.Sprintf("TLS %s %s, server name %s, %s", info.Version, info.CipherSuite, name, verdict))
 		for i, cert := range info.Chain {
-			c.transcript(conversation.TLS, fmt.Sprintf("certificate %d: %s, issuer %s, not after %s",
+			c.transcript(result.TLSEvent, fmt.Sprintf("certificate %d: %s, issuer %s, not after %s",
 				i, cert.Subject, cert.Issuer, cert.NotAfter.Format(time.RFC3339)))
 		}
 	}
 	if err != nil {
-		return c.fail(conversation.StepTLS, "", start, nil, c.handshakeFault(err))
+		return c.fail(result.StepTLS, "", start, nil, c.handshakeFault(err))
 	}
 	c.conn = tc
 	c.r = bufio.NewReader(tc)
 	c.inTLS = true
-	c.record(conversation.StepTLS, "", start, nil, nil)
+	c.record(result.StepTLS, "", start, nil, nil)
 	return nil
 }
 
-func (c *Client) handshakeFault(err error) *conversation.Fault {
+func (c *Client) handshakeFault(err error) *result.Fault {
 	var ce *certificateError
 	var rh tls.RecordHeaderError
 	switch {
 	case errors.As(err, &ce):
-		return &conversation.Fault{Kind: conversation.FaultCertificate, Message: ce.reason}
+		return &result.Fault{Kind: result.FaultCertificate, Message: ce.reason}
 	case errors.As(err, &rh) && c.plan.TLS == StartTLS && plaintext(rh.RecordHeader[:]):
 		// Text where the server's TLS handshake should be: bytes that
 		// arrived after the 220 to STARTTLS, in a later segment than the
 		// reply (the same segment is caught by StartTLS). RFC 3207 section
 		// 4 (CVE-2011-0411 class).
-		return &conversation.Fault{
-			Kind:    conversation.FaultInjection,
+		return &result.Fault{
+			Kind:    result.FaultInjection,
 			Message: "plaintext arrived after the reply to STARTTLS, where the TLS handshake should be",
 			Bytes:   strconv.Quote(c.secrets.mask(string(rh.RecordHeader[:]))),
 		}
 	case c.isCanceled():
-		return c.canceledFault(stepName(conversation.StepTLS, ""))
+		return c.canceledFault(stepName(result.StepTLS, ""))
 	case isTimeout(err):
-		return &conversation.Fault{Kind: conversation.FaultTimeout, Message: fmt.Sprintf("TLS handshake not finished within %s", c.timeout)}
+		return &result.Fault{Kind: result.FaultTimeout, Message: fmt.Sprintf("TLS handshake not finished within %s", c.timeout)}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		// Often a server that found no TLS version or cipher suite in
 		// common and hung up without an alert.
-		return &conversation.Fault{Kind: conversation.FaultTLSHandshake, Message: "TLS handshake failed: the server closed the connection"}
+		return &result.Fault{Kind: result.FaultTLSHandshake, Message: "TLS handshake failed: the server closed the connection"}
 	case errors.Is(err, syscall.ECONNRESET):
-		return &conversation.Fault{Kind: conversation.FaultTLSHandshake, Message: "TLS handshake failed: the server reset the connection"}
+		return &result.Fault{Kind: result.FaultTLSHandshake, Message: "TLS handshake failed: the server reset the connection"}
 	}
-	return &conversation.Fault{Kind: conversation.FaultTLSHandshake, Message: "TLS handshake failed: " + err.Error()}
+	return &result.Fault{Kind: result.FaultTLSHandshake, Message: "TLS handshake failed: " + err.Error()}
 }
 
 // describeTLS describes the negotiated session and the presented chain.
-func describeTLS(cs tls.ConnectionState, name string) *conversation.TLSInfo {
-	info := &conversation.TLSInfo{
+func describeTLS(cs tls.ConnectionState, name string) *result.TLSInfo {
+	info := &result.TLSInfo{
 		Version:     versionName(cs.Version),
 		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
 		ServerName:  name,
@@ -126,9 +126,9 @@ func describeTLS(cs tls.ConnectionState, name string) *conversation.TLSInfo {
 	return info
 }
 
-func describeCertificate(cert *x509.Certificate) conversation.Certificate {
+func describeCertificate(cert *x509.Certificate) result.Certificate {
 	sum := sha256.Sum256(cert.Raw)
-	out := conversation.Certificate{
+	out := result.Certificate{
 		Subject:      cert.Subject.String(),
 		Issuer:       cert.Issuer.String(),
 		DNSNames:     cert.DNSNames,

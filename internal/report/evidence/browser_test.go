@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
 	"github.com/smtpdiag/smtpdiag/internal/report/reporttest"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // chromium finds Debian's chromium (package chromium) or another build of
@@ -91,8 +91,8 @@ func TestBrowserRendersReport(t *testing.T) {
 	conv := hostile.Conversation
 	conv.Steps[1].Reply.Lines = append(conv.Steps[1].Reply.Lines, script+img)
 	conv.Transcript = append(conv.Transcript,
-		conversation.TranscriptLine{Offset: 501 * time.Millisecond, Direction: conversation.Server, Text: "421-" + script + img},
-		conversation.TranscriptLine{Offset: 502 * time.Millisecond, Direction: conversation.Server, Text: "421 " + markup + "</pre></article>"})
+		result.TranscriptLine{Offset: 501 * time.Millisecond, Direction: result.Server, Text: "421-" + script + img},
+		result.TranscriptLine{Offset: 502 * time.Millisecond, Direction: result.Server, Text: "421 " + markup + "</pre></article>"})
 	dnsChecks := results[2].Checks
 	dnsChecks[0].DNS.Records = append(dnsChecks[0].DNS.Records, "10 "+script+img)
 	dnsChecks[5].Blocklists[0].Reason = "see " + markup + "</td></table>"

@@ -13,9 +13,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/report/reporttest"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -34,11 +34,11 @@ func options() Options {
 
 // allResults are the reporters' shared results followed by the suite of
 // DNS checks.
-func allResults() []*runner.SuiteResult {
+func allResults() []*result.Suite {
 	return append(reporttest.Results(), reporttest.DNSResults()...)
 }
 
-func render(t *testing.T, f Format, suites []*runner.SuiteResult, opts Options) []byte {
+func render(t *testing.T, f Format, suites []*result.Suite, opts Options) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	if err := Write(&out, f, suites, opts); err != nil {
@@ -149,7 +149,7 @@ const payload = `<script>document.title='pwned'</script><img src=x onerror="docu
 // slice element (labels, targets, replies, EHLO lines, certificate
 // fields, transcript, failures, diagnosis, DNS lookups, records, SPF,
 // DMARC and blocklist results) set to s.
-func withStrings(s string) []*runner.SuiteResult {
+func withStrings(s string) []*result.Suite {
 	results := allResults()
 	setStrings(reflect.ValueOf(results), s)
 	return results
@@ -282,8 +282,8 @@ func TestFence(t *testing.T) {
 	// A transcript that tries to close the fence stays inside it.
 	results := reporttest.Results()
 	conv := results[1].Checks[2].Conversation
-	conv.Transcript = append(conv.Transcript, conversation.TranscriptLine{Direction: conversation.Server, Text: "```\n# pwned"})
-	conv.Transcript = append(conv.Transcript, conversation.TranscriptLine{Direction: conversation.Server, Text: "250 ````"})
+	conv.Transcript = append(conv.Transcript, result.TranscriptLine{Direction: result.Server, Text: "```\n# pwned"})
+	conv.Transcript = append(conv.Transcript, result.TranscriptLine{Direction: result.Server, Text: "250 ````"})
 	md := string(render(t, Markdown, results, options()))
 	if !strings.Contains(md, "\n`````text\n") || !strings.Contains(md, "S: ```\\n# pwned\n") {
 		t.Errorf("transcript not fenced with five backticks:\n%s", md)
@@ -437,13 +437,14 @@ func TestMatrix(t *testing.T) {
 		got[r.Name] = fmt.Sprint(r.Cells)
 	}
 	want := map[string]string{
-		"STARTTLS":                     "[offered, handshake done —]",
-		"TLS version":                  "[1.3 TLS_AES_256_GCM_SHA384 —]",
-		"AUTH before TLS":              "[not offered —]",
-		"AUTH after TLS":               "[LOGIN XOAUTH2 —]",
-		"SIZE":                         "[157286400 bytes (150 MiB) —]",
-		"PIPELINING":                   "[yes —]",
-		"Client IP seen by the server": "[203.0.113.5 —]",
+		"STARTTLS":                     "[offered, handshake done -]",
+		"TLS version":                  "[1.3 -]",
+		"Cipher suite":                 "[TLS_AES_256_GCM_SHA384 -]",
+		"AUTH before TLS":              "[not offered -]",
+		"AUTH after TLS":               "[LOGIN XOAUTH2 -]",
+		"SIZE":                         "[157286400 bytes (150 MiB) -]",
+		"PIPELINING":                   "[yes -]",
+		"Client IP seen by the server": "[203.0.113.5 -]",
 		"Resolved address":             "[198.51.100.7:587 198.51.100.25:25]",
 	}
 	for k, v := range want {
@@ -455,18 +456,18 @@ func TestMatrix(t *testing.T) {
 	// An MX that offers STARTTLS and no AUTH next to a relay on implicit
 	// TLS that offers the pre-RFC 4954 "AUTH=LOGIN" form; the second check
 	// of the MX fills what the first did not reach.
-	suite := &runner.SuiteResult{Name: "mx vs relay", Checks: []*runner.CheckResult{
-		{Endpoint: "mx", Target: "mx:25", Status: runner.Failed, Conversation: &conversation.Conversation{TLSMode: "starttls"}},
-		{Endpoint: "relay", Target: "relay:465", Status: runner.Passed, Conversation: &conversation.Conversation{
-			TLSMode: "implicit", TLS: &conversation.TLSInfo{Version: "1.2", CipherSuite: "ECDHE", VerifyError: "x509: unknown authority"},
-			EHLOAfterTLS: []string{"AUTH=LOGIN PLAIN", "SIZE 0", "SMTPUTF8"},
+	suite := &result.Suite{Name: "mx vs relay", Checks: []*result.Check{
+		{Endpoint: "mx", Target: "mx:25", Status: result.Failed, Conversation: &result.Conversation{TLSMode: "starttls"}},
+		{Endpoint: "relay", Target: "relay:465", Status: result.Passed, Conversation: &result.Conversation{
+			TLSMode: "implicit", TLS: &result.TLSInfo{Version: "1.2", CipherSuite: "ECDHE", VerifyError: "x509: unknown authority"},
+			EHLOAfterTLS: esmtp.ParseEHLO([]string{"AUTH=LOGIN PLAIN", "SIZE 0", "SMTPUTF8"}),
 		}},
-		{Endpoint: "mx", Target: "mx:25", Status: runner.Passed, Conversation: &conversation.Conversation{
-			TLSMode: "starttls", EHLOBeforeTLS: []string{"STARTTLS", "SIZE 1048576"}, EHLOAfterTLS: []string{"SIZE 1048576", "PIPELINING"},
-			TLS: &conversation.TLSInfo{Version: "1.3", CipherSuite: "AES", Verified: true, ServerName: "mx"},
+		{Endpoint: "mx", Target: "mx:25", Status: result.Passed, Conversation: &result.Conversation{
+			TLSMode: "starttls", EHLOBeforeTLS: esmtp.ParseEHLO([]string{"STARTTLS", "SIZE 1048576"}), EHLOAfterTLS: esmtp.ParseEHLO([]string{"SIZE 1048576", "PIPELINING"}),
+			TLS: &result.TLSInfo{Version: "1.3", CipherSuite: "AES", Verified: true, ServerName: "mx"},
 		}},
 	}}
-	m = Build([]*runner.SuiteResult{suite}, Options{}).Suites[0].Matrix
+	m = Build([]*result.Suite{suite}, Options{}).Suites[0].Matrix
 	got = map[string]string{}
 	for _, r := range m.Rows {
 		got[r.Name] = fmt.Sprint(r.Cells)
@@ -474,7 +475,7 @@ func TestMatrix(t *testing.T) {
 	want = map[string]string{
 		"STARTTLS":        "[offered, handshake done implicit TLS]",
 		"Certificate":     "[verified for mx not verified: x509: unknown authority]",
-		"AUTH before TLS": "[not offered —]",
+		"AUTH before TLS": "[not offered -]",
 		"AUTH after TLS":  "[not offered LOGIN PLAIN]",
 		"SIZE":            "[1048576 bytes (1 MiB) advertised, no limit given]",
 		"PIPELINING":      "[yes no]",
@@ -495,19 +496,19 @@ func TestMatrix(t *testing.T) {
 	if m := Build(reporttest.DNSResults(), Options{}).Suites[0].Matrix; m != nil {
 		t.Errorf("matrix %v for a suite with one smtp endpoint and dns checks", m.Columns)
 	}
-	conv := func() *conversation.Conversation {
-		return &conversation.Conversation{TLSMode: "starttls", EHLOBeforeTLS: []string{"STARTTLS"}}
+	conv := func() *result.Conversation {
+		return &result.Conversation{TLSMode: "starttls", EHLOBeforeTLS: esmtp.ParseEHLO([]string{"STARTTLS"})}
 	}
-	mixed := &runner.SuiteResult{Name: "mixed", Checks: []*runner.CheckResult{
-		{Kind: "smtp", Endpoint: "mx", Target: "mx:25", Status: runner.Passed, Conversation: conv()},
-		{Kind: "dnsbl", Endpoint: "lab", Target: "192.0.2.1", Status: runner.Passed, Conversation: conv()},
-		{Kind: "dns", Endpoint: "dns", Target: "MX contoso.com", Status: runner.Passed, Conversation: conv()},
+	mixed := &result.Suite{Name: "mixed", Checks: []*result.Check{
+		{Kind: "smtp", Endpoint: "mx", Target: "mx:25", Status: result.Passed, Conversation: conv()},
+		{Kind: "dnsbl", Endpoint: "lab", Target: "192.0.2.1", Status: result.Passed, Conversation: conv()},
+		{Kind: "dns", Endpoint: "dns", Target: "MX contoso.com", Status: result.Passed, Conversation: conv()},
 	}}
-	if m := Build([]*runner.SuiteResult{mixed}, Options{}).Suites[0].Matrix; m != nil {
+	if m := Build([]*result.Suite{mixed}, Options{}).Suites[0].Matrix; m != nil {
 		t.Errorf("dns and dnsbl checks became matrix columns: %v", m.Columns)
 	}
 	mixed.Checks[1].Kind = "smtp"
-	if m := Build([]*runner.SuiteResult{mixed}, Options{}).Suites[0].Matrix; m == nil || fmt.Sprint(m.Columns) != "[{mx mx:25} {lab 192.0.2.1}]" {
+	if m := Build([]*result.Suite{mixed}, Options{}).Suites[0].Matrix; m == nil || fmt.Sprint(m.Columns) != "[{mx mx:25} {lab 192.0.2.1}]" {
 		t.Errorf("two smtp endpoints give no matrix or the wrong one: %+v", m)
 	}
 }

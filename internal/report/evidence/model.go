@@ -28,12 +28,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/assertions"
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
-	"github.com/smtpdiag/smtpdiag/internal/dns"
-	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Options tune the report.
@@ -73,7 +69,7 @@ type Report struct {
 	Resolvers []Text
 
 	Verdict Verdict
-	Counts  runner.Counts
+	Counts  result.Counts
 	// Tally is "1 passed, 2 failed, 1 error, 1 skipped".
 	Tally string
 
@@ -98,7 +94,7 @@ type Suite struct {
 	Path        Text
 	Started     string
 	Duration    string
-	Counts      runner.Counts
+	Counts      result.Counts
 	Tally       string
 	// Matrix compares the endpoints side by side; nil unless the suite's
 	// checks talked to more than one endpoint.
@@ -346,13 +342,13 @@ type MatrixRow struct {
 
 // Build assembles the view model of suites. Every string from the run
 // passes through opts.Redactor and then through visibleText.
-func Build(suites []*runner.SuiteResult, opts Options) *Report {
-	b := builder{red: opts.Redactor}
+func Build(suites []*result.Suite, opts Options) *Report {
+	b := builder{red: opts.Redactor, now: opts.Generated}
 	rep := &Report{
 		Title:    "smtpdiag evidence report",
 		Version:  b.text(opts.Version),
 		Hostname: b.text(opts.Hostname),
-		Counts:   runner.Tally(suites),
+		Counts:   result.Tally(suites),
 	}
 	if !opts.Generated.IsZero() {
 		rep.Generated = utc(opts.Generated)
@@ -436,7 +432,11 @@ func (d *distinct) add(s string) {
 	*d = append(*d, s)
 }
 
-type builder struct{ red *redact.Redactor }
+type builder struct {
+	red *redact.Redactor
+	// now dates certificates' days left: the report's Generated time.
+	now time.Time
+}
 
 // text masks secrets in s, then makes its control characters visible.
 // Masking comes first so that a secret is recognised in its raw form.
@@ -450,14 +450,14 @@ func (b builder) texts(ss []string) []Text {
 	return out
 }
 
-var verdicts = map[runner.Status]Verdict{
-	runner.Passed:  {"PASS", "✓", "pass"},
-	runner.Failed:  {"FAIL", "✗", "fail"},
-	runner.Errored: {"ERROR", "!", "error"},
-	runner.Skipped: {"SKIP", "-", "skip"},
+var verdicts = map[result.Status]Verdict{
+	result.Passed:  {"PASS", "✓", "pass"},
+	result.Failed:  {"FAIL", "✗", "fail"},
+	result.Errored: {"ERROR", "!", "error"},
+	result.Skipped: {"SKIP", "-", "skip"},
 }
 
-func verdictOf(s runner.Status) Verdict {
+func verdictOf(s result.Status) Verdict {
 	if v, ok := verdicts[s]; ok {
 		return v
 	}
@@ -467,7 +467,7 @@ func verdictOf(s runner.Status) Verdict {
 // kindTags are the headings' tags of the check kinds other than smtp.
 var kindTags = map[string]string{"dns": "DNS", "dnsbl": "DNSBL", "device": "DEVICE"}
 
-func (b builder) check(r *runner.CheckResult) *Check {
+func (b builder) check(r *result.Check) *Check {
 	c := &Check{
 		Label:          b.text(r.Label),
 		Kind:           r.Kind,
@@ -518,8 +518,8 @@ func (b builder) check(r *runner.CheckResult) *Check {
 	c.Local = b.text(conv.LocalAddr)
 	c.ClientIP = b.text(conv.ClientIP)
 	c.TLSMode = b.text(conv.TLSMode)
-	c.EHLOBeforeTLS = b.texts(conv.EHLOBeforeTLS)
-	c.EHLOAfterTLS = b.texts(conv.EHLOAfterTLS)
+	c.EHLOBeforeTLS = b.texts(conv.EHLOBeforeTLS.Lines())
+	c.EHLOAfterTLS = b.texts(conv.EHLOAfterTLS.Lines())
 	c.UsedHELO = conv.UsedHELO
 	// Where the conversation stopped is worth a line of its own only when
 	// the diagnosis does not already name that reply.
@@ -534,7 +534,7 @@ func (b builder) check(r *runner.CheckResult) *Check {
 }
 
 // where names what a check talked to or asked, for the overview.
-func (b builder) where(r *runner.CheckResult) Text {
+func (b builder) where(r *result.Check) Text {
 	switch r.Kind {
 	case "dns", "dnsbl":
 		return b.text(kindTags[r.Kind] + " " + r.Target)
@@ -544,7 +544,7 @@ func (b builder) where(r *runner.CheckResult) Text {
 	return b.text(r.Endpoint)
 }
 
-func (b builder) lines(transcript []conversation.TranscriptLine) []Line {
+func (b builder) lines(transcript []result.TranscriptLine) []Line {
 	var out []Line
 	for _, l := range transcript {
 		out = append(out, Line{
@@ -560,7 +560,7 @@ func (b builder) lines(transcript []conversation.TranscriptLine) []Line {
 // proofLookups renders the lookups of r that asked for its blocklist
 // verdicts (the A and TXT queries of each zone's query name), with
 // offsets from the first of them.
-func (b builder) proofLookups(r *runner.CheckResult) []Line {
+func (b builder) proofLookups(r *result.Check) []Line {
 	asked := map[string]bool{}
 	for _, l := range r.Blocklists {
 		asked[queryKey(l.Query)] = true
@@ -580,7 +580,7 @@ func (b builder) proofLookups(r *runner.CheckResult) []Line {
 		for _, text := range l.Lines() {
 			out = append(out, Line{
 				Offset:    fmt.Sprintf("%dms", offset.Milliseconds()),
-				Direction: string(conversation.Note),
+				Direction: string(result.Note),
 				Class:     "note",
 				Text:      b.text(text),
 			})
@@ -595,7 +595,7 @@ func queryKey(name string) string {
 	return strings.ToLower(strings.TrimSuffix(name, "."))
 }
 
-func (b builder) dnsAnswer(o *assertions.DNSOutcome) *DNSAnswer {
+func (b builder) dnsAnswer(o *result.DNSOutcome) *DNSAnswer {
 	a := &DNSAnswer{
 		Rcode: b.text(o.Rcode),
 		Error: b.text(o.Error),
@@ -610,7 +610,7 @@ func (b builder) dnsAnswer(o *assertions.DNSOutcome) *DNSAnswer {
 			spf.Verdicts = append(spf.Verdicts, SPFVerdict{
 				IP:        b.text(v.IP),
 				Result:    b.text(v.Result),
-				Pass:      v.Result == dns.SPFPass,
+				Pass:      v.Result == result.SPFPass,
 				Mechanism: b.text(v.Mechanism),
 				Reason:    b.text(v.Reason),
 			})
@@ -635,7 +635,7 @@ func (b builder) dnsAnswer(o *assertions.DNSOutcome) *DNSAnswer {
 // mean and where to ask for removal; an inconclusive verdict shows why it
 // proves nothing (an error code such as Spamhaus' 127.255.255.254, a
 // timeout).
-func (b builder) dnsbl(listings []dns.ListingResult) []DNSBLResult {
+func (b builder) dnsbl(listings []result.Listing) []DNSBLResult {
 	var out []DNSBLResult
 	for _, l := range listings {
 		d := DNSBLResult{
@@ -646,14 +646,14 @@ func (b builder) dnsbl(listings []dns.ListingResult) []DNSBLResult {
 			Reason:  b.text(l.Reason),
 		}
 		switch l.Status {
-		case dns.Listed:
+		case result.Listed:
 			d.Class, d.Listed = "bad", true
 			d.Meaning = b.text(strings.Join(l.Lists, "; "))
 			d.Delist = b.text(l.Delist)
 			if u := b.red.String(l.Delist); linkable(u) {
 				d.DelistURL = u
 			}
-		case dns.NotListed:
+		case result.NotListed:
 			d.Class = "ok"
 		default:
 			d.Class = "warn"
@@ -664,19 +664,19 @@ func (b builder) dnsbl(listings []dns.ListingResult) []DNSBLResult {
 	return out
 }
 
-func directionClass(d conversation.Direction) string {
+func directionClass(d result.Direction) string {
 	switch d {
-	case conversation.Client:
+	case result.Client:
 		return "c"
-	case conversation.Server:
+	case result.Server:
 		return "s"
-	case conversation.TLS:
+	case result.TLSEvent:
 		return "tls"
 	}
 	return "note"
 }
 
-func (b builder) diagnosis(d *knowledge.Diagnosis) *Diagnosis {
+func (b builder) diagnosis(d *result.Diagnosis) *Diagnosis {
 	out := &Diagnosis{
 		Category: b.text(string(d.Category)),
 		Summary:  b.text(d.Summary),
@@ -705,7 +705,7 @@ func linkable(s string) bool {
 	return (u.Scheme == "https" || u.Scheme == "http") && visibleText(s).String() == s
 }
 
-func (b builder) steps(conv *conversation.Conversation) []Step {
+func (b builder) steps(conv *result.Conversation) []Step {
 	total := conv.Duration
 	for _, s := range conv.Steps {
 		total = max(total, s.Start+s.Duration)
@@ -722,7 +722,7 @@ func (b builder) steps(conv *conversation.Conversation) []Step {
 		// A step too short to see still gets a sliver of bar.
 		width := min(max(pct(s.Duration), 0.5), 100-left)
 		// The handshake is a step of its own, not a step inside TLS.
-		afterTLS := s.AfterTLS && s.Step != conversation.StepTLS
+		afterTLS := s.AfterTLS && s.Step != result.StepTLS
 		out = append(out, Step{
 			Name:     strings.ToUpper(string(s.Step)),
 			AfterTLS: afterTLS,
@@ -741,8 +741,8 @@ func (b builder) steps(conv *conversation.Conversation) []Step {
 // outcome renders a step's reply or fault on one line. A positive EHLO
 // reply shows only its greeting line: its extension lines are listed
 // apart, and joined on one line they would crowd the timeline.
-func outcome(s *conversation.StepRecord) string {
-	if s.Step == conversation.StepEHLO && s.Fault == nil && s.Reply != nil && s.Reply.Positive() && len(s.Reply.Lines) > 1 {
+func outcome(s *result.StepRecord) string {
+	if s.Step == result.StepEHLO && s.Fault == nil && s.Reply != nil && s.Reply.Positive() && len(s.Reply.Lines) > 1 {
 		greeting := *s.Reply
 		greeting.Lines = greeting.Lines[:1]
 		return fmt.Sprintf("%s (+%d extension lines)", greeting.String(), len(s.Reply.Lines)-1)
@@ -750,7 +750,7 @@ func outcome(s *conversation.StepRecord) string {
 	return s.Outcome()
 }
 
-func (b builder) tls(t *conversation.TLSInfo, at time.Time) *TLS {
+func (b builder) tls(t *result.TLSInfo, at time.Time) *TLS {
 	out := &TLS{
 		Version:     b.text(t.Version),
 		CipherSuite: b.text(t.CipherSuite),
@@ -792,7 +792,7 @@ func duration(d time.Duration) string {
 
 // tally renders counts as "1 passed, 2 failed, 1 error, 1 skipped",
 // leaving out the kinds that are zero except passed and failed.
-func tally(c runner.Counts) string {
+func tally(c result.Counts) string {
 	s := fmt.Sprintf("%d passed, %d failed", c.Passed, c.Failed)
 	if c.Errored == 1 {
 		s += ", 1 error"

@@ -1,10 +1,10 @@
 package evidence
 
 import (
-	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
 
 // Segment is a run of text in a Text: either ordinary characters, or the
@@ -41,57 +41,18 @@ func (t Text) String() string {
 // Empty reports whether t has no characters.
 func (t Text) Empty() bool { return len(t) == 0 }
 
-// visibleText splits s into ordinary runs and escapes: C0 and C1 control
-// characters (ESC starts the ECMA-48 sequences that recolour a terminal;
-// NUL cuts C strings short), DEL, Unicode format characters (bidirectional
-// overrides and isolates reorder what is shown; zero-width characters hide
-// text), line and paragraph separators, and bytes that are not UTF-8. Tabs
-// are kept. These are the characters summary.Printable escapes, so the
-// report shows a hostile banner exactly as the terminal summary does.
+// visibleText splits s into ordinary runs and the escapes of the
+// characters safetext says must not be shown raw, the same ones every
+// other output escapes.
 func visibleText(s string) Text {
 	if s == "" {
 		return nil
 	}
-	var (
-		out   Text
-		start int
-	)
-	flush := func(end int) {
-		if end > start {
-			out = append(out, Segment{Text: s[start:end]})
-		}
-	}
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		var esc string
-		switch {
-		case r == utf8.RuneError && size == 1:
-			esc = fmt.Sprintf(`\x%02x`, s[i])
-		case r == '\n':
-			esc = `\n`
-		case r == '\r':
-			esc = `\r`
-		case r < 0x80 && unsafeRune(r):
-			esc = fmt.Sprintf(`\x%02x`, r)
-		case unsafeRune(r):
-			esc = fmt.Sprintf(`\u%04x`, r)
-		}
-		if esc != "" {
-			flush(i)
-			out = append(out, Segment{Text: esc, Escaped: true})
-			start = i + size
-		}
-		i += size
-	}
-	flush(len(s))
+	var out Text
+	safetext.Segments(s, false, func(text string, escaped bool) {
+		out = append(out, Segment{Text: text, Escaped: escaped})
+	})
 	return out
-}
-
-func unsafeRune(r rune) bool {
-	if r == '\t' {
-		return false
-	}
-	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // markdownSpecial lists the ASCII punctuation that can start or end

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Format is a report's file format.
@@ -41,7 +41,7 @@ func FormatOf(path string) (Format, error) {
 }
 
 // Write builds the report of suites and renders it to w in format f.
-func Write(w io.Writer, f Format, suites []*runner.SuiteResult, opts Options) error {
+func Write(w io.Writer, f Format, suites []*result.Suite, opts Options) error {
 	rep := Build(suites, opts)
 	switch f {
 	case HTML:

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // Tool is the value of the report's "tool" member.
@@ -53,21 +53,21 @@ type Summary struct {
 
 // Suite is one suite's result with its own tally.
 type Suite struct {
-	*runner.SuiteResult
+	*result.Suite
 	Summary Summary `json:"summary"`
 }
 
-func summaryOf(c runner.Counts) Summary {
+func summaryOf(c result.Counts) Summary {
 	return Summary{Passed: c.Passed, Failed: c.Failed, Errors: c.Errored, Skipped: c.Skipped, Total: c.Total()}
 }
 
 // build assembles the report for suites without masking anything.
-func build(suites []*runner.SuiteResult, opts Options) Report {
+func build(suites []*result.Suite, opts Options) Report {
 	rep := Report{
 		Tool:    Tool,
 		Version: opts.Version,
 		Started: opts.Started,
-		Summary: summaryOf(runner.Tally(suites)),
+		Summary: summaryOf(result.Tally(suites)),
 		Suites:  make([]Suite, 0, len(suites)),
 	}
 	for _, s := range suites {
@@ -77,15 +77,15 @@ func build(suites []*runner.SuiteResult, opts Options) Report {
 		rep.Duration += s.Duration
 		sr := *s
 		if sr.Checks == nil {
-			sr.Checks = []*runner.CheckResult{}
+			sr.Checks = []*result.Check{}
 		}
-		rep.Suites = append(rep.Suites, Suite{SuiteResult: &sr, Summary: summaryOf(s.Counts())})
+		rep.Suites = append(rep.Suites, Suite{Suite: &sr, Summary: summaryOf(s.Counts())})
 	}
 	return rep
 }
 
 // Write writes the report for suites to w, indented by two spaces.
-func Write(w io.Writer, suites []*runner.SuiteResult, opts Options) error {
+func Write(w io.Writer, suites []*result.Suite, opts Options) error {
 	raw, err := json.Marshal(build(suites, opts))
 	if err != nil {
 		return fmt.Errorf("json report: %w", err)

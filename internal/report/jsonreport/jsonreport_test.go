@@ -11,17 +11,16 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/reporttest"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const version = "1.0.0-test"
 
-func render(t *testing.T, suites []*runner.SuiteResult, opts Options) []byte {
+func render(t *testing.T, suites []*result.Suite, opts Options) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	if err := Write(&out, suites, opts); err != nil {
@@ -80,21 +79,21 @@ func TestReadsBack(t *testing.T) {
 	}
 
 	pass := contoso.Checks[0]
-	if pass.Status != runner.Passed || pass.Label != "device can submit through smtp.office365.com" || pass.Attempts != 1 ||
+	if pass.Status != result.Passed || pass.Label != "device can submit through smtp.office365.com" || pass.Attempts != 1 ||
 		pass.Duration != 1234*time.Millisecond || pass.Target != "smtp.office365.com:587" {
 		t.Errorf("passing check: %+v", pass)
 	}
 	c := pass.Conversation
 	if c == nil || c.RemoteAddr != "198.51.100.7:587" || c.ClientIP != "203.0.113.5" || len(c.Steps) != 11 ||
 		c.TLS == nil || c.TLS.Version != "1.3" || len(c.TLS.Chain) != 1 || c.TLS.Chain[0].NotAfter.Year() != 2027 ||
-		strings.Join(c.EHLOAfterTLS, "|") != "SIZE 157286400|PIPELINING|AUTH LOGIN XOAUTH2" ||
+		strings.Join(c.EHLOAfterTLS.Lines(), "|") != "SIZE 157286400|PIPELINING|AUTH LOGIN XOAUTH2" ||
 		len(c.Transcript) != 12 || c.Steps[1].Reply.Code != 220 {
 		t.Errorf("passing check's conversation: %+v", c)
 	}
 
 	fail := contoso.Checks[1]
-	if fail.Status != runner.Failed || len(fail.Failures) != 2 || fail.Failures[0].Expectation != "rcpt" ||
-		fail.Diagnosis == nil || fail.Diagnosis.Category != knowledge.Reputation || fail.Diagnosis.IP != "192.0.2.1" {
+	if fail.Status != result.Failed || len(fail.Failures) != 2 || fail.Failures[0].Expectation != "rcpt" ||
+		fail.Diagnosis == nil || fail.Diagnosis.Category != result.Reputation || fail.Diagnosis.IP != "192.0.2.1" {
 		t.Errorf("failing check: %+v", fail)
 	}
 	if r := fail.Conversation.StepsOf("rcpt")[0].Reply; r.Code != 550 || r.Enhanced != "5.7.606" ||
@@ -103,10 +102,10 @@ func TestReadsBack(t *testing.T) {
 	}
 
 	errored, skipped, hostile := fabrikam.Checks[0], fabrikam.Checks[1], fabrikam.Checks[2]
-	if errored.Status != runner.Errored || errored.Error != "ca_file: open lab-ca.pem: no such file or directory" || errored.Conversation != nil {
+	if errored.Status != result.Errored || errored.Error != "ca_file: open lab-ca.pem: no such file or directory" || errored.Conversation != nil {
 		t.Errorf("errored check: %+v", errored)
 	}
-	if skipped.Status != runner.Skipped {
+	if skipped.Status != result.Skipped {
 		t.Errorf("skipped check: %+v", skipped)
 	}
 	// JSON strings cannot hold invalid UTF-8: those bytes become U+FFFD;
@@ -203,7 +202,7 @@ func TestEmpty(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
-	out = render(t, []*runner.SuiteResult{{Name: "empty", Path: "empty.hcl"}}, Options{})
+	out = render(t, []*result.Suite{{Name: "empty", Path: "empty.hcl"}}, Options{})
 	if !bytes.Contains(out, []byte(`"checks": []`)) {
 		t.Errorf("a suite without checks has no empty checks list:\n%s", out)
 	}

@@ -27,12 +27,12 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jstemmer/go-junit-report/v2/junit"
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
 
 // Options tune the report.
@@ -44,7 +44,7 @@ type Options struct {
 }
 
 // Write writes the JUnit XML document for suites to w.
-func Write(w io.Writer, suites []*runner.SuiteResult, opts Options) error {
+func Write(w io.Writer, suites []*result.Suite, opts Options) error {
 	doc := build(suites, opts)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -52,7 +52,7 @@ func Write(w io.Writer, suites []*runner.SuiteResult, opts Options) error {
 	return doc.WriteXML(w)
 }
 
-func build(suites []*runner.SuiteResult, opts Options) junit.Testsuites {
+func build(suites []*result.Suite, opts Options) junit.Testsuites {
 	t := text{opts.Redactor}
 	doc := junit.Testsuites{Name: "smtpdiag"}
 	var total time.Duration
@@ -70,9 +70,9 @@ func build(suites []*runner.SuiteResult, opts Options) junit.Testsuites {
 // text masks and sanitizes every string that goes into the document.
 type text struct{ red *redact.Redactor }
 
-func (t text) s(s string) string { return xmlSafe(t.red.String(s)) }
+func (t text) s(s string) string { return safetext.Block(t.red.String(s)) }
 
-func (t text) suite(index int, s *runner.SuiteResult, hostname string) junit.Testsuite {
+func (t text) suite(index int, s *result.Suite, hostname string) junit.Testsuite {
 	ts := junit.Testsuite{
 		Name:     t.s(s.Name),
 		ID:       index,
@@ -97,7 +97,7 @@ func (t text) suite(index int, s *runner.SuiteResult, hostname string) junit.Tes
 }
 
 // properties lists a check's non-empty properties, already sanitized.
-func (t text) properties(r *runner.CheckResult) []junit.Property {
+func (t text) properties(r *result.Check) []junit.Property {
 	var props []junit.Property
 	add := func(name, value string) {
 		if value != "" {
@@ -137,18 +137,18 @@ func (t text) properties(r *runner.CheckResult) []junit.Property {
 }
 
 // testcase renders one check; props are what properties returned for it.
-func (t text) testcase(s *runner.SuiteResult, r *runner.CheckResult, props []junit.Property) junit.Testcase {
+func (t text) testcase(s *result.Suite, r *result.Check, props []junit.Property) junit.Testcase {
 	tc := junit.Testcase{
 		Name:      t.s(r.Label),
 		Classname: t.s(s.Path),
 		Time:      seconds(r.Duration),
 	}
 	switch r.Status {
-	case runner.Failed:
+	case result.Failed:
 		tc.Failure = t.failure(r)
-	case runner.Errored:
+	case result.Errored:
 		tc.Error = &junit.Result{Message: t.s(r.Error), Type: "runner", Data: t.s(r.Error)}
-	case runner.Skipped:
+	case result.Skipped:
 		msg := "skipped"
 		if r.Error != "" {
 			msg = r.Error
@@ -163,7 +163,7 @@ func (t text) testcase(s *runner.SuiteResult, r *runner.CheckResult, props []jun
 
 // failure holds every failed expectation and the diagnosis; its type is
 // the diagnosis category, so CI can group failures by what has to change.
-func (t text) failure(r *runner.CheckResult) *junit.Result {
+func (t text) failure(r *result.Check) *junit.Result {
 	res := &junit.Result{Message: "failed"}
 	if m := r.FirstFailure(); m != "" {
 		res.Message = t.s(m)
@@ -199,7 +199,7 @@ func (t text) failure(r *runner.CheckResult) *junit.Result {
 }
 
 // systemOut renders the check's properties, then its transcript.
-func (t text) systemOut(r *runner.CheckResult, props []junit.Property) string {
+func (t text) systemOut(r *result.Check, props []junit.Property) string {
 	var b strings.Builder
 	for _, p := range props {
 		fmt.Fprintf(&b, "%s: %s\n", p.Name, p.Value)
@@ -232,58 +232,4 @@ func (t text) systemOut(r *runner.CheckResult, props []junit.Property) string {
 // decimals.
 func seconds(d time.Duration) string {
 	return fmt.Sprintf("%.3f", d.Seconds())
-}
-
-// xmlSafe replaces what XML 1.0 section 2.2 does not allow in a document
-// (C0 controls other than tab, LF and CR; U+FFFE and U+FFFF; anything that
-// is not UTF-8) and what it discourages (DEL, C1 controls) with a visible
-// escape. encoding/xml would turn some of these into U+FFFD in attributes
-// but writes CDATA sections as they are, which would make the document
-// unreadable to every parser.
-func xmlSafe(s string) string {
-	if xmlClean(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case !xmlAllowed(r) && r < 0x80:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case !xmlAllowed(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func xmlClean(s string) bool {
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || !xmlAllowed(r) {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-// xmlAllowed reports whether r may appear, undiscouraged, in an XML 1.0
-// document.
-func xmlAllowed(r rune) bool {
-	switch {
-	case r == '\t' || r == '\n' || r == '\r':
-		return true
-	case r < 0x20 || (r >= 0x7f && r <= 0x9f):
-		return false
-	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
-		return false
-	}
-	return r <= utf8.MaxRune
 }

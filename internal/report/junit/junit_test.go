@@ -17,12 +17,12 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/reporttest"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-func render(t *testing.T, suites []*runner.SuiteResult, opts Options) []byte {
+func render(t *testing.T, suites []*result.Suite, opts Options) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	if err := Write(&out, suites, opts); err != nil {
@@ -230,26 +230,6 @@ func TestSecretsMasked(t *testing.T) {
 	}
 }
 
-func TestXMLSafe(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"250 OK", "250 OK"},
-		{"tab\tLF\nCR\r", "tab\tLF\nCR\r"},
-		{"<script>&]]>", "<script>&]]>"},
-		{"Grüße ✓ 😀", "Grüße ✓ 😀"},
-		{"esc\x1b[31m", `esc\x1b[31m`},
-		{"nul\x00", `nul\x00`},
-		{"del\x7f c1\u0085", `del\x7f c1\u0085`},
-		{"bad\xff\xfe", `bad\xff\xfe`},
-		{"nonchar\uffff\ufffe", `nonchar\uffff\ufffe`},
-		{"surrogate\xed\xa0\x80", `surrogate\xed\xa0\x80`},
-		{"\ufffd", "\ufffd"},
-	} {
-		if got := xmlSafe(tc.in); got != tc.want {
-			t.Errorf("xmlSafe(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // TestSchema validates reports against junit-10.xsd, the schema of
 // Jenkins' xunit plugin, with xmllint from Debian's libxml2-utils. The
 // schema is a copy in testdata, so the test does not depend on anything
@@ -268,7 +248,7 @@ func TestSchema(t *testing.T) {
 		"fixture.xml":      fixture(t),
 		"unmasked.xml":     render(t, reporttest.Results(), Options{}),
 		"empty.xml":        render(t, nil, Options{}),
-		"empty-suite.xml":  render(t, []*runner.SuiteResult{{Name: "empty", Path: "empty.hcl"}}, Options{}),
+		"empty-suite.xml":  render(t, []*result.Suite{{Name: "empty", Path: "empty.hcl"}}, Options{}),
 		"golden-as-is.xml": mustRead(t, filepath.Join("testdata", "report.golden.xml")),
 	} {
 		path := filepath.Join(dir, name)

@@ -16,9 +16,9 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
 
 // Options tune the summary.
@@ -64,8 +64,8 @@ func (w *Writer) Err() error {
 
 // Handle prints a check's line when its CheckFinished event arrives; other
 // events print nothing, since every check line names its suite.
-func (w *Writer) Handle(ev runner.Event) {
-	if ev.Kind != runner.CheckFinished || ev.Check == nil || ev.Suite == nil {
+func (w *Writer) Handle(ev result.Event) {
+	if ev.Kind != result.CheckFinished || ev.Check == nil || ev.Suite == nil {
 		return
 	}
 	var b strings.Builder
@@ -82,7 +82,7 @@ func (w *Writer) Handle(ev runner.Event) {
 
 // Finish prints the details of every failed and errored check, in suite
 // order, then the closing line.
-func (w *Writer) Finish(suites []*runner.SuiteResult) {
+func (w *Writer) Finish(suites []*result.Suite) {
 	var b strings.Builder
 	for _, s := range suites {
 		for _, r := range s.Checks {
@@ -93,7 +93,7 @@ func (w *Writer) Finish(suites []*runner.SuiteResult) {
 		}
 	}
 	b.WriteString("\n")
-	b.WriteString(ClosingLine(runner.Tally(suites)))
+	b.WriteString(ClosingLine(result.Tally(suites)))
 	b.WriteString("\n")
 	w.write(b.String())
 }
@@ -102,7 +102,7 @@ func (w *Writer) Finish(suites []*runner.SuiteResult) {
 // ", N skipped" appended when any check was skipped. Errored checks count
 // as failed: the line answers "did everything pass", and the check lines
 // above tell errors apart.
-func ClosingLine(c runner.Counts) string {
+func ClosingLine(c result.Counts) string {
 	line := fmt.Sprintf("%d passed, %d failed", c.Passed, c.Failed+c.Errored)
 	if c.Skipped > 0 {
 		line += fmt.Sprintf(", %d skipped", c.Skipped)
@@ -123,8 +123,8 @@ func UseColor(f *os.File, noColorFlag bool) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-func needsDetail(r *runner.CheckResult) bool {
-	return r.Status == runner.Failed || r.Status == runner.Errored
+func needsDetail(r *result.Check) bool {
+	return r.Status == result.Failed || r.Status == result.Errored
 }
 
 func (w *Writer) write(s string) {
@@ -148,14 +148,14 @@ const (
 
 type verdict struct{ mark, word, color string }
 
-var verdicts = map[runner.Status]verdict{
-	runner.Passed:  {"✓", "PASS", sgrGreen},
-	runner.Failed:  {"✗", "FAIL", sgrRed},
-	runner.Errored: {"!", "ERROR", sgrRed},
-	runner.Skipped: {"-", "SKIP", sgrYellow},
+var verdicts = map[result.Status]verdict{
+	result.Passed:  {"✓", "PASS", sgrGreen},
+	result.Failed:  {"✗", "FAIL", sgrRed},
+	result.Errored: {"!", "ERROR", sgrRed},
+	result.Skipped: {"-", "SKIP", sgrYellow},
 }
 
-func verdictOf(s runner.Status) verdict {
+func verdictOf(s result.Status) verdict {
 	if v, ok := verdicts[s]; ok {
 		return v
 	}
@@ -172,13 +172,13 @@ func (w *Writer) paint(sgr, s string) string {
 // text masks secrets in s, then makes it safe for a terminal. Masking
 // comes first so that a secret is recognised in its raw form.
 func (w *Writer) text(s string) string {
-	return Printable(w.opts.Redactor.String(s))
+	return safetext.Line(w.opts.Redactor.String(s))
 }
 
 // checkLine writes
 //
 //	✗ FAIL  suite › check  1.20s  first failed expectation
-func (w *Writer) checkLine(b *strings.Builder, s *runner.SuiteResult, r *runner.CheckResult) {
+func (w *Writer) checkLine(b *strings.Builder, s *result.Suite, r *result.Check) {
 	v := verdictOf(r.Status)
 	head := v.mark + " " + v.word
 	pad := strings.Repeat(" ", max(1, 8-utf8.RuneCountInString(head)))
@@ -203,7 +203,7 @@ func (w *Writer) checkLine(b *strings.Builder, s *runner.SuiteResult, r *runner.
 	b.WriteString("\n")
 }
 
-func seconds(r *runner.CheckResult) string {
+func seconds(r *result.Check) string {
 	return fmt.Sprintf("%.2fs", r.Duration.Seconds())
 }
 
@@ -218,7 +218,7 @@ func cut(s string, n int) string {
 
 // detail writes a failed or errored check: where it went, every failed
 // expectation (or the runner's error), the diagnosis and the transcript.
-func (w *Writer) detail(b *strings.Builder, s *runner.SuiteResult, r *runner.CheckResult) {
+func (w *Writer) detail(b *strings.Builder, s *result.Suite, r *result.Check) {
 	v := verdictOf(r.Status)
 	fmt.Fprintf(b, "%s %s › %s\n", w.paint(sgrBold+v.color, v.mark+" "+v.word), w.text(s.Name), w.text(r.Label))
 	if where := w.where(r); where != "" {
@@ -228,7 +228,7 @@ func (w *Writer) detail(b *strings.Builder, s *runner.SuiteResult, r *runner.Che
 		b.WriteString("  device session:\n")
 		w.deviceFacts(b, r, "    ")
 	}
-	if r.Status == runner.Errored && r.Error != "" {
+	if r.Status == result.Errored && r.Error != "" {
 		fmt.Fprintf(b, "  error: %s\n", w.text(r.Error))
 	}
 	if len(r.Failures) > 0 {
@@ -266,7 +266,7 @@ func (w *Writer) detail(b *strings.Builder, s *runner.SuiteResult, r *runner.Che
 // where describes the endpoint a check talked to:
 // "endpoint submission, smtp.office365.com:587 → 198.51.100.7:587, TLS 1.3, client IP 203.0.113.5",
 // or what a dns or dnsbl check asked: "MX contoso.com, resolver 127.0.0.1:53".
-func (w *Writer) where(r *runner.CheckResult) string {
+func (w *Writer) where(r *result.Check) string {
 	var parts []string
 	target := w.text(r.Target)
 	if c := r.Conversation; c != nil && c.RemoteAddr != "" && c.RemoteAddr != r.Target {
@@ -301,15 +301,15 @@ func (w *Writer) where(r *runner.CheckResult) string {
 }
 
 // deviceFacts writes what a device session showed, one fact a line.
-func (w *Writer) deviceFacts(b *strings.Builder, r *runner.CheckResult, indent string) {
+func (w *Writer) deviceFacts(b *strings.Builder, r *result.Check, indent string) {
 	for _, f := range r.Device.Facts() {
 		fmt.Fprintf(b, "%s%-14s %s\n", indent, w.text(f.Name)+":", w.text(f.Value))
 	}
 }
 
-func (w *Writer) transcript(b *strings.Builder, lines []conversation.TranscriptLine, indent string) {
+func (w *Writer) transcript(b *strings.Builder, lines []result.TranscriptLine, indent string) {
 	for _, l := range lines {
-		l.Direction = conversation.Direction(w.text(string(l.Direction)))
+		l.Direction = result.Direction(w.text(string(l.Direction)))
 		l.Text = w.text(l.Text)
 		b.WriteString(indent)
 		b.WriteString(w.paint(sgrDim, l.String()))

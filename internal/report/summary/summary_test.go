@@ -11,7 +11,7 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/reporttest"
-	"github.com/smtpdiag/smtpdiag/runner"
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -97,13 +97,13 @@ func TestClosingLine(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
-		counts runner.Counts
+		counts result.Counts
 		want   string
 	}{
-		{runner.Counts{Passed: 3}, "3 passed, 0 failed"},
-		{runner.Counts{}, "0 passed, 0 failed"},
-		{runner.Counts{Passed: 1, Failed: 2, Skipped: 1}, "1 passed, 2 failed, 1 skipped"},
-		{runner.Counts{Failed: 1, Errored: 2}, "0 passed, 3 failed"},
+		{result.Counts{Passed: 3}, "3 passed, 0 failed"},
+		{result.Counts{}, "0 passed, 0 failed"},
+		{result.Counts{Passed: 1, Failed: 2, Skipped: 1}, "1 passed, 2 failed, 1 skipped"},
+		{result.Counts{Failed: 1, Errored: 2}, "0 passed, 3 failed"},
 	} {
 		if got := ClosingLine(tc.counts); got != tc.want {
 			t.Errorf("ClosingLine(%+v) = %q, want %q", tc.counts, got, tc.want)
@@ -145,29 +145,6 @@ func TestHostileServerText(t *testing.T) {
 		}
 		if !strings.Contains(out, `\x1b[31mSERVICE\x1b[0m busy\x00 \xff\xfe`) {
 			t.Errorf("%+v: the hostile banner is not shown escaped:\n%s", opts, out)
-		}
-	}
-}
-
-func TestPrintable(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"250 OK", "250 OK"},
-		{"tab\tkept", "tab\tkept"},
-		{"Grüße ✓", "Grüße ✓"},
-		{"\x1b[2J\x1b[H", `\x1b[2J\x1b[H`},
-		{"bell\a", `bell\x07`},
-		{"line\r\nnext", `line\r\nnext`},
-		{"del\x7f", `del\x7f`},
-		{"csi\u009b31m", `csi\u009b31m`},
-		{"admin\u202etxt.exe", `admin\u202etxt.exe`},
-		{"zero\u200bwidth", `zero\u200bwidth`},
-		{"sep\u2028x", `sep\u2028x`},
-		{"bad\xff\xfeutf8", `bad\xff\xfeutf8`},
-		{"nul\x00", `nul\x00`},
-		{"\ufffd stays", "\ufffd stays"},
-	} {
-		if got := Printable(tc.in); got != tc.want {
-			t.Errorf("Printable(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -1,19 +1,10 @@
-// Package conversation is the record of one SMTP conversation: every step
-// taken, every reply (RFC 5321 basic code, RFC 3463 enhanced code, text
-// lines), the EHLO extensions before and after STARTTLS, the TLS session and
-// certificate chain, the client IP the server echoed, and a timestamped,
-// redacted transcript.
-//
-// It is pure data shared by the SMTP client (which fills it), the assertions
-// (which read it) and the reporters (which render it). It imports nothing of
-// the project's own.
-package conversation
+package result
 
 import (
 	"fmt"
-	"net/netip"
-	"strings"
 	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 )
 
 // Step names one stage of an SMTP conversation, in the order of
@@ -36,74 +27,6 @@ const (
 	StepMessage  Step = "message"  // the message content and the final reply
 	StepQuit     Step = "quit"     // QUIT
 )
-
-// Reply is one SMTP reply, possibly multi-line (RFC 5321 section 4.2).
-type Reply struct {
-	// Code is the three-digit basic reply code.
-	Code int `json:"code"`
-	// Enhanced is the RFC 3463 enhanced status code ("5.7.606"), taken from
-	// the first line that carries one, or "".
-	Enhanced string `json:"enhanced,omitempty"`
-	// Lines holds the text of each line, without the code, the separator
-	// and the enhanced code where the line started with it.
-	Lines []string `json:"lines"`
-}
-
-// Positive reports whether the reply is a positive completion or
-// intermediate reply (2xx or 3xx).
-func (r Reply) Positive() bool { return r.Code >= 200 && r.Code < 400 }
-
-// Temporary reports whether the reply is a transient negative completion
-// (4xx), the only kind of negative reply worth retrying.
-func (r Reply) Temporary() bool { return r.Code >= 400 && r.Code < 500 }
-
-// Permanent reports whether the reply is a permanent negative completion (5xx).
-func (r Reply) Permanent() bool { return r.Code >= 500 && r.Code < 600 }
-
-// Text joins the text lines with single spaces.
-func (r Reply) Text() string { return strings.Join(r.Lines, " ") }
-
-// String renders the reply on one line: "550 5.7.606 Access denied, ...".
-func (r Reply) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d", r.Code)
-	if r.Enhanced != "" {
-		b.WriteString(" ")
-		b.WriteString(r.Enhanced)
-	}
-	if t := r.Text(); t != "" {
-		b.WriteString(" ")
-		b.WriteString(t)
-	}
-	return b.String()
-}
-
-// BracketedIP returns the first IP address written in square brackets in
-// text, or "": "[192.0.2.1]", "[2001:db8::1]" or the RFC 5321 section 4.1.3
-// form "[IPv6:2001:db8::1]". Servers name the client IP this way in an
-// EHLO greeting ("SN1NAM02FT0049.mail.protection.outlook.com Hello
-// [18.209.86.113]") and in rejections ("banned sending IP [203.0.113.5]").
-// An IPv4-mapped IPv6 address is returned as IPv4.
-func BracketedIP(text string) string {
-	for {
-		open := strings.IndexByte(text, '[')
-		if open < 0 {
-			return ""
-		}
-		text = text[open+1:]
-		end := strings.IndexByte(text, ']')
-		if end < 0 {
-			return ""
-		}
-		candidate := text[:end]
-		if len(candidate) > 5 && strings.EqualFold(candidate[:5], "IPv6:") {
-			candidate = candidate[5:]
-		}
-		if addr, err := netip.ParseAddr(candidate); err == nil && addr.Zone() == "" {
-			return addr.Unmap().String()
-		}
-	}
-}
 
 // FaultKind classifies a step that ended without a usable reply.
 type FaultKind string
@@ -151,7 +74,7 @@ type StepRecord struct {
 	// everything after it).
 	AfterTLS bool `json:"after_tls,omitempty"`
 	// Reply is the server's reply; nil when the step has none.
-	Reply *Reply `json:"reply,omitempty"`
+	Reply *esmtp.Reply `json:"reply,omitempty"`
 	// Fault is set when the step ended without a usable reply.
 	Fault *Fault `json:"fault,omitempty"`
 	// Start is the offset from the start of the conversation.
@@ -210,10 +133,10 @@ type Direction string
 
 // Transcript directions.
 const (
-	Client Direction = "C"   // sent by the client
-	Server Direction = "S"   // received from the server
-	TLS    Direction = "TLS" // a TLS event (handshake start, result, certificate)
-	Note   Direction = "*"   // anything else worth recording (connect, DNS, faults)
+	Client   Direction = "C"   // sent by the client
+	Server   Direction = "S"   // received from the server
+	TLSEvent Direction = "TLS" // a TLS event (handshake start, result, certificate)
+	Note     Direction = "*"   // anything else worth recording (connect, DNS, faults)
 )
 
 // TranscriptLine is one line of the transcript.
@@ -247,8 +170,8 @@ type Conversation struct {
 	// EHLOBeforeTLS and EHLOAfterTLS hold the extension lines of the EHLO
 	// replies (every line after the greeting line), e.g. "AUTH LOGIN PLAIN".
 	// Nil when that EHLO did not happen.
-	EHLOBeforeTLS []string `json:"ehlo_before_tls,omitempty"`
-	EHLOAfterTLS  []string `json:"ehlo_after_tls,omitempty"`
+	EHLOBeforeTLS esmtp.Extensions `json:"ehlo_before_tls,omitempty"`
+	EHLOAfterTLS  esmtp.Extensions `json:"ehlo_after_tls,omitempty"`
 	// UsedHELO is true when EHLO was rejected with 5xx and HELO was used.
 	UsedHELO bool `json:"used_helo,omitempty"`
 
@@ -320,8 +243,8 @@ func (c *Conversation) StepsOf(step Step) []*StepRecord {
 	return out
 }
 
-// LastEHLO returns the extension lines of the last EHLO reply.
-func (c *Conversation) LastEHLO() []string {
+// LastEHLO returns the extensions of the last EHLO reply.
+func (c *Conversation) LastEHLO() esmtp.Extensions {
 	if c.EHLOAfterTLS != nil {
 		return c.EHLOAfterTLS
 	}
@@ -343,12 +266,8 @@ func (c *Conversation) Redact(mask func(string) string) {
 			s.Fault.Bytes = mask(s.Fault.Bytes)
 		}
 	}
-	for i := range c.EHLOBeforeTLS {
-		c.EHLOBeforeTLS[i] = mask(c.EHLOBeforeTLS[i])
-	}
-	for i := range c.EHLOAfterTLS {
-		c.EHLOAfterTLS[i] = mask(c.EHLOAfterTLS[i])
-	}
+	c.EHLOBeforeTLS = redactExtensions(c.EHLOBeforeTLS, mask)
+	c.EHLOAfterTLS = redactExtensions(c.EHLOAfterTLS, mask)
 	if c.TLS != nil {
 		c.TLS.VerifyError = mask(c.TLS.VerifyError)
 	}
@@ -357,7 +276,16 @@ func (c *Conversation) Redact(mask func(string) string) {
 	}
 }
 
-func redactReply(r *Reply, mask func(string) string) {
+// redactExtensions masks the lines of an EHLO reply and parses them again.
+func redactExtensions(x esmtp.Extensions, mask func(string) string) esmtp.Extensions {
+	lines := x.Lines()
+	for i := range lines {
+		lines[i] = mask(lines[i])
+	}
+	return esmtp.ParseEHLO(lines)
+}
+
+func redactReply(r *esmtp.Reply, mask func(string) string) {
 	for i := range r.Lines {
 		r.Lines[i] = mask(r.Lines[i])
 	}

@@ -1,19 +1,19 @@
-package listener
+package result
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 )
 
-// Session is the record of one device connection: what the device
+// DeviceSession is the record of one device connection (smtpdiag listen): what the device
 // offered and did, what the listener answered, and a transcript with the
 // device's secrets masked. Passwords and tokens are never stored: SASL
 // responses appear as **** and only the mechanism and the user name are
 // kept.
-type Session struct {
+type DeviceSession struct {
 	// Number counts the listener's sessions from 1, in the order the
 	// devices connected.
 	Number int `json:"number"`
@@ -42,8 +42,8 @@ type Session struct {
 	ClientHello *ClientHello `json:"client_hello,omitempty"`
 	// TLS is the negotiated session, nil without one; HandshakeError says
 	// why a handshake failed.
-	TLS            *TLSSession `json:"tls,omitempty"`
-	HandshakeError string      `json:"handshake_error,omitempty"`
+	TLS            *DeviceTLS `json:"tls,omitempty"`
+	HandshakeError string     `json:"handshake_error,omitempty"`
 
 	// Auth lists the device's AUTH commands in order.
 	Auth []AuthAttempt `json:"auth,omitempty"`
@@ -59,8 +59,8 @@ type Session struct {
 
 	// End says how the session ended ("QUIT", "the device closed the
 	// connection", "idle timeout", "the listener stopped").
-	End        string                        `json:"end"`
-	Transcript []conversation.TranscriptLine `json:"transcript"`
+	End        string           `json:"end"`
+	Transcript []TranscriptLine `json:"transcript"`
 }
 
 // ClientHello is what a device offered at the start of a TLS handshake
@@ -87,9 +87,9 @@ type ClientHello struct {
 	Groups []string `json:"groups,omitempty"`
 }
 
-// offeredVersions renders the offered versions: "TLS 1.3, 1.2", or "up
+// OfferedVersions renders the offered versions: "TLS 1.3, 1.2", or "up
 // to TLS 1.2 (no supported_versions extension)".
-func (h *ClientHello) offeredVersions() string {
+func (h *ClientHello) OfferedVersions() string {
 	switch {
 	case len(h.Versions) == 0:
 		return "no TLS version (SSL 3.0 or older)"
@@ -99,8 +99,8 @@ func (h *ClientHello) offeredVersions() string {
 	return "TLS " + strings.Join(h.Versions, ", ")
 }
 
-// TLSSession is a negotiated TLS session.
-type TLSSession struct {
+// DeviceTLS is the TLS session a device negotiated.
+type DeviceTLS struct {
 	// Version is "1.0", "1.1", "1.2" or "1.3".
 	Version     string `json:"version"`
 	CipherSuite string `json:"cipher_suite"`
@@ -116,7 +116,7 @@ type AuthAttempt struct {
 	// AfterTLS is true when the command came inside TLS.
 	AfterTLS bool `json:"after_tls"`
 	// Reply is the listener's final reply.
-	Reply string `json:"reply"`
+	Reply esmtp.Reply `json:"reply"`
 }
 
 // Message is a message that reached the end of DATA (or the last BDAT
@@ -128,8 +128,8 @@ type Message struct {
 	Size int64 `json:"size"`
 	// Headers are the message's header fields in order, unfolded.
 	Headers []Header `json:"headers"`
-	// Body is the whole message, kept only with Config.KeepMessage and
-	// never written to reports.
+	// Body is the whole message, kept only when the listener was asked to
+	// keep messages, and never written to reports.
 	Body []byte `json:"-"`
 }
 
@@ -154,17 +154,17 @@ type Rejection struct {
 	// Command is the device's command with secrets masked ("MAIL
 	// FROM:<scanner@contoso.com>", "AUTH PLAIN ****"); "" when the reply
 	// did not answer a command (after a failed TLS handshake).
-	Command string `json:"command"`
-	Reply   string `json:"reply"`
+	Command string      `json:"command"`
+	Reply   esmtp.Reply `json:"reply"`
 }
 
 // String renders the rejection on one line: "530 5.7.57 ... at MAIL
 // FROM:<x>".
 func (r Rejection) String() string {
 	if r.Command == "" {
-		return r.Reply
+		return r.Reply.String()
 	}
-	return r.Reply + " at " + r.Command
+	return r.Reply.String() + " at " + r.Command
 }
 
 // Fact is one line of a session's description, for reporters.
@@ -179,7 +179,7 @@ var summaryHeaders = []string{"From", "To", "Subject", "Date", "Message-ID", "X-
 // Facts describes the session for a person, one fact per line: the device
 // and its greeting, the ClientHello offer, the TLS session, AUTH, the
 // envelope and each message. Reporters show them as they are.
-func (s *Session) Facts() []Fact {
+func (s *DeviceSession) Facts() []Fact {
 	var out []Fact
 	add := func(name, format string, args ...any) {
 		out = append(out, Fact{Name: name, Value: fmt.Sprintf(format, args...)})
@@ -210,7 +210,7 @@ func (s *Session) Facts() []Fact {
 		if h.ECDHE {
 			ecdhe = "ECDHE offered"
 		}
-		versions := h.offeredVersions()
+		versions := h.OfferedVersions()
 		suites := fmt.Sprintf("%d cipher suites", len(h.CipherSuites))
 		if len(h.CipherSuites) == 1 {
 			suites = "1 cipher suite"

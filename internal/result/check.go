@@ -1,14 +1,6 @@
-package runner
+package result
 
-import (
-	"time"
-
-	"github.com/smtpdiag/smtpdiag/assertions"
-	"github.com/smtpdiag/smtpdiag/internal/conversation"
-	"github.com/smtpdiag/smtpdiag/internal/dns"
-	"github.com/smtpdiag/smtpdiag/internal/knowledge"
-	"github.com/smtpdiag/smtpdiag/internal/listener"
-)
+import "time"
 
 // Status is a check's verdict.
 type Status string
@@ -23,8 +15,8 @@ const (
 	Errored Status = "error"
 )
 
-// CheckResult is the outcome of one check.
-type CheckResult struct {
+// Check is the outcome of one check.
+type Check struct {
 	// Index is the check's position in its suite.
 	Index int    `json:"index"`
 	Label string `json:"name"`
@@ -37,33 +29,33 @@ type CheckResult struct {
 	// Resolver is the DNS server asked, for checks that made lookups.
 	Resolver string `json:"resolver,omitempty"`
 
-	Status   Status               `json:"status"`
-	Failures []assertions.Failure `json:"failures,omitempty"`
+	Status   Status    `json:"status"`
+	Failures []Failure `json:"failures,omitempty"`
 	// Diagnosis explains a failure; nil for passed checks.
-	Diagnosis *knowledge.Diagnosis `json:"diagnosis,omitempty"`
+	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
 	// Error is the runner's own fault for Errored checks.
 	Error string `json:"error,omitempty"`
 
 	// Conversation is the last attempt's record.
-	Conversation *conversation.Conversation `json:"conversation,omitempty"`
-	Attempts     int                        `json:"attempts"`
+	Conversation *Conversation `json:"conversation,omitempty"`
+	Attempts     int           `json:"attempts"`
 	// DataSuppressed is true when the suite asked for a message but
 	// --no-send kept the runner from sending DATA.
 	DataSuppressed bool `json:"data_suppressed,omitempty"`
 
 	// Lookups are the check's DNS exchanges in order: the MX resolution of
 	// an mx endpoint, a dns or dnsbl check's queries, the blocklist proof.
-	Lookups []dns.Lookup `json:"lookups,omitempty"`
+	Lookups []Lookup `json:"lookups,omitempty"`
 	// DNS is what a dns check found; nil for other kinds.
-	DNS *assertions.DNSOutcome `json:"dns,omitempty"`
+	DNS *DNSOutcome `json:"dns,omitempty"`
 	// Blocklists are the verdicts of a dnsbl check, or, for an smtp check
 	// that failed on a reputation rejection naming an IP, of that IP in
 	// the default zones (the proof of the rejection).
-	Blocklists []dns.ListingResult `json:"blocklists,omitempty"`
+	Blocklists []Listing `json:"blocklists,omitempty"`
 	// Device is the recorded session of a device check (smtpdiag listen):
 	// the device's TLS offer, AUTH, envelope and messages; nil for other
 	// kinds.
-	Device *listener.Session `json:"device,omitempty"`
+	Device *DeviceSession `json:"device,omitempty"`
 
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
@@ -71,7 +63,7 @@ type CheckResult struct {
 
 // FirstFailure returns the first failed expectation's message, or the
 // runner error, or "".
-func (r *CheckResult) FirstFailure() string {
+func (r *Check) FirstFailure() string {
 	if len(r.Failures) > 0 {
 		return r.Failures[0].Message
 	}
@@ -82,20 +74,20 @@ func (r *CheckResult) FirstFailure() string {
 // the conversation's (which, for an mx endpoint, starts with the MX
 // lookups), or for checks without a conversation their DNS lookups as
 // Note lines, with offsets from the first lookup.
-func (r *CheckResult) TranscriptLines() []conversation.TranscriptLine {
+func (r *Check) TranscriptLines() []TranscriptLine {
 	if r.Conversation != nil {
 		return r.Conversation.Transcript
 	}
 	if r.Device != nil {
 		return r.Device.Transcript
 	}
-	return lookupLines(r.Lookups, time.Time{})
+	return LookupLines(r.Lookups, time.Time{})
 }
 
-// lookupLines renders lookups as transcript Note lines with offsets from
+// LookupLines renders lookups as transcript Note lines with offsets from
 // start (the first lookup's start when zero).
-func lookupLines(lookups []dns.Lookup, start time.Time) []conversation.TranscriptLine {
-	var out []conversation.TranscriptLine
+func LookupLines(lookups []Lookup, start time.Time) []TranscriptLine {
+	var out []TranscriptLine
 	for i, l := range lookups {
 		if i == 0 && start.IsZero() {
 			start = l.Started
@@ -105,24 +97,24 @@ func lookupLines(lookups []dns.Lookup, start time.Time) []conversation.Transcrip
 			offset = 0
 		}
 		for _, text := range l.Lines() {
-			out = append(out, conversation.TranscriptLine{Offset: offset, Direction: conversation.Note, Text: text})
+			out = append(out, TranscriptLine{Offset: offset, Direction: Note, Text: text})
 		}
 	}
 	return out
 }
 
-// SuiteResult is the outcome of one suite file.
-type SuiteResult struct {
-	Name        string         `json:"name"`
-	Description string         `json:"description,omitempty"`
-	Path        string         `json:"path"`
-	Started     time.Time      `json:"started"`
-	Duration    time.Duration  `json:"duration_ns"`
-	Checks      []*CheckResult `json:"checks"`
+// Suite is the outcome of one suite file.
+type Suite struct {
+	Name        string        `json:"name"`
+	Description string        `json:"description,omitempty"`
+	Path        string        `json:"path"`
+	Started     time.Time     `json:"started"`
+	Duration    time.Duration `json:"duration_ns"`
+	Checks      []*Check      `json:"checks"`
 }
 
 // Counts tallies the suite's verdicts.
-func (s *SuiteResult) Counts() Counts {
+func (s *Suite) Counts() Counts {
 	var c Counts
 	for _, r := range s.Checks {
 		c.add(r.Status)
@@ -152,7 +144,7 @@ func (c *Counts) add(s Status) {
 func (c Counts) Total() int { return c.Passed + c.Failed + c.Errored + c.Skipped }
 
 // Tally adds up the verdicts of several suites.
-func Tally(suites []*SuiteResult) Counts {
+func Tally(suites []*Suite) Counts {
 	var c Counts
 	for _, s := range suites {
 		for _, r := range s.Checks {
@@ -176,8 +168,18 @@ const (
 // when checks run in parallel.
 type Event struct {
 	Kind  EventKind
-	Suite *SuiteResult
-	Check *CheckResult // for CheckFinished
+	Suite *Suite
+	Check *Check // for CheckFinished
 	// Total is the number of checks in the suite.
 	Total int
+}
+
+// Failure is one expectation that did not hold.
+type Failure struct {
+	// Expectation names the attribute ("rcpt", "starttls", "no", or "step"
+	// for the default rule and unexpected stops).
+	Expectation string `json:"expectation"`
+	// Message says what was expected and what happened, on one line:
+	// `rcpt: expected "250", got 550 5.7.606 Access denied...`.
+	Message string `json:"message"`
 }
