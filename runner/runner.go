@@ -125,7 +125,7 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
-	red := redactorFor(s)
+	red := Redactor(s)
 
 	// A dnsbl check that looks up the client IP an smtp check saw waits
 	// for that check; it takes no slot while it waits, so that waiting
@@ -186,12 +186,19 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 	return res
 }
 
-func redactorFor(s *suite.Suite) *redact.Redactor {
-	r := redact.New(s.Sensitive...)
-	for _, c := range s.Checks {
-		if c.Auth != nil {
-			r.WithAuth(c.Auth.Username, c.Auth.Password)
-			r.WithAuth(c.Auth.Username, c.Auth.Token)
+// Redactor masks the secrets the suites declare, in every form they can
+// take in output: the values of sensitive variables, and the passwords
+// and tokens of auth blocks with the AUTH blobs built from them. Run,
+// Listen and every reporter use this one recipe.
+func Redactor(suites ...*suite.Suite) *redact.Redactor {
+	r := redact.New()
+	for _, s := range suites {
+		r.Add(s.Sensitive...)
+		for _, c := range s.Checks {
+			if c.Auth != nil {
+				r.WithAuth(c.Auth.Username, c.Auth.Password)
+				r.WithAuth(c.Auth.Username, c.Auth.Token)
+			}
 		}
 	}
 	return r
@@ -212,6 +219,7 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 		res.Target = net.JoinHostPort(c.Endpoint.Host, strconv.Itoa(c.Endpoint.Port))
 	}
 	plan, err := planFor(c, opts)
+	plan.Redactor = red
 	if err != nil {
 		res.Status = result.Errored
 		res.Error = red.String(err.Error())

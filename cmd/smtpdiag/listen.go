@@ -10,12 +10,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/listener"
-	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
@@ -182,143 +179,54 @@ func (f *listenFlags) listenerConfig(d *suite.Device) listener.Config {
 	return cfg
 }
 
-// sessionGrace is how long an open session may go on after the timeout.
-const sessionGrace = time.Minute
-
-// listenFor waits for the device, judges every session and writes the
-// reports.
+// listenFor waits for the device through runner.Listen, with the live
+// summary on stdout and progress on stderr, and writes the reports.
 func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFlags, e env) ([]*result.Suite, error) {
-	timeout := d.Timeout
-	if f.timeout > 0 {
-		timeout = f.timeout
-	}
-	// Sessions are queued rather than sent on a channel, so that
-	// Listener.Close, which waits for every open session to be handed
-	// over, never waits for this loop.
-	var (
-		mu      sync.Mutex
-		pending []*result.DeviceSession
-		notify  = make(chan struct{}, 1)
-	)
-	take := func() []*result.DeviceSession {
-		mu.Lock()
-		defer mu.Unlock()
-		out := pending
-		pending = nil
-		return out
-	}
-	var open atomic.Int32 // sessions connected and not yet handed over
-	cfg.OnConnect = func(n int, remote string) {
-		open.Add(1)
-		host, _, err := net.SplitHostPort(remote)
-		if err != nil {
-			host = remote
-		}
-		fmt.Fprintf(e.stderr, "connection from %s (session %d)\n", host, n)
-	}
-	cfg.OnSession = func(sess *result.DeviceSession) {
-		open.Add(-1)
-		mu.Lock()
-		pending = append(pending, sess)
-		mu.Unlock()
-		select {
-		case notify <- struct{}{}:
-		default:
-		}
-	}
-	l, err := listener.Listen(cfg)
-	if err != nil {
-		var be *listener.BindError
-		if errors.As(err, &be) {
-			return nil, usagef("%v", be)
-		}
-		return nil, err
-	}
-	started := time.Now()
-	deadline := started.Add(timeout)
-	announce(e, l, d, deadline, timeout)
-
-	red := redact.New(s.Sensitive...)
+	red := runner.Redactor(s)
 	sum := summary.New(e.stdout, summary.Options{
 		Color:    colorFor(e.stdout, f.reports.noColor, e.getenv),
 		Verbose:  f.reports.verbose,
 		Redactor: red,
 	})
-	res := &result.Suite{Name: s.Name, Description: s.Description, Path: s.Path, Started: started}
-	sum.Handle(result.Event{Kind: result.SuiteStarted, Suite: res})
-
+	opts := runner.ListenOptions{
+		Start: func(connected func(int, string), finished func(*result.DeviceSession)) (runner.DeviceServer, error) {
+			cfg.OnConnect, cfg.OnSession = connected, finished
+			l, err := listener.Listen(cfg)
+			var be *listener.BindError
+			if errors.As(err, &be) {
+				return nil, usagef("%v", be)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return l, nil
+		},
+		Bound: func(srv runner.DeviceServer, deadline time.Time) {
+			announce(e, srv.(*listener.Listener), d, deadline)
+		},
+		Timeout:  f.timeout,
+		Once:     f.once,
+		Progress: func(line string) { fmt.Fprintln(e.stderr, line) },
+	}
+	if f.keepMessage != "" {
+		opts.Keep = func(sess *result.DeviceSession) error { return keepMessages(f.keepMessage, sess) }
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	var writeErr error
-	graced := false
-	judge := func(sess *result.DeviceSession) {
-		label := d.Label
-		if !f.once {
-			label = fmt.Sprintf("%s #%d (%s)", d.Label, sess.Number, sess.ClientIP)
-		}
-		r := runner.DeviceResult(d, sess, label, len(res.Checks))
-		res.Checks = append(res.Checks, r)
-		sum.Handle(result.Event{Kind: result.CheckFinished, Suite: res, Check: r})
-		if f.keepMessage != "" {
-			if err := keepMessages(f.keepMessage, sess); err != nil && writeErr == nil {
-				writeErr = err
-			}
-		}
+	res, err := runner.Listen(ctx, s, d, opts, sum.Handle)
+	if res == nil {
+		return nil, err
 	}
-wait:
-	for {
-		select {
-		case <-notify:
-			for _, sess := range take() {
-				judge(sess)
-				if f.once {
-					break wait
-				}
-			}
-		case <-timer.C:
-			// A scan in progress is worth a little more patience.
-			if open.Load() > 0 && !graced {
-				graced = true
-				fmt.Fprintf(e.stderr, "a device session is still open; waiting up to %s for it to end\n", sessionGrace)
-				timer.Reset(sessionGrace)
-				continue
-			}
-			break wait
-		case <-ctx.Done():
-			fmt.Fprintln(e.stderr, "interrupted; stopping")
-			break wait
-		}
-	}
-	// Sessions still open are cut; without --once they are judged as
-	// they are (their record says the listener stopped).
-	l.Close()
-	if !f.once || len(res.Checks) == 0 {
-		for _, sess := range take() {
-			judge(sess)
-			if f.once {
-				break
-			}
-		}
-	}
-	if len(res.Checks) == 0 {
-		r := runner.DeviceNoShow(d, l.Addr(), started, time.Since(started), 0)
-		res.Checks = append(res.Checks, r)
-		sum.Handle(result.Event{Kind: result.CheckFinished, Suite: res, Check: r})
-	}
-	res.Duration = time.Since(started)
-	sum.Handle(result.Event{Kind: result.SuiteFinished, Suite: res})
 	results := []*result.Suite{res}
 	sum.Finish(results)
-	if writeErr != nil {
-		return results, writeErr
+	if err != nil {
+		return results, err
 	}
 	return results, writeReportFiles(results, f.reports, red)
 }
 
 // announce tells the person at the device where to point it.
-func announce(e env, l *listener.Listener, d *suite.Device, deadline time.Time, timeout time.Duration) {
+func announce(e env, l *listener.Listener, d *suite.Device, deadline time.Time) {
 	fmt.Fprintf(e.stderr, "device %q: answering as %s", d.Label, d.Hostname)
 	switch {
 	case d.RequireTLS && d.AcceptAuth:
@@ -339,7 +247,7 @@ func announce(e env, l *listener.Listener, d *suite.Device, deadline time.Time, 
 			fmt.Fprintf(e.stderr, "point the device at %s, port %s\n", strings.Join(ips, " or "), port)
 		}
 	}
-	fmt.Fprintf(e.stderr, "waiting on %s until %s (%s) ...\n", addr, deadline.Format("15:04:05"), timeout)
+	fmt.Fprintf(e.stderr, "waiting on %s until %s (%s) ...\n", addr, deadline.Format("15:04:05"), time.Until(deadline).Round(time.Second))
 }
 
 // localAddresses lists this machine's non-loopback unicast IPv4

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/evidence"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
 	"github.com/smtpdiag/smtpdiag/internal/result"
@@ -154,11 +153,7 @@ func (f *runFlags) check() error {
 // first Ctrl-C) ends the checks in progress; the reports are written all
 // the same.
 func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*result.Suite, error) {
-	var secrets []string
-	for _, s := range suites {
-		secrets = append(secrets, s.Sensitive...)
-	}
-	red := redact.New(secrets...)
+	red := runner.Redactor(suites...)
 	sum := summary.New(e.stdout, summary.Options{
 		Color:    colorFor(e.stdout, f.noColor, e.getenv),
 		Verbose:  f.verbose,

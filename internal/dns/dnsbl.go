@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	mdns "github.com/miekg/dns"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
@@ -188,5 +189,5 @@ func maskKey(s, key string) string {
 	if key == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, key, "****")
+	return strings.ReplaceAll(s, key, redact.Mask)
 }

@@ -5,6 +5,7 @@ package redact
 
 import (
 	"encoding/base64"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -41,6 +42,21 @@ func (r *Redactor) WithAuth(user, secret string) *Redactor {
 		user+"\x00"+user+"\x00"+secret,
 		"user="+user+"\x01auth=Bearer "+secret+"\x01\x01",
 	)
+	return r
+}
+
+// Clone returns a Redactor that masks what r masks and can be added to
+// without changing r; a nil r gives an empty one.
+func (r *Redactor) Clone() *Redactor {
+	if r == nil {
+		return &Redactor{}
+	}
+	return &Redactor{forms: slices.Clone(r.forms)}
+}
+
+// Add adds secrets to mask, in every form New masks.
+func (r *Redactor) Add(secrets ...string) *Redactor {
+	r.add(secrets...)
 	return r
 }
 

@@ -1,7 +1,6 @@
 package smtpclient
 
 import (
-	"cmp"
 	"crypto/hmac"
 	"crypto/md5"
 	"encoding/base64"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
@@ -23,9 +23,6 @@ var mechanisms = []string{"XOAUTH2", "CRAM-MD5", "PLAIN", "LOGIN"}
 // that keeps challenging gets a "*" cancel (RFC 4954 section 4).
 const maxAuthRounds = 4
 
-// mask is what the record shows instead of any credential.
-const mask = "****"
-
 // Auth runs the AUTH exchange (RFC 4954) with a.Mechanism, or with the best
 // mechanism the last EHLO offered that the credentials allow. It is recorded as one StepAuth whose
 // command is masked ("AUTH PLAIN ****"); every client response shows as
@@ -35,7 +32,7 @@ func (c *Client) Auth(a Auth) error {
 	if c.conn == nil {
 		return c.notConnected(result.StepAuth)
 	}
-	c.secrets = c.secrets.add(&a)
+	c.red.WithAuth(a.Username, a.Password).WithAuth(a.Username, a.Token)
 	start := c.offset()
 	if !c.ext.Has("AUTH") {
 		msg := "server does not advertise AUTH"
@@ -57,7 +54,7 @@ func (c *Client) Auth(a Auth) error {
 	line, shown := "AUTH "+name, "AUTH "+name
 	if ir, ok := mech.initial(); ok {
 		line += " " + encodeResponse(ir)
-		shown += " " + mask
+		shown += " " + redact.Mask
 	}
 	if !c.arm() {
 		return c.fail(result.StepAuth, shown, start, nil, c.canceledFault("AUTH"))
@@ -83,7 +80,7 @@ func (c *Client) Auth(a Auth) error {
 		if merr != nil || round >= maxAuthRounds {
 			err = c.send("*", "*")
 		} else {
-			shownResponse := mask
+			shownResponse := redact.Mask
 			if len(response) == 0 {
 				shownResponse = ""
 			}
@@ -210,52 +207,4 @@ func (m xoauth2Mechanism) next(round int, _ []byte) ([]byte, error) {
 
 func xoauth2Response(a Auth) []byte {
 	return []byte("user=" + a.Username + "\x01auth=Bearer " + a.Token + "\x01\x01")
-}
-
-// secrets are the credentials, in every form the client puts on the wire,
-// that must never reach the record: they are masked in everything recorded,
-// including what a server echoes back.
-type secrets []string
-
-func newSecrets(a *Auth) secrets { return secrets(nil).add(a) }
-
-func (s secrets) add(a *Auth) secrets {
-	if a == nil {
-		return s
-	}
-	for _, v := range []string{a.Password, a.Token} {
-		if v == "" {
-			continue
-		}
-		s = append(s, v, base64.StdEncoding.EncodeToString([]byte(v)))
-		// The leading whole base64 quanta also appear when the secret
-		// starts a longer encoded string.
-		if n := len(v) / 3 * 3; n > 0 {
-			s = append(s, base64.StdEncoding.EncodeToString([]byte(v[:n])))
-		}
-	}
-	if a.Password != "" {
-		s = append(s, base64.StdEncoding.EncodeToString(plainResponse(*a)))
-	}
-	if a.Token != "" {
-		s = append(s, base64.StdEncoding.EncodeToString(xoauth2Response(*a)))
-	}
-	// Longest first, so that a longer form is masked before a shorter one
-	// inside it breaks it up.
-	slices.SortFunc(s, func(x, y string) int {
-		if n := cmp.Compare(len(y), len(x)); n != 0 {
-			return n
-		}
-		return strings.Compare(x, y)
-	})
-	return slices.Compact(s)
-}
-
-func (s secrets) mask(text string) string {
-	for _, v := range s {
-		if strings.Contains(text, v) {
-			text = strings.ReplaceAll(text, v, mask)
-		}
-	}
-	return text
 }

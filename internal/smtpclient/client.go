@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
@@ -36,7 +37,10 @@ type Client struct {
 	timeout time.Duration
 	now     func() time.Time
 	conv    *result.Conversation
-	secrets secrets
+	// red masks the credentials, in every form the client puts on the
+	// wire, and the suite's secrets in everything recorded, including
+	// what a server echoes back.
+	red *redact.Redactor
 
 	raw   net.Conn      // the TCP connection
 	conn  net.Conn      // raw, or the TLS connection over it
@@ -72,7 +76,10 @@ var errNotConnected = errors.New("smtpclient: not connected")
 
 // NewClient prepares a client for the plan; Connect opens the connection.
 func NewClient(p Plan) *Client {
-	c := &Client{plan: p, timeout: p.Timeout, now: p.Now, secrets: newSecrets(p.Auth)}
+	c := &Client{plan: p, timeout: p.Timeout, now: p.Now, red: p.Redactor.Clone()}
+	if a := p.Auth; a != nil {
+		c.red.WithAuth(a.Username, a.Password).WithAuth(a.Username, a.Token)
+	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -327,15 +334,15 @@ func (c *Client) fail(step result.Step, shown string, start time.Duration, reply
 func (c *Client) record(step result.Step, shown string, start time.Duration, reply *esmtp.Reply, fault *result.Fault) {
 	if reply != nil {
 		for i, l := range reply.Lines {
-			reply.Lines[i] = c.secrets.mask(l)
+			reply.Lines[i] = c.red.String(l)
 		}
 	}
 	if fault != nil {
-		fault.Message = c.secrets.mask(fault.Message)
+		fault.Message = c.red.String(fault.Message)
 	}
 	c.conv.Steps = append(c.conv.Steps, result.StepRecord{
 		Step:     step,
-		Command:  c.secrets.mask(shown),
+		Command:  c.red.String(shown),
 		AfterTLS: c.inTLS && step != result.StepTLS,
 		Reply:    reply,
 		Fault:    fault,
@@ -410,7 +417,7 @@ func (c *Client) fault(name string, err error, reading bool) *result.Fault {
 		return &result.Fault{
 			Kind:    pe.Kind,
 			Message: fmt.Sprintf("%s: %s", name, pe.Reason),
-			Bytes:   strconv.Quote(c.secrets.mask(string(pe.Line))),
+			Bytes:   strconv.Quote(c.red.String(string(pe.Line))),
 		}
 	case c.isCanceled():
 		return c.canceledFault(name)
@@ -474,7 +481,7 @@ func (c *Client) transcript(dir result.Direction, text string) {
 	c.conv.Transcript = append(c.conv.Transcript, result.TranscriptLine{
 		Offset:    c.offset(),
 		Direction: dir,
-		Text:      safetext.Line(c.secrets.mask(text)),
+		Text:      safetext.Line(c.red.String(text)),
 	})
 }
 

@@ -83,7 +83,7 @@ func (c *Client) StartTLS() error {
 		fault := &result.Fault{
 			Kind:    result.FaultInjection,
 			Message: fmt.Sprintf("%d bytes arrived after the reply to STARTTLS, before the TLS handshake", n),
-			Bytes:   strconv.Quote(c.secrets.mask(string(injected))),
+			Bytes:   strconv.Quote(c.red.String(string(injected))),
 		}
 		c.conv.Last().Fault = fault
 		c.note("%s: %s", fault.Kind, fault.Error())

@@ -3,6 +3,8 @@ package smtpclient
 import (
 	"crypto/x509"
 	"time"
+
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 )
 
 // TLSMode is how a conversation uses TLS.
@@ -49,6 +51,11 @@ type Plan struct {
 	RcptTo   []string
 	// Message is nil unless DATA must be sent.
 	Message *Message
+
+	// Redactor masks the secrets the suite declared in everything the
+	// client records; the client adds the credentials of Auth. Nil masks
+	// only those credentials.
+	Redactor *redact.Redactor
 
 	// Now returns the current time; nil = time.Now. Injected by tests.
 	Now func() time.Time

@@ -97,7 +97,7 @@ func (c *Client) handshakeFault(err error) *result.Fault {
 		return &result.Fault{
 			Kind:    result.FaultInjection,
 			Message: "plaintext arrived after the reply to STARTTLS, where the TLS handshake should be",
-			Bytes:   strconv.Quote(c.secrets.mask(string(rh.RecordHeader[:]))),
+			Bytes:   strconv.Quote(c.red.String(string(rh.RecordHeader[:]))),
 		}
 	case c.isCanceled():
 		return c.canceledFault(stepName(result.StepTLS, ""))
