@@ -87,124 +87,150 @@ type DeviceOutcome struct {
 // device met no rejection and every TLS handshake it began succeeded; with
 // one, every expectation must hold as well.
 func EvaluateDevice(e *DeviceExpect, o *DeviceOutcome) []result.Failure {
-	var out []result.Failure
-	fail := func(name, format string, args ...any) {
-		out = append(out, result.Failure{Expectation: name, Message: name + ": " + fmt.Sprintf(format, args...)})
-	}
 	if e == nil {
 		e = &DeviceExpect{}
 	}
+	ev := &deviceEval{o: o}
+	ev.tls(e)
+	ev.session(e)
+	ev.unanticipated(e)
+	return ev.out
+}
+
+// deviceEval collects the failures of one device session.
+type deviceEval struct {
+	o   *DeviceOutcome
+	out []result.Failure
+}
+
+func (ev *deviceEval) fail(name, format string, args ...any) {
+	ev.out = append(ev.out, result.Failure{Expectation: name, Message: name + ": " + fmt.Sprintf(format, args...)})
+}
+
+// never says why the device did not send what: the session was cut
+// short, or the device did not send it.
+func (ev *deviceEval) never(what string) string {
+	if ev.o.CutShort != "" {
+		return "not reached: " + ev.o.CutShort
+	}
+	return "the device never sent " + what
+}
+
+// tls judges STARTTLS and what the device offered and negotiated.
+func (ev *deviceEval) tls(e *DeviceExpect) {
 	if e.StartTLS != nil {
 		switch {
-		case *e.StartTLS && o.ImplicitTLS:
-			fail("starttls", "expected STARTTLS, but the device started TLS at once (implicit TLS, as on port 465)")
-		case *e.StartTLS && !o.StartTLS:
-			fail("starttls", "expected STARTTLS, but the device never sent it%s", plaintextNote(o))
-		case *e.StartTLS && o.TLSVersion == "":
-			fail("starttls", "the device sent STARTTLS, but the TLS handshake failed: %s", orUnknown(o.HandshakeError))
-		case !*e.StartTLS && o.StartTLS:
-			fail("starttls", "expected no STARTTLS, but the device sent it")
+		case *e.StartTLS && ev.o.ImplicitTLS:
+			ev.fail("starttls", "expected STARTTLS, but the device started TLS at once (implicit TLS, as on port 465)")
+		case *e.StartTLS && !ev.o.StartTLS:
+			ev.fail("starttls", "expected STARTTLS, but the device never sent it%s", plaintextNote(ev.o))
+		case *e.StartTLS && ev.o.TLSVersion == "":
+			ev.fail("starttls", "the device sent STARTTLS, but the TLS handshake failed: %s", orUnknown(ev.o.HandshakeError))
+		case !*e.StartTLS && ev.o.StartTLS:
+			ev.fail("starttls", "expected no STARTTLS, but the device sent it")
 		}
 	}
 	if e.TLSVersion != nil {
 		cmp := *e.TLSVersion
 		switch {
-		case o.TLSVersion != "":
-			if v, err := strconv.ParseFloat(o.TLSVersion, 64); err != nil || !cmp.Holds(v) {
-				fail("tls_version", "expected %s, the device negotiated TLS %s%s", cmp.Source, o.TLSVersion, offerNote(o))
+		case ev.o.TLSVersion != "":
+			if v, err := strconv.ParseFloat(ev.o.TLSVersion, 64); err != nil || !cmp.Holds(v) {
+				ev.fail("tls_version", "expected %s, the device negotiated TLS %s%s", cmp.Source, ev.o.TLSVersion, offerNote(ev.o))
 			}
-		case o.HelloSeen:
-			fail("tls_version", "expected %s, but no TLS session was established (%s)%s",
-				cmp.Source, orUnknown(o.HandshakeError), offerNote(o))
+		case ev.o.HelloSeen:
+			ev.fail("tls_version", "expected %s, but no TLS session was established (%s)%s",
+				cmp.Source, orUnknown(ev.o.HandshakeError), offerNote(ev.o))
 		default:
-			fail("tls_version", "expected %s, but the device never started TLS", cmp.Source)
+			ev.fail("tls_version", "expected %s, but the device never started TLS", cmp.Source)
 		}
 	}
 	for _, want := range e.OffersTLSVersions {
 		switch {
-		case !o.HelloSeen:
-			fail("offers_tls_versions", "expected the device to offer TLS %s, but it never started TLS", want)
-		case !slices.Contains(o.OfferedVersions, want):
-			fail("offers_tls_versions", "expected the device to offer TLS %s; its ClientHello offers %s", want, versionList(o.OfferedVersions))
+		case !ev.o.HelloSeen:
+			ev.fail("offers_tls_versions", "expected the device to offer TLS %s, but it never started TLS", want)
+		case !slices.Contains(ev.o.OfferedVersions, want):
+			ev.fail("offers_tls_versions", "expected the device to offer TLS %s; its ClientHello offers %s", want, versionList(ev.o.OfferedVersions))
 		}
 	}
 	if e.ECDHE != nil {
 		switch {
-		case !o.HelloSeen:
-			fail("ecdhe", "expected %s, but the device never started TLS", ecdheWord(*e.ECDHE))
-		case *e.ECDHE && !o.OffersECDHE:
-			fail("ecdhe", "expected an ECDHE cipher suite, but the device offers only %s", suiteList(o.OfferedSuites))
-		case !*e.ECDHE && o.OffersECDHE:
-			fail("ecdhe", "expected no ECDHE cipher suite, but the device offers one")
+		case !ev.o.HelloSeen:
+			ev.fail("ecdhe", "expected %s, but the device never started TLS", ecdheWord(*e.ECDHE))
+		case *e.ECDHE && !ev.o.OffersECDHE:
+			ev.fail("ecdhe", "expected an ECDHE cipher suite, but the device offers only %s", suiteList(ev.o.OfferedSuites))
+		case !*e.ECDHE && ev.o.OffersECDHE:
+			ev.fail("ecdhe", "expected no ECDHE cipher suite, but the device offers one")
 		}
 	}
-	never := func(what string) string {
-		if o.CutShort != "" {
-			return "not reached: " + o.CutShort
-		}
-		return "the device never sent " + what
-	}
+}
+
+// session judges AUTH, the envelope and the messages.
+func (ev *deviceEval) session(e *DeviceExpect) {
 	if e.AuthMechanism != nil {
 		switch {
-		case o.AuthMechanism == "":
-			fail("auth_mechanism", "expected AUTH %s, but %s", strings.ToUpper(*e.AuthMechanism), never("AUTH"))
-		case !strings.EqualFold(o.AuthMechanism, *e.AuthMechanism):
-			fail("auth_mechanism", "expected AUTH %s, the device used AUTH %s", strings.ToUpper(*e.AuthMechanism), o.AuthMechanism)
+		case ev.o.AuthMechanism == "":
+			ev.fail("auth_mechanism", "expected AUTH %s, but %s", strings.ToUpper(*e.AuthMechanism), ev.never("AUTH"))
+		case !strings.EqualFold(ev.o.AuthMechanism, *e.AuthMechanism):
+			ev.fail("auth_mechanism", "expected AUTH %s, the device used AUTH %s", strings.ToUpper(*e.AuthMechanism), ev.o.AuthMechanism)
 		}
 	}
 	if e.AuthUser != nil {
 		switch {
-		case o.AuthMechanism == "":
-			fail("auth_user", "expected to authenticate as %s, but %s", *e.AuthUser, never("AUTH"))
-		case o.AuthUser == "":
-			fail("auth_user", "expected to authenticate as %s, but the device sent no user name", *e.AuthUser)
-		case !strings.EqualFold(o.AuthUser, *e.AuthUser):
-			fail("auth_user", "expected %s, the device authenticated as %s", *e.AuthUser, o.AuthUser)
+		case ev.o.AuthMechanism == "":
+			ev.fail("auth_user", "expected to authenticate as %s, but %s", *e.AuthUser, ev.never("AUTH"))
+		case ev.o.AuthUser == "":
+			ev.fail("auth_user", "expected to authenticate as %s, but the device sent no user name", *e.AuthUser)
+		case !strings.EqualFold(ev.o.AuthUser, *e.AuthUser):
+			ev.fail("auth_user", "expected %s, the device authenticated as %s", *e.AuthUser, ev.o.AuthUser)
 		}
 	}
 	if e.MailFrom != nil {
 		switch {
-		case o.MailFrom == nil:
-			fail("mail_from", "expected MAIL FROM:<%s>, but %s", *e.MailFrom, never("MAIL FROM"))
-		case !strings.EqualFold(*o.MailFrom, *e.MailFrom):
-			fail("mail_from", "expected MAIL FROM:<%s>, the device sent MAIL FROM:<%s>", *e.MailFrom, *o.MailFrom)
+		case ev.o.MailFrom == nil:
+			ev.fail("mail_from", "expected MAIL FROM:<%s>, but %s", *e.MailFrom, ev.never("MAIL FROM"))
+		case !strings.EqualFold(*ev.o.MailFrom, *e.MailFrom):
+			ev.fail("mail_from", "expected MAIL FROM:<%s>, the device sent MAIL FROM:<%s>", *e.MailFrom, *ev.o.MailFrom)
 		}
 	}
-	if e.RcptCount != nil && !e.RcptCount.Holds(float64(o.RcptCount)) {
-		if o.RcptCount == 0 && o.CutShort != "" {
-			fail("rcpt_count", "expected %s, but %s", e.RcptCount.Source, never("RCPT TO"))
+	if e.RcptCount != nil && !e.RcptCount.Holds(float64(ev.o.RcptCount)) {
+		if ev.o.RcptCount == 0 && ev.o.CutShort != "" {
+			ev.fail("rcpt_count", "expected %s, but %s", e.RcptCount.Source, ev.never("RCPT TO"))
 		} else {
-			fail("rcpt_count", "expected %s, the device gave %d %s", e.RcptCount.Source, o.RcptCount, plural(o.RcptCount, "recipient"))
+			ev.fail("rcpt_count", "expected %s, the device gave %d %s", e.RcptCount.Source, ev.o.RcptCount, plural(ev.o.RcptCount, "recipient"))
 		}
 	}
 	if e.MessageSize != nil {
-		if len(o.MessageSizes) == 0 {
-			if o.CutShort != "" {
-				fail("message_size", "expected %s, but %s", e.MessageSize.Source, never("a message"))
+		if len(ev.o.MessageSizes) == 0 {
+			if ev.o.CutShort != "" {
+				ev.fail("message_size", "expected %s, but %s", e.MessageSize.Source, ev.never("a message"))
 			} else {
-				fail("message_size", "expected %s, but the device sent no message", e.MessageSize.Source)
+				ev.fail("message_size", "expected %s, but the device sent no message", e.MessageSize.Source)
 			}
 		}
-		for i, n := range o.MessageSizes {
+		for i, n := range ev.o.MessageSizes {
 			if e.MessageSize.Holds(n) {
 				continue
 			}
 			which := "the message"
-			if len(o.MessageSizes) > 1 {
+			if len(ev.o.MessageSizes) > 1 {
 				which = fmt.Sprintf("message %d", i+1)
 			}
-			fail("message_size", "expected %s, %s is %s", e.MessageSize.Source, which, FormatSize(n))
+			ev.fail("message_size", "expected %s, %s is %s", e.MessageSize.Source, which, FormatSize(n))
 		}
 	}
-	if o.ImplicitTLS && e.StartTLS == nil {
-		fail("tls", "the device started TLS at once (implicit TLS, as on port 465) instead of STARTTLS")
-	} else if o.StartTLS && o.TLSVersion == "" && e.StartTLS == nil && e.TLSVersion == nil {
-		fail("tls", "the TLS handshake failed: %s%s", orUnknown(o.HandshakeError), offerNote(o))
+}
+
+// unanticipated fails a TLS failure no expectation covers, and every
+// rejection the listener gave.
+func (ev *deviceEval) unanticipated(e *DeviceExpect) {
+	if ev.o.ImplicitTLS && e.StartTLS == nil {
+		ev.fail("tls", "the device started TLS at once (implicit TLS, as on port 465) instead of STARTTLS")
+	} else if ev.o.StartTLS && ev.o.TLSVersion == "" && e.StartTLS == nil && e.TLSVersion == nil {
+		ev.fail("tls", "the TLS handshake failed: %s%s", orUnknown(ev.o.HandshakeError), offerNote(ev.o))
 	}
-	for _, r := range o.Rejections {
-		out = append(out, result.Failure{Expectation: "step", Message: "rejected: " + r})
+	for _, r := range ev.o.Rejections {
+		ev.out = append(ev.out, result.Failure{Expectation: "step", Message: "rejected: " + r})
 	}
-	return out
 }
 
 func plaintextNote(o *DeviceOutcome) string {

@@ -74,18 +74,13 @@ func Listen(ctx context.Context, s *suite.Suite, d *suite.Device, opts ListenOpt
 	if opts.Timeout > 0 {
 		timeout = opts.Timeout
 	}
-
-	// Sessions are queued rather than sent on a channel, so that the
-	// server's Close, which waits for every open session to be handed
-	// over, never waits for this loop.
-	q := &sessionQueue{notify: make(chan struct{}, 1)}
-	var open atomic.Int32 // sessions connected and not yet handed over
+	t := &deviceTest{device: d, opts: opts, emit: emit, queue: &sessionQueue{notify: make(chan struct{}, 1)}}
 	srv, err := opts.Start(func(n int, remote string) {
-		open.Add(1)
+		t.open.Add(1)
 		opts.Progress(fmt.Sprintf("connection from %s (session %d)", hostOf(remote), n))
 	}, func(sess *result.DeviceSession) {
-		open.Add(-1)
-		q.push(sess)
+		t.open.Add(-1)
+		t.queue.push(sess)
 	})
 	if err != nil {
 		return nil, err
@@ -95,68 +90,90 @@ func Listen(ctx context.Context, s *suite.Suite, d *suite.Device, opts ListenOpt
 	if opts.Bound != nil {
 		opts.Bound(srv, deadline)
 	}
+	t.res = &result.Suite{Name: s.Name, Description: s.Description, Path: s.Path, Started: started}
+	emit(result.Event{Kind: result.SuiteStarted, Suite: t.res})
+	t.wait(ctx, deadline)
 
-	res := &result.Suite{Name: s.Name, Description: s.Description, Path: s.Path, Started: started}
-	emit(result.Event{Kind: result.SuiteStarted, Suite: res})
-	var keepErr error
-	judge := func(sess *result.DeviceSession) {
-		label := d.Label
-		if !opts.Once {
-			label = fmt.Sprintf("%s #%d (%s)", d.Label, sess.Number, sess.ClientIP)
-		}
-		r := DeviceResult(d, sess, label, len(res.Checks))
-		res.Checks = append(res.Checks, r)
-		emit(result.Event{Kind: result.CheckFinished, Suite: res, Check: r})
-		if opts.Keep != nil {
-			if err := opts.Keep(sess); err != nil && keepErr == nil {
-				keepErr = err
-			}
-		}
-	}
-
-	timer := time.NewTimer(deadline.Sub(opts.Now()))
-	defer timer.Stop()
-	graced := false
-wait:
-	for {
-		select {
-		case <-q.notify:
-			for _, sess := range q.take() {
-				judge(sess)
-				if opts.Once {
-					break wait
-				}
-			}
-		case <-timer.C:
-			if open.Load() > 0 && !graced {
-				graced = true
-				opts.Progress(fmt.Sprintf("a device session is still open; waiting up to %s for it to end", opts.Grace))
-				timer.Reset(opts.Grace)
-				continue
-			}
-			break wait
-		case <-ctx.Done():
-			opts.Progress("interrupted; stopping")
-			break wait
-		}
-	}
+	// Sessions still open are cut; without Once they are judged as they
+	// are (their record says the listener stopped).
 	srv.Close()
-	if !opts.Once || len(res.Checks) == 0 {
-		for _, sess := range q.take() {
-			judge(sess)
+	if !opts.Once || len(t.res.Checks) == 0 {
+		for _, sess := range t.queue.take() {
+			t.judge(sess)
 			if opts.Once {
 				break
 			}
 		}
 	}
-	if len(res.Checks) == 0 {
+	if len(t.res.Checks) == 0 {
 		r := DeviceNoShow(d, srv.Addr(), started, opts.Now().Sub(started), 0)
-		res.Checks = append(res.Checks, r)
-		emit(result.Event{Kind: result.CheckFinished, Suite: res, Check: r})
+		t.res.Checks = append(t.res.Checks, r)
+		emit(result.Event{Kind: result.CheckFinished, Suite: t.res, Check: r})
 	}
-	res.Duration = opts.Now().Sub(started)
-	emit(result.Event{Kind: result.SuiteFinished, Suite: res})
-	return res, keepErr
+	t.res.Duration = opts.Now().Sub(started)
+	emit(result.Event{Kind: result.SuiteFinished, Suite: t.res})
+	return t.res, t.keepErr
+}
+
+// deviceTest is one Listen in progress.
+type deviceTest struct {
+	device *suite.Device
+	opts   ListenOptions
+	emit   func(result.Event)
+	// queue holds the sessions the server handed over, open counts those
+	// connected and not yet handed over. Sessions are queued rather than
+	// sent on a channel, so that the server's Close, which waits for every
+	// open session to be handed over, never waits for Listen.
+	queue   *sessionQueue
+	open    atomic.Int32
+	res     *result.Suite
+	keepErr error
+}
+
+// wait judges sessions as they end, until Once has seen one, the deadline
+// (and the grace an open session gets after it) has passed, or ctx is
+// canceled.
+func (t *deviceTest) wait(ctx context.Context, deadline time.Time) {
+	timer := time.NewTimer(deadline.Sub(t.opts.Now()))
+	defer timer.Stop()
+	graced := false
+	for {
+		select {
+		case <-t.queue.notify:
+			for _, sess := range t.queue.take() {
+				t.judge(sess)
+				if t.opts.Once {
+					return
+				}
+			}
+		case <-timer.C:
+			if t.open.Load() == 0 || graced {
+				return
+			}
+			graced = true
+			t.opts.Progress(fmt.Sprintf("a device session is still open; waiting up to %s for it to end", t.opts.Grace))
+			timer.Reset(t.opts.Grace)
+		case <-ctx.Done():
+			t.opts.Progress("interrupted; stopping")
+			return
+		}
+	}
+}
+
+// judge evaluates one session, reports it and keeps its messages.
+func (t *deviceTest) judge(sess *result.DeviceSession) {
+	label := t.device.Label
+	if !t.opts.Once {
+		label = fmt.Sprintf("%s #%d (%s)", t.device.Label, sess.Number, sess.ClientIP)
+	}
+	r := DeviceResult(t.device, sess, label, len(t.res.Checks))
+	t.res.Checks = append(t.res.Checks, r)
+	t.emit(result.Event{Kind: result.CheckFinished, Suite: t.res, Check: r})
+	if t.opts.Keep != nil {
+		if err := t.opts.Keep(sess); err != nil && t.keepErr == nil {
+			t.keepErr = err
+		}
+	}
 }
 
 // sessionQueue hands finished sessions from the server's goroutines to

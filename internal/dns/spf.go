@@ -289,142 +289,168 @@ func (e *spfEval) mechanism(domain, name, arg string, depth int) (match bool, su
 		}
 		return p.Contains(e.ip), nil, nil
 	case "a", "mx":
-		spec, v4, v6, err := splitCIDR(arg)
-		if err != nil {
-			return false, nil, permerror("%s%s: %v", name, arg, err)
-		}
-		target := domain
-		if spec != "" {
-			if target, err = e.expand(spec, domain); err != nil {
-				return false, nil, permerror("%v", err)
-			}
-		}
-		bits := v4
-		if e.ip.Is6() {
-			bits = v6
-		}
-		if o := e.count(); o != nil {
-			return false, nil, o
-		}
-		hosts := []string{target}
-		if name == "mx" {
-			ans, err := e.r.Query(e.ctx, target, mdns.TypeMX)
-			if err != nil {
-				return false, nil, &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("mx: %v", err)}
-			}
-			hosts = nil
-			for _, rr := range ans.Records {
-				if h := strings.TrimSuffix(rr.(*mdns.MX).Mx, "."); h != "" {
-					hosts = append(hosts, h)
-				}
-			}
-			if len(hosts) == 0 {
-				if o := e.void(); o != nil {
-					return false, nil, o
-				}
-				return false, nil, nil
-			}
-			// RFC 7208 section 4.6.4: at most 10 MX names per mx term.
-			if len(hosts) > 10 {
-				return false, nil, permerror("mx:%s has %d MX records; at most 10 may be looked up", target, len(hosts))
-			}
-		}
-		for _, h := range hosts {
-			addrs, found, o := e.addresses(h)
-			if o != nil {
-				return false, nil, o
-			}
-			if !found && name == "a" {
-				if o := e.void(); o != nil {
-					return false, nil, o
-				}
-			}
-			for _, a := range addrs {
-				if p, err := a.Prefix(bits); err == nil && p.Contains(e.ip) {
-					return true, nil, nil
-				}
-			}
-		}
-		return false, nil, nil
+		match, errOut = e.addressMechanism(domain, name, arg)
+		return match, nil, errOut
 	case "include":
-		if arg == "" {
-			return false, nil, permerror("include needs a domain")
-		}
-		target, err := e.expand(arg, domain)
-		if err != nil {
-			return false, nil, permerror("%v", err)
-		}
-		if o := e.count(); o != nil {
-			return false, nil, o
-		}
-		out := e.checkHost(target, depth+1)
-		switch out.result {
-		case result.SPFPass:
-			return true, &out, nil
-		case result.SPFFail, result.SPFSoftFail, result.SPFNeutral:
-			return false, nil, nil
-		case result.SPFTempError:
-			return false, nil, &spfOutcome{result: result.SPFTempError, reason: "include:" + target + ": " + out.reason}
-		}
-		// RFC 7208 section 5.2: none and permerror of an include are permerror.
-		return false, nil, permerror("include:%s: %s (%s)", target, out.result, out.reason)
+		return e.include(domain, arg, depth)
 	case "exists":
-		if arg == "" {
-			return false, nil, permerror("exists needs a domain")
-		}
-		target, err := e.expand(arg, domain)
-		if err != nil {
-			return false, nil, permerror("%v", err)
-		}
-		if o := e.count(); o != nil {
-			return false, nil, o
-		}
-		ans, qerr := e.r.Query(e.ctx, target, mdns.TypeA)
-		if qerr != nil {
-			return false, nil, &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("exists: %v", qerr)}
-		}
-		if len(ans.Records) == 0 {
-			if o := e.void(); o != nil {
-				return false, nil, o
-			}
-		}
-		return len(ans.Records) > 0, nil, nil
+		match, errOut = e.exists(domain, arg)
+		return match, nil, errOut
 	case "ptr":
-		// Deprecated (RFC 7208 section 5.5) but still evaluated: a
-		// validated PTR name under the target domain matches.
-		target := domain
-		if arg != "" {
-			t, err := e.expand(arg, domain)
-			if err != nil {
-				return false, nil, permerror("%v", err)
-			}
-			target = t
-		}
-		if o := e.count(); o != nil {
-			return false, nil, o
-		}
-		ans, qerr := e.r.Query(e.ctx, ReverseName(e.ip, ""), mdns.TypePTR)
-		if qerr != nil {
-			return false, nil, nil // RFC 7208 section 5.5: a failed PTR lookup does not match
-		}
-		for i, rr := range ans.Records {
-			if i >= 10 {
-				break
-			}
-			name := strings.ToLower(strings.TrimSuffix(rr.(*mdns.PTR).Ptr, "."))
-			addrs, _, o := e.addresses(name)
-			if o != nil {
-				continue
-			}
-			for _, a := range addrs {
-				if a == e.ip && (name == target || strings.HasSuffix(name, "."+target)) {
-					return true, nil, nil
-				}
-			}
-		}
-		return false, nil, nil
+		match, errOut = e.ptr(domain, arg)
+		return match, nil, errOut
 	}
 	return false, nil, permerror("unknown mechanism %q (RFC 7208 section 5)", name)
+}
+
+// addressMechanism evaluates a or mx (RFC 7208 sections 5.3 and 5.4): the
+// IP matches an address of the target, or of one of its MX hosts, within
+// the optional CIDR lengths.
+func (e *spfEval) addressMechanism(domain, name, arg string) (bool, *spfOutcome) {
+	spec, v4, v6, err := splitCIDR(arg)
+	if err != nil {
+		return false, permerror("%s%s: %v", name, arg, err)
+	}
+	target := domain
+	if spec != "" {
+		if target, err = e.expand(spec, domain); err != nil {
+			return false, permerror("%v", err)
+		}
+	}
+	bits := v4
+	if e.ip.Is6() {
+		bits = v6
+	}
+	if o := e.count(); o != nil {
+		return false, o
+	}
+	hosts := []string{target}
+	if name == "mx" {
+		ans, err := e.r.Query(e.ctx, target, mdns.TypeMX)
+		if err != nil {
+			return false, &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("mx: %v", err)}
+		}
+		hosts = nil
+		for _, rr := range ans.Records {
+			if h := strings.TrimSuffix(rr.(*mdns.MX).Mx, "."); h != "" {
+				hosts = append(hosts, h)
+			}
+		}
+		if len(hosts) == 0 {
+			if o := e.void(); o != nil {
+				return false, o
+			}
+			return false, nil
+		}
+		// RFC 7208 section 4.6.4: at most 10 MX names per mx term.
+		if len(hosts) > 10 {
+			return false, permerror("mx:%s has %d MX records; at most 10 may be looked up", target, len(hosts))
+		}
+	}
+	for _, h := range hosts {
+		addrs, found, o := e.addresses(h)
+		if o != nil {
+			return false, o
+		}
+		if !found && name == "a" {
+			if o := e.void(); o != nil {
+				return false, o
+			}
+		}
+		for _, a := range addrs {
+			if p, err := a.Prefix(bits); err == nil && p.Contains(e.ip) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// include evaluates include (RFC 7208 section 5.2): the target's own SPF
+// record decides, and its pass is a match.
+func (e *spfEval) include(domain, arg string, depth int) (match bool, sub *spfOutcome, errOut *spfOutcome) {
+	if arg == "" {
+		return false, nil, permerror("include needs a domain")
+	}
+	target, err := e.expand(arg, domain)
+	if err != nil {
+		return false, nil, permerror("%v", err)
+	}
+	if o := e.count(); o != nil {
+		return false, nil, o
+	}
+	out := e.checkHost(target, depth+1)
+	switch out.result {
+	case result.SPFPass:
+		return true, &out, nil
+	case result.SPFFail, result.SPFSoftFail, result.SPFNeutral:
+		return false, nil, nil
+	case result.SPFTempError:
+		return false, nil, &spfOutcome{result: result.SPFTempError, reason: "include:" + target + ": " + out.reason}
+	}
+	// RFC 7208 section 5.2: none and permerror of an include are permerror.
+	return false, nil, permerror("include:%s: %s (%s)", target, out.result, out.reason)
+}
+
+// exists evaluates exists (RFC 7208 section 5.7): any A record of the
+// expanded target is a match.
+func (e *spfEval) exists(domain, arg string) (bool, *spfOutcome) {
+	if arg == "" {
+		return false, permerror("exists needs a domain")
+	}
+	target, err := e.expand(arg, domain)
+	if err != nil {
+		return false, permerror("%v", err)
+	}
+	if o := e.count(); o != nil {
+		return false, o
+	}
+	ans, qerr := e.r.Query(e.ctx, target, mdns.TypeA)
+	if qerr != nil {
+		return false, &spfOutcome{result: result.SPFTempError, reason: fmt.Sprintf("exists: %v", qerr)}
+	}
+	if len(ans.Records) == 0 {
+		if o := e.void(); o != nil {
+			return false, o
+		}
+	}
+	return len(ans.Records) > 0, nil
+}
+
+// ptr evaluates the deprecated ptr (RFC 7208 section 5.5), still in use: a
+// validated PTR name under the target domain matches.
+func (e *spfEval) ptr(domain, arg string) (bool, *spfOutcome) {
+	target := domain
+	if arg != "" {
+		t, err := e.expand(arg, domain)
+		if err != nil {
+			return false, permerror("%v", err)
+		}
+		target = t
+	}
+	if o := e.count(); o != nil {
+		return false, o
+	}
+	ans, qerr := e.r.Query(e.ctx, ReverseName(e.ip, ""), mdns.TypePTR)
+	if qerr != nil {
+		return false, nil // RFC 7208 section 5.5: a failed PTR lookup does not match
+	}
+	for i, rr := range ans.Records {
+		if i >= 10 {
+			break
+		}
+		name := strings.ToLower(strings.TrimSuffix(rr.(*mdns.PTR).Ptr, "."))
+		addrs, _, o := e.addresses(name)
+		if o != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if a == e.ip && (name == target || strings.HasSuffix(name, "."+target)) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // addresses looks up host's addresses of the family of the IP evaluated.

@@ -145,30 +145,7 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 	}
 	switch s.Fault.Kind {
 	case result.FaultRefused, result.FaultTimeout:
-		if s.Step == result.StepConnect {
-			d.Category = result.Network
-			d.Meaning = fmt.Sprintf("No SMTP server answered on %s port %d (%s).", c.Host, c.Port, s.Fault.Kind)
-			d.Fix = "Check the host and port and any firewall on the way."
-			switch c.Port {
-			case 25:
-				d.Meaning += " Many ISPs block outbound port 25 on consumer and small-business lines, so a device behind such a line cannot reach any MX endpoint."
-				d.Fix = "Ask the ISP whether outbound port 25 is blocked (and for a business line that allows it), or submit through smtp.office365.com:587 with SMTP AUTH."
-				d.Source = deviceSource
-			case 587:
-				d.Meaning += " Some networks and firewalls block outbound port 587 as well."
-				d.Fix = "Check the firewall and the ISP for outbound port 587; compare from another line with smtpdiag probe."
-			}
-			return d
-		}
-		d.Category = result.Network
-		d.Meaning = "The server stopped answering during the " + string(s.Step) + " step."
-		d.Fix = "Retry; if it persists, look for a firewall or proxy that inspects SMTP."
-		if s.Step == result.StepBanner && s.Fault.Kind == result.FaultTimeout && c.TLSMode != "implicit" {
-			// An implicit-TLS service (RFC 8314) says nothing until the
-			// client has done the TLS handshake.
-			d.Meaning = "The connection was accepted, but no greeting came. A port that expects implicit TLS (465, or a port labelled SMTPS or SSL) waits for the client's TLS handshake before it says anything."
-			d.Fix = "If this is an implicit-TLS port, use tls = \"implicit\" (smtpdiag probe: --implicit-tls or smtps://HOST:PORT); otherwise look for a firewall or proxy that holds SMTP connections."
-		}
+		stalled(c, s, d)
 	case result.FaultResolve:
 		d.Category = result.DNS
 		d.Meaning = "The host name did not resolve."
@@ -178,27 +155,8 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 		d.Meaning = "The connection failed or was closed by the server during the " + string(s.Step) + " step."
 		d.Fix = "Check the network path and whether the server limits connections from this IP."
 	case result.FaultNotAdvertised:
-		if s.Step == result.StepStartTLS {
-			d.Category = result.TLS
-			d.Meaning = "The server did not advertise STARTTLS, so the conversation could not be encrypted. Exchange Online advertises STARTTLS on every endpoint."
-			d.Fix = "Check that the endpoint is the right one; something on the path (an SMTP-inspecting firewall) may strip STARTTLS."
-			d.Source = deviceSource
-			return d
-		}
-		switch {
-		case submission && c.TLS == nil:
-			// smtp.office365.com lists AUTH only in the EHLO after
-			// STARTTLS (m365-facts.md section 6).
-			d.Category = result.TLS
-			d.Meaning = fmt.Sprintf("%s advertises AUTH only after STARTTLS; this conversation was not encrypted, so AUTH was not on offer.", c.Host)
-			d.Fix = "This is expected: the device must issue STARTTLS first, then AUTH (enable STARTTLS/TLS on the device)."
-			d.Source = deviceSource
-		case isMXEndpoint(c):
+		if notAdvertised(c, s, d, submission) {
 			return authOnMX(c, d.Summary, s.Step)
-		default:
-			d.Category = result.Auth
-			d.Meaning = "The server did not advertise AUTH."
-			d.Fix = "Check that this is a submission service; Microsoft 365 offers AUTH on smtp.office365.com:587 after STARTTLS."
 		}
 	case result.FaultUnsupported:
 		d.Category = result.Auth
@@ -210,26 +168,7 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 			d.Fix = "Check the check's settings."
 		}
 	case result.FaultTLSHandshake:
-		d.Category = result.TLS
-		d.Meaning = "The TLS handshake failed."
-		d.Fix = "Check the TLS versions and cipher suites both sides allow."
-		msg := strings.ToLower(s.Fault.Message)
-		switch {
-		case strings.Contains(msg, "does not look like a tls handshake"):
-			// crypto/tls says so when the first bytes are not a TLS record:
-			// typically the 220 banner of a plain SMTP port.
-			d.Category = result.Configuration
-			d.Meaning = "The server answered in plain text where a TLS handshake was expected: this port speaks plain SMTP with STARTTLS, not implicit TLS."
-			d.Fix = "Use STARTTLS on this port (tls = \"starttls\"; on devices often labelled TLS rather than SSL), or the server's implicit-TLS port if it has one."
-		case strings.Contains(msg, "version"):
-			d.Meaning = "The TLS handshake failed on the protocol version: Exchange Online requires TLS 1.2 or newer (TLS 1.0 and 1.1 are disabled on its default endpoints since February 2022)."
-			d.Fix = "Update the device firmware to support TLS 1.2, use smtp-legacy.office365.com where the tenant still allows it, or relay through a local server."
-			d.Setting = "Set-TransportConfig -AllowLegacyTLSClients $true (for smtp-legacy.office365.com)"
-			d.Source = legacyTLSSource
-		case strings.Contains(msg, "handshake failure") || strings.Contains(msg, "cipher"):
-			d.Meaning = "The TLS handshake failed with no common cipher suite or parameters. Devices limited to TLS_RSA cipher suites are reported to fail against Exchange Online since about February 2025 (UNVERIFIED, second-hand report)."
-			d.Fix = "Update the device firmware so that it offers ECDHE cipher suites with TLS 1.2, or relay through a local server."
-		}
+		handshakeFailed(s, d)
 	case result.FaultCertificate:
 		d.Category = result.TLS
 		d.Meaning = "The server's certificate did not verify."
@@ -252,4 +191,87 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 		d.Fix = "Read the transcript."
 	}
 	return d
+}
+
+// stalled explains a refused or timed-out connection, or a server that
+// stopped answering.
+func stalled(c *result.Conversation, s *result.StepRecord, d *result.Diagnosis) {
+	if s.Step == result.StepConnect {
+		d.Category = result.Network
+		d.Meaning = fmt.Sprintf("No SMTP server answered on %s port %d (%s).", c.Host, c.Port, s.Fault.Kind)
+		d.Fix = "Check the host and port and any firewall on the way."
+		switch c.Port {
+		case 25:
+			d.Meaning += " Many ISPs block outbound port 25 on consumer and small-business lines, so a device behind such a line cannot reach any MX endpoint."
+			d.Fix = "Ask the ISP whether outbound port 25 is blocked (and for a business line that allows it), or submit through smtp.office365.com:587 with SMTP AUTH."
+			d.Source = deviceSource
+		case 587:
+			d.Meaning += " Some networks and firewalls block outbound port 587 as well."
+			d.Fix = "Check the firewall and the ISP for outbound port 587; compare from another line with smtpdiag probe."
+		}
+		return
+	}
+	d.Category = result.Network
+	d.Meaning = "The server stopped answering during the " + string(s.Step) + " step."
+	d.Fix = "Retry; if it persists, look for a firewall or proxy that inspects SMTP."
+	if s.Step == result.StepBanner && s.Fault.Kind == result.FaultTimeout && c.TLSMode != "implicit" {
+		// An implicit-TLS service (RFC 8314) says nothing until the
+		// client has done the TLS handshake.
+		d.Meaning = "The connection was accepted, but no greeting came. A port that expects implicit TLS (465, or a port labelled SMTPS or SSL) waits for the client's TLS handshake before it says anything."
+		d.Fix = "If this is an implicit-TLS port, use tls = \"implicit\" (smtpdiag probe: --implicit-tls or smtps://HOST:PORT); otherwise look for a firewall or proxy that holds SMTP connections."
+	}
+}
+
+// notAdvertised explains STARTTLS or AUTH missing from the EHLO reply; it
+// reports true when the conversation went to an MX endpoint, which
+// authOnMX explains instead.
+func notAdvertised(c *result.Conversation, s *result.StepRecord, d *result.Diagnosis, submission bool) bool {
+	if s.Step == result.StepStartTLS {
+		d.Category = result.TLS
+		d.Meaning = "The server did not advertise STARTTLS, so the conversation could not be encrypted. Exchange Online advertises STARTTLS on every endpoint."
+		d.Fix = "Check that the endpoint is the right one; something on the path (an SMTP-inspecting firewall) may strip STARTTLS."
+		d.Source = deviceSource
+		return false
+	}
+	switch {
+	case submission && c.TLS == nil:
+		// smtp.office365.com lists AUTH only in the EHLO after
+		// STARTTLS (m365-facts.md section 6).
+		d.Category = result.TLS
+		d.Meaning = fmt.Sprintf("%s advertises AUTH only after STARTTLS; this conversation was not encrypted, so AUTH was not on offer.", c.Host)
+		d.Fix = "This is expected: the device must issue STARTTLS first, then AUTH (enable STARTTLS/TLS on the device)."
+		d.Source = deviceSource
+	case isMXEndpoint(c):
+		return true
+	default:
+		d.Category = result.Auth
+		d.Meaning = "The server did not advertise AUTH."
+		d.Fix = "Check that this is a submission service; Microsoft 365 offers AUTH on smtp.office365.com:587 after STARTTLS."
+	}
+	return false
+}
+
+// handshakeFailed explains a TLS handshake that failed, from what
+// crypto/tls said about it.
+func handshakeFailed(s *result.StepRecord, d *result.Diagnosis) {
+	d.Category = result.TLS
+	d.Meaning = "The TLS handshake failed."
+	d.Fix = "Check the TLS versions and cipher suites both sides allow."
+	msg := strings.ToLower(s.Fault.Message)
+	switch {
+	case strings.Contains(msg, "does not look like a tls handshake"):
+		// crypto/tls says so when the first bytes are not a TLS record:
+		// typically the 220 banner of a plain SMTP port.
+		d.Category = result.Configuration
+		d.Meaning = "The server answered in plain text where a TLS handshake was expected: this port speaks plain SMTP with STARTTLS, not implicit TLS."
+		d.Fix = "Use STARTTLS on this port (tls = \"starttls\"; on devices often labelled TLS rather than SSL), or the server's implicit-TLS port if it has one."
+	case strings.Contains(msg, "version"):
+		d.Meaning = "The TLS handshake failed on the protocol version: Exchange Online requires TLS 1.2 or newer (TLS 1.0 and 1.1 are disabled on its default endpoints since February 2022)."
+		d.Fix = "Update the device firmware to support TLS 1.2, use smtp-legacy.office365.com where the tenant still allows it, or relay through a local server."
+		d.Setting = "Set-TransportConfig -AllowLegacyTLSClients $true (for smtp-legacy.office365.com)"
+		d.Source = legacyTLSSource
+	case strings.Contains(msg, "handshake failure") || strings.Contains(msg, "cipher"):
+		d.Meaning = "The TLS handshake failed with no common cipher suite or parameters. Devices limited to TLS_RSA cipher suites are reported to fail against Exchange Online since about February 2025 (UNVERIFIED, second-hand report)."
+		d.Fix = "Update the device firmware so that it offers ECDHE cipher suites with TLS 1.2, or relay through a local server."
+	}
 }

@@ -156,6 +156,41 @@ func (m *mdWriter) suite(s *Suite) {
 }
 
 func (m *mdWriter) check(c *Check) {
+	m.checkHeader(c)
+	m.failures(c.Failures)
+	if c.Diagnosis != nil {
+		m.diagnosis(c.Diagnosis)
+	}
+	if !c.Stop.Empty() {
+		m.line("The conversation " + markdown(c.Stop) + ".")
+		m.line("")
+	}
+	if len(c.Device) > 0 {
+		m.line("**Device session**")
+		m.line("")
+		for _, f := range c.Device {
+			m.item(markdown(f.Name), markdown(f.Value))
+		}
+		m.line("")
+	}
+	if c.DNS != nil {
+		m.dnsAnswer(c.DNS)
+	}
+	m.steps(c)
+	m.ehlo(c)
+	if c.TLS != nil {
+		m.tls(c.TLS)
+	}
+	m.blocklists(c)
+	if len(c.Transcript) > 0 {
+		m.line("**Transcript**")
+		m.line("")
+		m.transcript(c.Transcript)
+	}
+}
+
+// checkHeader writes the check's heading and where and when it ran.
+func (m *mdWriter) checkHeader(c *Check) {
 	heading := "### " + c.Verdict.Mark + " " + c.Verdict.Word + ": "
 	if c.KindTag != "" {
 		heading += c.KindTag + " "
@@ -196,144 +231,148 @@ func (m *mdWriter) check(c *Check) {
 	m.item("When", when)
 	m.item("Runner error", markdown(c.Error))
 	m.line("")
-	if len(c.Failures) > 0 {
-		m.line("**Failed expectations**")
-		m.line("")
-		for _, f := range c.Failures {
-			m.line("- " + markdown(f.Message))
+}
+
+// failures lists the failed expectations.
+func (m *mdWriter) failures(failures []Failure) {
+	if len(failures) == 0 {
+		return
+	}
+	m.line("**Failed expectations**")
+	m.line("")
+	for _, f := range failures {
+		m.line("- " + markdown(f.Message))
+	}
+	m.line("")
+}
+
+// diagnosis writes the knowledge base's explanation.
+func (m *mdWriter) diagnosis(d *Diagnosis) {
+	m.linef("**Diagnosis** (%s): %s", markdown(d.Category), markdown(d.Summary))
+	m.line("")
+	m.item("Meaning", markdown(d.Meaning))
+	m.item("Fix", markdown(d.Fix))
+	m.item("Setting", markdown(d.Setting))
+	m.item("IP named in the reply", markdown(d.IP))
+	if d.SourceURL != "" {
+		// An autolink: the URL is shown as it is and cannot carry
+		// Markdown, since linkable admits no space, < or >.
+		m.item("Source", "<"+d.SourceURL+">")
+	} else {
+		m.item("Source", markdown(d.Source))
+	}
+	m.line("")
+}
+
+// steps writes the table of the conversation's steps.
+func (m *mdWriter) steps(c *Check) {
+	if len(c.Steps) == 0 {
+		return
+	}
+	m.line("**Steps**")
+	m.line("")
+	m.line("| Step | Sent | Reply | At | Took |")
+	m.line("|---|---|---|--:|--:|")
+	for _, s := range c.Steps {
+		name := s.Name
+		if s.AfterTLS {
+			name += " (TLS)"
 		}
-		m.line("")
-	}
-	if d := c.Diagnosis; d != nil {
-		m.linef("**Diagnosis** (%s): %s", markdown(d.Category), markdown(d.Summary))
-		m.line("")
-		m.item("Meaning", markdown(d.Meaning))
-		m.item("Fix", markdown(d.Fix))
-		m.item("Setting", markdown(d.Setting))
-		m.item("IP named in the reply", markdown(d.IP))
-		if d.SourceURL != "" {
-			// An autolink: the URL is shown as it is and cannot carry
-			// Markdown, since linkable admits no space, < or >.
-			m.item("Source", "<"+d.SourceURL+">")
-		} else {
-			m.item("Source", markdown(d.Source))
+		outcome := markdown(s.Outcome)
+		if s.Negative && outcome != "" {
+			outcome = "**" + outcome + "**"
 		}
-		m.line("")
+		m.row(name, markdown(s.Command), outcome, s.Start, s.Duration)
 	}
-	if !c.Stop.Empty() {
-		m.line("The conversation " + markdown(c.Stop) + ".")
-		m.line("")
+	m.line("")
+}
+
+// ehlo writes the extensions of the EHLO replies.
+func (m *mdWriter) ehlo(c *Check) {
+	if len(c.EHLOBeforeTLS) == 0 && len(c.EHLOAfterTLS) == 0 {
+		return
 	}
-	if len(c.Device) > 0 {
-		m.line("**Device session**")
-		m.line("")
-		for _, f := range c.Device {
-			m.item(markdown(f.Name), markdown(f.Value))
+	heading := "**EHLO extensions**"
+	if c.UsedHELO {
+		heading += " (EHLO was rejected; HELO used)"
+	}
+	m.line(heading)
+	m.line("")
+	m.item("Before TLS", orList(c.EHLOBeforeTLS, "none"))
+	m.item("After TLS", orList(c.EHLOAfterTLS, "none"))
+	m.line("")
+}
+
+// tls writes the TLS session and the certificate chain.
+func (m *mdWriter) tls(t *TLS) {
+	m.line("**TLS**")
+	m.line("")
+	m.item("Version", "TLS "+markdown(t.Version)+", "+markdown(t.CipherSuite))
+	m.item("Server name", markdown(t.ServerName))
+	verified := "verified"
+	if !t.Verified {
+		verified = "**not verified**"
+		if !t.VerifyError.Empty() {
+			verified += ": " + markdown(t.VerifyError)
 		}
-		m.line("")
 	}
-	if c.DNS != nil {
-		m.dnsAnswer(c.DNS)
+	m.item("Certificate", verified)
+	for i, cert := range t.Chain {
+		which := "Leaf"
+		if i > 0 {
+			which = fmt.Sprintf("Chain #%d", i)
+		}
+		left := fmt.Sprintf("%d days left", cert.DaysLeft)
+		if cert.DaysLeft < 0 {
+			left = "**expired**"
+		}
+		m.linef("- **%s:** %s", which, markdown(cert.Subject))
+		m.linef("  - issued by %s", markdown(cert.Issuer))
+		if len(cert.Names) > 0 {
+			m.linef("  - names %s", joinMD(cert.Names, ", "))
+		}
+		m.linef("  - valid %s to %s (%s), serial %s", cert.NotBefore, cert.NotAfter, left, markdown(cert.Serial))
+		m.linef("  - SHA-256 %s", markdown(cert.SHA256))
 	}
-	if len(c.Steps) > 0 {
-		m.line("**Steps**")
-		m.line("")
-		m.line("| Step | Sent | Reply | At | Took |")
-		m.line("|---|---|---|--:|--:|")
-		for _, s := range c.Steps {
-			name := s.Name
-			if s.AfterTLS {
-				name += " (TLS)"
+	m.line("")
+}
+
+// blocklists writes the blocklist verdicts and the lookups behind them.
+func (m *mdWriter) blocklists(c *Check) {
+	if len(c.DNSBL) == 0 {
+		return
+	}
+	heading := "**DNS blocklists**"
+	if c.DNSBLProof {
+		heading += " (the IP the rejection named)"
+	}
+	m.line(heading)
+	m.line("")
+	m.line("| Zone | IP | Verdict | Return code | Meaning | Zone's reason |")
+	m.line("|---|---|---|---|---|---|")
+	for _, d := range c.DNSBL {
+		verdict := markdown(d.Verdict)
+		if d.Class != "ok" && verdict != "" {
+			verdict = "**" + verdict + "**"
+		}
+		meaning := markdown(d.Meaning)
+		if !d.Delist.Empty() {
+			delist := markdown(d.Delist)
+			if d.DelistURL != "" {
+				delist = "<" + d.DelistURL + ">"
 			}
-			outcome := markdown(s.Outcome)
-			if s.Negative && outcome != "" {
-				outcome = "**" + outcome + "**"
+			if meaning != "" {
+				meaning += "; "
 			}
-			m.row(name, markdown(s.Command), outcome, s.Start, s.Duration)
+			meaning += "removal: " + delist
 		}
-		m.line("")
+		m.row(markdown(d.Zone), markdown(d.IP), verdict, markdown(d.Codes), meaning, markdown(d.Reason))
 	}
-	if len(c.EHLOBeforeTLS) > 0 || len(c.EHLOAfterTLS) > 0 {
-		heading := "**EHLO extensions**"
-		if c.UsedHELO {
-			heading += " (EHLO was rejected; HELO used)"
-		}
-		m.line(heading)
+	m.line("")
+	if len(c.ProofLookups) > 0 {
+		m.line("The lookups behind these verdicts:")
 		m.line("")
-		m.item("Before TLS", orList(c.EHLOBeforeTLS, "none"))
-		m.item("After TLS", orList(c.EHLOAfterTLS, "none"))
-		m.line("")
-	}
-	if t := c.TLS; t != nil {
-		m.line("**TLS**")
-		m.line("")
-		m.item("Version", "TLS "+markdown(t.Version)+", "+markdown(t.CipherSuite))
-		m.item("Server name", markdown(t.ServerName))
-		verified := "verified"
-		if !t.Verified {
-			verified = "**not verified**"
-			if !t.VerifyError.Empty() {
-				verified += ": " + markdown(t.VerifyError)
-			}
-		}
-		m.item("Certificate", verified)
-		for i, cert := range t.Chain {
-			which := "Leaf"
-			if i > 0 {
-				which = fmt.Sprintf("Chain #%d", i)
-			}
-			left := fmt.Sprintf("%d days left", cert.DaysLeft)
-			if cert.DaysLeft < 0 {
-				left = "**expired**"
-			}
-			m.linef("- **%s:** %s", which, markdown(cert.Subject))
-			m.linef("  - issued by %s", markdown(cert.Issuer))
-			if len(cert.Names) > 0 {
-				m.linef("  - names %s", joinMD(cert.Names, ", "))
-			}
-			m.linef("  - valid %s to %s (%s), serial %s", cert.NotBefore, cert.NotAfter, left, markdown(cert.Serial))
-			m.linef("  - SHA-256 %s", markdown(cert.SHA256))
-		}
-		m.line("")
-	}
-	if len(c.DNSBL) > 0 {
-		heading := "**DNS blocklists**"
-		if c.DNSBLProof {
-			heading += " (the IP the rejection named)"
-		}
-		m.line(heading)
-		m.line("")
-		m.line("| Zone | IP | Verdict | Return code | Meaning | Zone's reason |")
-		m.line("|---|---|---|---|---|---|")
-		for _, d := range c.DNSBL {
-			verdict := markdown(d.Verdict)
-			if d.Class != "ok" && verdict != "" {
-				verdict = "**" + verdict + "**"
-			}
-			meaning := markdown(d.Meaning)
-			if !d.Delist.Empty() {
-				delist := markdown(d.Delist)
-				if d.DelistURL != "" {
-					delist = "<" + d.DelistURL + ">"
-				}
-				if meaning != "" {
-					meaning += "; "
-				}
-				meaning += "removal: " + delist
-			}
-			m.row(markdown(d.Zone), markdown(d.IP), verdict, markdown(d.Codes), meaning, markdown(d.Reason))
-		}
-		m.line("")
-		if len(c.ProofLookups) > 0 {
-			m.line("The lookups behind these verdicts:")
-			m.line("")
-			m.transcript(c.ProofLookups)
-		}
-	}
-	if len(c.Transcript) > 0 {
-		m.line("**Transcript**")
-		m.line("")
-		m.transcript(c.Transcript)
+		m.transcript(c.ProofLookups)
 	}
 }
 

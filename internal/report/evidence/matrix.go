@@ -58,3 +58,21 @@ func (b builder) matrix(s *result.Suite) *Matrix {
 	}
 	return m
 }
+
+// Matrix is the capability comparison of a suite's endpoints.
+type Matrix struct {
+	Columns []MatrixColumn
+	Rows    []MatrixRow
+}
+
+// MatrixColumn is one endpoint.
+type MatrixColumn struct {
+	Endpoint Text
+	Target   Text
+}
+
+// MatrixRow is one capability across the endpoints.
+type MatrixRow struct {
+	Name  string
+	Cells []Text
+}
