@@ -765,3 +765,17 @@ func TestMarkdownRecordsStayInline(t *testing.T) {
 		}
 	}
 }
+
+// TestNoUnsafeRunes: neither format carries a control, format or
+// noncharacter as itself.
+func TestNoUnsafeRunes(t *testing.T) {
+	for _, f := range []Format{HTML, Markdown} {
+		out := string(render(t, f, reporttest.HostileResults(), options()))
+		if r, ok := reporttest.Unsafe(out); ok {
+			t.Errorf("%v: %U reached the report", f, r)
+		}
+		if !strings.Contains(out, `\u2066`) {
+			t.Errorf("%v: the isolate is not shown escaped", f)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
 
 // Tool is the value of the report's "tool" member.
@@ -90,10 +91,11 @@ func Write(w io.Writer, suites []*result.Suite, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}
-	if !opts.Redactor.Empty() {
-		if raw, err = maskValues(raw, opts.Redactor.String); err != nil {
-			return fmt.Errorf("json report: %w", err)
-		}
+	// Every string value is masked, then made safe by the one text
+	// policy, so that a consumer decoding the report gets no raw control
+	// or format character a server sent.
+	if raw, err = maskValues(raw, func(s string) string { return safetext.Block(opts.Redactor.String(s)) }); err != nil {
+		return fmt.Errorf("json report: %w", err)
 	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, raw, "", "  "); err != nil {

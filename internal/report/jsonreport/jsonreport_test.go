@@ -109,8 +109,9 @@ func TestReadsBack(t *testing.T) {
 		t.Errorf("skipped check: %+v", skipped)
 	}
 	// JSON strings cannot hold invalid UTF-8: those bytes become U+FFFD;
-	// the control characters survive, escaped.
-	if got, want := hostile.Conversation.Steps[1].Reply.Lines[0], "<script>alert(1)</script> \x1b[31mSERVICE\x1b[0m busy\x00 \ufffd\ufffd ]]> end"; got != want {
+	// the control characters read back as the visible escapes of the one
+	// text policy, never as themselves.
+	if got, want := hostile.Conversation.Steps[1].Reply.Lines[0], `<script>alert(1)</script> \x1b[31mSERVICE\x1b[0m busy\x00 `+"\ufffd\ufffd ]]> end"; got != want {
 		t.Errorf("hostile banner read back as %q, want %q", got, want)
 	}
 	if hostile.Attempts != 3 {
@@ -129,7 +130,7 @@ func TestHostileText(t *testing.T) {
 				t.Errorf("%s: output holds %q raw", name, bad)
 			}
 		}
-		if !bytes.Contains(out, []byte(`\u003cscript\u003ealert(1)\u003c/script\u003e \u001b[31mSERVICE\u001b[0m busy\u0000 `)) {
+		if !bytes.Contains(out, []byte(`\u003cscript\u003ealert(1)\u003c/script\u003e \\x1b[31mSERVICE\\x1b[0m busy\\x00 `)) {
 			t.Errorf("%s: hostile banner not escaped as expected", name)
 		}
 	}
@@ -205,5 +206,40 @@ func TestEmpty(t *testing.T) {
 	out = render(t, []*result.Suite{{Name: "empty", Path: "empty.hcl"}}, Options{})
 	if !bytes.Contains(out, []byte(`"checks": []`)) {
 		t.Errorf("a suite without checks has no empty checks list:\n%s", out)
+	}
+}
+
+// TestNoUnsafeRunes: a consumer decoding the report gets no control,
+// format or noncharacter as itself in any string value.
+func TestNoUnsafeRunes(t *testing.T) {
+	out := render(t, reporttest.HostileResults(), Options{})
+	var doc any
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	seen := 0
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			if r, ok := reporttest.Unsafe(v); ok {
+				t.Errorf("%U in the decoded value %q", r, v)
+			}
+			if strings.Contains(v, "hostile") {
+				seen++
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	if seen < 10 {
+		t.Errorf("only %d values carry the hostile text; the test would prove little", seen)
 	}
 }

@@ -281,3 +281,18 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestNoUnsafeRunes: no control, format or noncharacter reaches the XML as
+// itself, and the document still parses.
+func TestNoUnsafeRunes(t *testing.T) {
+	out := render(t, reporttest.HostileResults(), Options{})
+	if r, ok := reporttest.Unsafe(string(out)); ok {
+		t.Errorf("%U reached the XML:\n%q", r, out)
+	}
+	if err := xml.Unmarshal(out, new(struct{})); err != nil {
+		t.Errorf("the document does not parse: %v", err)
+	}
+	if !bytes.Contains(out, []byte(`\u200bx`)) {
+		t.Errorf("the zero-width space is not shown escaped:\n%s", out)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -251,5 +252,28 @@ func TestUseColor(t *testing.T) {
 	t.Setenv("NO_COLOR", "1")
 	if UseColor(dev, false) {
 		t.Error("NO_COLOR ignored")
+	}
+}
+
+// TestNoUnsafeRunes renders a run whose every text is hostile: no control,
+// format or noncharacter reaches the terminal as itself.
+func TestNoUnsafeRunes(t *testing.T) {
+	results := reporttest.HostileResults()
+	for _, opts := range []Options{{}, {Verbose: true}, {Color: true, Verbose: true, Width: 80}} {
+		var out bytes.Buffer
+		w := New(&out, opts)
+		for _, ev := range reporttest.Events(results) {
+			w.Handle(ev)
+		}
+		w.Finish(results)
+		// Newlines and colours are the summary's own; anything else must be
+		// escaped.
+		own := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out.String(), "")
+		if r, ok := reporttest.Unsafe(own); ok {
+			t.Errorf("%+v: %U reached the terminal:\n%q", opts, r, out.String())
+		}
+		if !strings.Contains(out.String(), `hostile\x00x\x07x`) || !strings.Contains(out.String(), `\u202ex`) {
+			t.Errorf("%+v: the hostile text is not shown escaped:\n%s", opts, out.String())
+		}
 	}
 }
