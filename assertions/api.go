@@ -1,6 +1,11 @@
-// Package assertions evaluates a suite's expectations against the record of
-// an SMTP conversation: the reply-pattern language and every expect
-// attribute of SPEC section 3. Pure functions: no HCL, no network.
+// Package assertions evaluates a suite's expectations against what a check
+// found: the reply-pattern language and every expect attribute of SPEC
+// section 3, for SMTP conversations, DNS lookups, blocklists and device
+// sessions. Pure functions: no HCL, no network.
+//
+// It is part of the smtpdiag program, not a library: its evaluations take
+// and return the types of the module's internal results model, which other
+// modules cannot import.
 package assertions
 
 import "time"

@@ -1,8 +1,13 @@
-// Package runner runs decoded suites: it turns each check into an SMTP
-// conversation plan, holds the conversations with bounded parallelism,
-// retries temporary failures, evaluates the expectations, attaches a
-// diagnosis, masks secrets, and reports results through events in suite
-// order. It never prints.
+// Package runner holds smtpdiag's run modes: Run checks suites against
+// servers (a conversation plan per check, bounded parallelism, retries of
+// temporary failures, expectations, diagnosis, masking), Listen tests a
+// device against a device block, and Probe compares servers ad hoc. Each
+// reports through the same events and never prints.
+//
+// It is part of the smtpdiag program, not a library: its signatures use
+// the module's internal packages (the suite decoder, the results model),
+// which other modules cannot import. It stands at the top of the tree as
+// the engine that cmd/smtpdiag drives.
 package runner
 
 import (
