@@ -87,14 +87,19 @@ func build(suites []*result.Suite, opts Options) Report {
 
 // Write writes the report for suites to w, indented by two spaces.
 func Write(w io.Writer, suites []*result.Suite, opts Options) error {
-	raw, err := json.Marshal(build(suites, opts))
+	return encode(w, build(suites, opts), opts.Redactor)
+}
+
+// encode writes v as indented JSON. Every string value is masked, then
+// made safe by the one text policy, so that a consumer decoding the
+// document gets no secret and no raw control or format character a
+// server sent.
+func encode(w io.Writer, v any, red *redact.Redactor) error {
+	raw, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}
-	// Every string value is masked, then made safe by the one text
-	// policy, so that a consumer decoding the report gets no raw control
-	// or format character a server sent.
-	if raw, err = maskValues(raw, func(s string) string { return safetext.Block(opts.Redactor.String(s)) }); err != nil {
+	if raw, err = maskValues(raw, func(s string) string { return safetext.Block(red.String(s)) }); err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}
 	var out bytes.Buffer

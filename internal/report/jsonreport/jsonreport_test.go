@@ -243,3 +243,20 @@ func TestNoUnsafeRunes(t *testing.T) {
 		t.Errorf("only %d values carry the hostile text; the test would prove little", seen)
 	}
 }
+
+// TestProbesEscaped: probe's JSON carries no control or format character
+// a server sent.
+func TestProbesEscaped(t *testing.T) {
+	var out bytes.Buffer
+	if err := WriteProbes(&out, reporttest.HostileProbes()); err != nil {
+		t.Fatal(err)
+	}
+	var doc []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	subject := doc[0]["tls"].(map[string]any)["chain"].([]any)[0].(map[string]any)["subject"].(string)
+	if r, ok := reporttest.Unsafe(subject); ok || !strings.HasPrefix(subject, `CN=hostile\x00x\x07x`) {
+		t.Errorf("subject %q (%U)", subject, r)
+	}
+}

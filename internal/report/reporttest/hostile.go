@@ -81,3 +81,17 @@ func Unsafe(s string) (rune, bool) {
 	}
 	return 0, false
 }
+
+// HostileProbes returns what a probe of one hostile server found: the
+// conversation of HostileResults, certificate subject and issuer
+// included.
+func HostileProbes() []*result.Probe {
+	conv := HostileResults()[0].Checks[0].Conversation
+	h := HostileText()
+	return []*result.Probe{{
+		Target: "127.0.0.1:25", Host: "127.0.0.1", Port: 25, TLSMode: "starttls", Problem: h,
+		Banner: h, BannerHost: h, EHLOBeforeTLS: conv.EHLOBeforeTLS, EHLOAfterTLS: conv.EHLOAfterTLS,
+		TLS: conv.TLS, ClientIP: h, Conversation: conv, Timings: map[string]float64{"connect": 1},
+		Diagnosis: &result.Diagnosis{Category: result.Network, Meaning: h, Fix: h, Source: h},
+	}}
+}

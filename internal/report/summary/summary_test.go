@@ -277,3 +277,16 @@ func TestNoUnsafeRunes(t *testing.T) {
 		}
 	}
 }
+
+// TestProbesEscaped: what a probed server sends (banner, EHLO lines,
+// certificate subject and issuer) reaches the terminal escaped, as in run.
+func TestProbesEscaped(t *testing.T) {
+	var out bytes.Buffer
+	WriteProbes(&out, reporttest.HostileProbes(), reporttest.Start)
+	if r, ok := reporttest.Unsafe(out.String()); ok {
+		t.Errorf("%U reached the terminal:\n%q", r, out.String())
+	}
+	if !strings.Contains(out.String(), `CN=hostile\x00x\x07x`) {
+		t.Errorf("the certificate subject is not shown escaped:\n%s", out.String())
+	}
+}
