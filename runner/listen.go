@@ -110,6 +110,9 @@ func Listen(ctx context.Context, s *suite.Suite, d *suite.Device, opts ListenOpt
 		t.res.Checks = append(t.res.Checks, r)
 		emit(result.Event{Kind: result.CheckFinished, Suite: t.res, Check: r})
 	}
+	if ctx.Err() != nil {
+		t.res.Interrupted = Interruption(ctx)
+	}
 	t.res.Duration = opts.Now().Sub(started)
 	emit(result.Event{Kind: result.SuiteFinished, Suite: t.res})
 	return t.res, t.keepErr

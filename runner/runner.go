@@ -166,6 +166,8 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			switch {
+			case ctx.Err() != nil:
+				res.Checks[i] = notRun(ctx, i, c, opts)
 			case c.DNS != nil:
 				res.Checks[i] = runDNS(ctx, i, c.DNS, opts, red)
 			case c.DNSBL != nil:
@@ -186,9 +188,28 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 		}
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		res.Interrupted = Interruption(ctx)
+	}
 	res.Duration = opts.Now().Sub(res.Started)
 	emit(result.Event{Kind: result.SuiteFinished, Suite: res, Total: len(checks)})
 	return res
+}
+
+// Interruption says why ctx ended: its cause when one was given
+// (context.WithCancelCause), else "the run was interrupted".
+func Interruption(ctx context.Context) string {
+	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled && cause != context.DeadlineExceeded {
+		return cause.Error()
+	}
+	return "the run was interrupted"
+}
+
+// notRun is the result of a check that an interruption kept from
+// starting.
+func notRun(ctx context.Context, index int, c suite.Check, opts Options) *result.Check {
+	return &result.Check{Index: index, Label: c.Label(), Kind: c.Kind(), Status: result.Skipped,
+		Error: "not run: " + Interruption(ctx), Started: opts.Now()}
 }
 
 // Redactor masks the secrets the suites declare, in every form they can

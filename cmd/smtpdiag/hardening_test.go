@@ -395,3 +395,45 @@ smtp "%[1]s refused" {
 		})
 	}
 }
+
+// TestBadOutputPathsSendNothing: an output path that is a directory, in a
+// directory that does not exist, or in one that cannot be written is a
+// usage error before any traffic, for run and listen alike.
+func TestBadOutputPathsSendNothing(t *testing.T) {
+	cl := listen(t)
+	dir := t.TempDir()
+	suite := fmt.Sprintf("endpoint \"e\" {\n  host = \"127.0.0.1\"\n  port = %s\n  tls  = \"none\"\n}\nsmtp \"c\" { endpoint = endpoint.e }\n", cl.port())
+	if err := os.WriteFile(filepath.Join(dir, "s.hcl"), []byte(suite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"adir", "report.html"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	locked := filepath.Join(dir, "locked")
+	if err := os.Mkdir(locked, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		flag, path, want string
+	}{
+		{"--junit", "adir", "cannot write adir: it is a directory"},
+		{"--json", "missing/out.json", "directory missing does not exist"},
+		{"--report", "report.html", "cannot write report.html: it is a directory"},
+	}
+	// root may write anywhere; the permission case only means something
+	// for other users.
+	if os.Geteuid() != 0 {
+		cases = append(cases, struct{ flag, path, want string }{"--junit", "locked/junit.xml", "cannot write locked/junit.xml: permission denied"})
+	}
+	for _, tc := range cases {
+		code, stdout, stderr := runCLI(dir, "run", "--no-color", tc.flag, tc.path, "s.hcl")
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s %s: exit %d, stderr %q, want 2 and %q\n%s", tc.flag, tc.path, code, stderr, tc.want, stdout)
+		}
+	}
+	if n := cl.accepted.Load(); n != 0 {
+		t.Errorf("the server saw %d connections", n)
+	}
+}

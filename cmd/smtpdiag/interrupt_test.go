@@ -54,12 +54,28 @@ func waitExit(t *testing.T, cmd *exec.Cmd, exited chan error) error {
 }
 
 // TestInterrupt runs the CLI against a server that accepts the connection
-// and never greets, and presses Ctrl-C twice while the check waits for the
-// banner, 30 s from its timeout. The check must end at once as canceled,
-// the summary and the JUnit file must be written in full (the second
-// Ctrl-C must not cut them short), and the exit code must say that a check
-// did not pass.
+// and never greets, and sends a signal while the check waits for the
+// banner, 30 s from its timeout: Ctrl-C twice, SIGTERM (CI runners,
+// timeout(1)) and SIGHUP (a closed terminal). The check must end at once
+// as canceled, the summary and the JUnit and JSON files must be written in
+// full and say the run was interrupted by that signal (a second Ctrl-C
+// must not cut them short), the report files of an earlier run must be
+// gone, and the exit code must say that a check did not pass.
 func TestInterrupt(t *testing.T) {
+	for _, tc := range []struct {
+		sig   syscall.Signal
+		name  string
+		times int
+	}{
+		{syscall.SIGINT, "SIGINT", 2},
+		{syscall.SIGTERM, "SIGTERM", 1},
+		{syscall.SIGHUP, "SIGHUP", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) { interrupt(t, tc.sig, tc.name, tc.times) })
+	}
+}
+
+func interrupt(t *testing.T, sig syscall.Signal, name string, times int) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +93,10 @@ func TestInterrupt(t *testing.T) {
 
 	dir := t.TempDir()
 	suiteFile := filepath.Join(dir, "silent.hcl")
-	if err := os.WriteFile(suiteFile, []byte(fmt.Sprintf(`suite { name = "interrupted" }
+	if err := os.WriteFile(suiteFile, []byte(fmt.Sprintf(`suite {
+  name     = "interrupted"
+  parallel = 1
+}
 endpoint "silent" {
   host    = "127.0.0.1"
   port    = %s
@@ -89,11 +108,21 @@ smtp "never greets" {
   mail_from = "scanner@contoso.com"
   rcpt_to   = ["helpdesk@contoso.com"]
 }
+smtp "never starts" {
+  endpoint = endpoint.silent
+}
 `, port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	junitFile := filepath.Join(dir, "junit.xml")
-	cmd, stdout, stderr, exited := startCLI(t, dir, "run", "--no-color", "--junit", junitFile, suiteFile)
+	jsonFile := filepath.Join(dir, "results.json")
+	// What an earlier run left, which CI must never take for this run's.
+	for _, f := range []string{junitFile, jsonFile} {
+		if err := os.WriteFile(f, []byte("stale results of an earlier run"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd, stdout, stderr, exited := startCLI(t, dir, "run", "--no-color", "--junit", junitFile, "--json", jsonFile, suiteFile)
 
 	select {
 	case c := <-accepted:
@@ -106,15 +135,15 @@ smtp "never greets" {
 		t.Fatal("no connection within 10s")
 	}
 	sent := time.Now()
-	for range 2 {
-		if err := cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	for range times {
+		if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	waitErr := waitExit(t, cmd, exited)
 	if d := time.Since(sent); d > 5*time.Second {
-		t.Errorf("took %v to stop after Ctrl-C", d)
+		t.Errorf("took %v to stop after %s", d, name)
 	}
 	var ee *exec.ExitError
 	switch {
@@ -125,15 +154,76 @@ smtp "never greets" {
 	case ee.ExitCode() != 1:
 		t.Errorf("exit status %v, want exit code 1\n%s%s", ee, stdout, stderr)
 	}
-	if out := stdout.String(); !strings.Contains(out, "never greets") || !strings.Contains(out, "cancel") {
-		t.Errorf("summary does not report the canceled check:\n%s", out)
+	out := stdout.String()
+	if !strings.Contains(out, "never greets") || !strings.Contains(out, "cancel") ||
+		!strings.Contains(out, "interrupted: the run was interrupted ("+name+"); 2 checks did not finish") {
+		t.Errorf("summary does not report the interruption:\n%s", out)
 	}
 	data, err := os.ReadFile(junitFile)
 	if err != nil {
-		t.Fatalf("no JUnit file after Ctrl-C: %v", err)
+		t.Fatalf("no JUnit file after %s: %v", name, err)
 	}
-	if !strings.Contains(string(data), `name="never greets"`) || !strings.Contains(string(data), "</testsuites>") {
-		t.Errorf("JUnit file is not complete:\n%s", data)
+	for _, want := range []string{`name="never greets"`, "</testsuites>", `name="interrupted" value="the run was interrupted (` + name + `)`,
+		`<skipped message="not run: the run was interrupted (` + name + `)">`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("JUnit file lacks %s:\n%s", want, data)
+		}
+	}
+	data, err = os.ReadFile(jsonFile)
+	if err != nil || !strings.Contains(string(data), `"interrupted": "the run was interrupted (`+name+`)"`) {
+		t.Errorf("JSON file (%v):\n%s", err, data)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("a temporary file was left behind: %s", e.Name())
+		}
+	}
+}
+
+// TestStaleReportsRemovedWhenKilled: a run killed outright (SIGKILL, which
+// no handler sees) leaves no report file of an earlier run behind.
+func TestStaleReportsRemovedWhenKilled(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	dir := t.TempDir()
+	suiteFile := filepath.Join(dir, "silent.hcl")
+	if err := os.WriteFile(suiteFile, []byte(fmt.Sprintf(`endpoint "silent" {
+  host = "127.0.0.1"
+  port = %s
+  tls  = "none"
+}
+smtp "never greets" {
+  endpoint = endpoint.silent
+}
+`, port)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	junitFile := filepath.Join(dir, "junit.xml")
+	if err := os.WriteFile(junitFile, []byte("<testsuites>stale</testsuites>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, _, _, exited := startCLI(t, dir, "run", "--junit", junitFile, suiteFile)
+	select {
+	case c := <-accepted:
+		defer c.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("no connection within 10s")
+	}
+	cmd.Process.Kill()
+	<-exited
+	if _, err := os.Stat(junitFile); err == nil {
+		t.Error("the earlier run's JUnit file is still there after a killed run")
 	}
 }
 

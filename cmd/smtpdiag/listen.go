@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -211,9 +209,12 @@ func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFla
 	if f.keepMessage != "" {
 		opts.Keep = func(sess *result.DeviceSession) error { return keepMessages(f.keepMessage, sess) }
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	res, err := runner.Listen(ctx, s, d, opts, sum.Handle)
+	if err := clearOutputs(f.reports.outputs()); err != nil {
+		return nil, err
+	}
+	interrupt := watchInterrupt()
+	defer interrupt.stop()
+	res, err := runner.Listen(interrupt.context(), s, d, opts, sum.Handle)
 	if res == nil {
 		return nil, err
 	}

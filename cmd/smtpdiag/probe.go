@@ -89,7 +89,7 @@ func cmdProbe(args []string, e env) error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
 	probes := runner.Probe(ctx, targets, runner.ProbeOptions{
 		Timeout:     o.timeout,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -135,14 +134,9 @@ func (f *runFlags) check() error {
 		}
 		f.reportFormat = format
 	}
-	for _, out := range []string{f.junit, f.json, f.report} {
-		if out == "" {
-			continue
-		}
-		if dir := filepath.Dir(out); dir != "." {
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				return usagef("cannot write %s: directory %s does not exist", out, dir)
-			}
+	for _, out := range f.outputs() {
+		if err := checkOutput(out); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -153,6 +147,9 @@ func (f *runFlags) check() error {
 // first Ctrl-C) ends the checks in progress; the reports are written all
 // the same.
 func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*result.Suite, error) {
+	if err := clearOutputs(f.outputs()); err != nil {
+		return nil, err
+	}
 	red := runner.Redactor(suites...)
 	sum := summary.New(e.stdout, summary.Options{
 		Color:    colorFor(e.stdout, f.noColor, e.getenv),
@@ -171,19 +168,15 @@ func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*
 	return results, writeReportFiles(results, f, red)
 }
 
-func writeFile(path string, write func(*os.File) error) error {
-	w, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+// outputs are the report files the flags ask for.
+func (f *runFlags) outputs() []string {
+	var out []string
+	for _, p := range []string{f.junit, f.json, f.report} {
+		if p != "" {
+			out = append(out, p)
+		}
 	}
-	if err := write(w); err != nil {
-		w.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return out
 }
 
 // colorFor says whether to colour output to w: only on a terminal, and
@@ -255,15 +248,18 @@ func countChecks(suites []*suite.Suite) (checks, devices int) {
 	return checks, devices
 }
 
-// interruptWatch handles Ctrl-C (SIGINT). Before the checks start, a
-// Ctrl-C ends the process at once, as it would without a handler: nothing
-// has been sent and no report is due. Once they run, the first Ctrl-C
-// cancels the context, the checks in progress end as canceled, and the
-// summary and report files are still written; later ones are ignored until
-// stop, so that a second Ctrl-C cannot cut a report file short.
+// interruptWatch handles Ctrl-C (SIGINT), and SIGTERM and SIGHUP, which CI
+// runners, timeout(1) and a closed terminal send, the same way. Before the
+// checks start, a signal ends the process at once, as it would without a
+// handler: nothing has been sent and no report is due. Once they run, the
+// first signal cancels the context with the signal as its cause, the
+// checks in progress end as canceled, those not started are skipped, and
+// the summary and report files are still written, saying so; later
+// signals are ignored until stop, so that a second Ctrl-C cannot cut a
+// report file short.
 type interruptWatch struct {
 	ctx       context.Context
-	cancel    context.CancelFunc
+	cancel    context.CancelCauseFunc
 	signals   chan os.Signal
 	installed chan struct{}
 	running   atomic.Bool
@@ -274,43 +270,43 @@ type interruptWatch struct {
 // spends decoding suites instead.
 func watchInterrupt() *interruptWatch {
 	w := &interruptWatch{signals: make(chan os.Signal, 1), installed: make(chan struct{})}
-	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.ctx, w.cancel = context.WithCancelCause(context.Background())
 	go func() {
-		signal.Notify(w.signals, os.Interrupt)
+		signal.Notify(w.signals, stopSignals...)
 		close(w.installed)
 		select {
-		case <-w.signals:
+		case sig := <-w.signals:
 			if !w.running.Load() {
-				reraiseInterrupt(w.signals)
+				reraise(w.signals, sig)
 			}
-			w.cancel()
+			w.cancel(fmt.Errorf("the run was interrupted (%s)", signalName(sig)))
 		case <-w.ctx.Done():
 		}
 	}()
 	return w
 }
 
-// context waits until the handler is in place, so that a Ctrl-C during the
+// context waits until the handler is in place, so that a signal during the
 // checks is always caught, marks the checks as started and returns the
-// context the first Ctrl-C cancels.
+// context the first signal cancels.
 func (w *interruptWatch) context() context.Context {
 	<-w.installed
 	w.running.Store(true)
 	return w.ctx
 }
 
-// stop removes the handler: a later Ctrl-C ends the process at once.
+// stop removes the handler: a later signal ends the process at once.
 func (w *interruptWatch) stop() {
 	<-w.installed
 	signal.Stop(w.signals)
-	w.cancel()
+	w.cancel(nil)
 }
 
-// reraiseInterrupt ends the process the way an unhandled Ctrl-C would:
-// with the handler removed, SIGINT's default action applies.
-func reraiseInterrupt(signals chan os.Signal) {
+// reraise ends the process the way the unhandled signal would: with the
+// handler removed, the signal's default action applies.
+func reraise(signals chan os.Signal, sig os.Signal) {
 	signal.Stop(signals)
-	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(os.Interrupt) == nil {
+	if p, err := os.FindProcess(os.Getpid()); err == nil && p.Signal(sig) == nil {
 		time.Sleep(time.Second) // the signal ends the process meanwhile
 	}
 	os.Exit(130) // where a process cannot signal itself (Windows)

@@ -111,6 +111,30 @@ type Suite struct {
 	Started     time.Time     `json:"started"`
 	Duration    time.Duration `json:"duration_ns"`
 	Checks      []*Check      `json:"checks"`
+	// Interrupted says why the run ended before every check of the suite
+	// finished ("the run was interrupted (SIGTERM)"); "" when it was not.
+	// The checks that did not finish are Skipped, or failed with a
+	// canceled fault.
+	Interrupted string `json:"interrupted,omitempty"`
+}
+
+// Unfinished counts the checks an interruption kept from finishing:
+// those not run at all and those canceled while they ran.
+func (s *Suite) Unfinished() int {
+	n := 0
+	for _, c := range s.Checks {
+		if c.Status == Skipped {
+			n++
+			continue
+		}
+		if c.Conversation == nil {
+			continue
+		}
+		if stop := c.Conversation.Stop(); stop != nil && stop.Fault != nil && stop.Fault.Kind == FaultCanceled {
+			n++
+		}
+	}
+	return n
 }
 
 // Counts tallies the suite's verdicts.

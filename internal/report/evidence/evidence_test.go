@@ -779,3 +779,13 @@ func TestNoUnsafeRunes(t *testing.T) {
 		}
 	}
 }
+
+// TestInterrupted: both formats mark an interrupted suite incomplete.
+func TestInterrupted(t *testing.T) {
+	for _, f := range []Format{HTML, Markdown} {
+		out := string(render(t, f, reporttest.Interrupted(), options()))
+		if !strings.Contains(out, "Incomplete:") || !strings.Contains(out, "the run was interrupted (SIGTERM); 2 of 4 checks did not finish.") {
+			t.Errorf("%v: not marked incomplete", f)
+		}
+	}
+}

@@ -124,6 +124,10 @@ func (m *mdWriter) suite(s *Suite) {
 		m.line(markdown(s.Description))
 		m.line("")
 	}
+	if !s.Interrupted.Empty() {
+		m.line("**Incomplete:** " + markdown(s.Interrupted))
+		m.line("")
+	}
 	meta := "File " + markdown(s.Path)
 	if s.Started != "" {
 		meta += ", started " + s.Started

@@ -91,6 +91,9 @@ type Suite struct {
 	Anchor      string
 	Name        Text
 	Description Text
+	// Interrupted says why the run ended before the suite's checks all
+	// finished, and how many did not; empty when it did not.
+	Interrupted Text
 	Path        Text
 	Started     string
 	Duration    string
@@ -244,6 +247,9 @@ func Build(suites []*result.Suite, opts Options) *Report {
 			Path:        b.text(s.Path),
 			Duration:    duration(s.Duration),
 			Counts:      s.Counts(),
+		}
+		if s.Interrupted != "" {
+			rs.Interrupted = b.text(fmt.Sprintf("%s; %d of %d checks did not finish.", s.Interrupted, s.Unfinished(), len(s.Checks)))
 		}
 		if !s.Started.IsZero() {
 			rs.Started = utc(s.Started)

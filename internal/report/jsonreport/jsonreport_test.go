@@ -260,3 +260,18 @@ func TestProbesEscaped(t *testing.T) {
 		t.Errorf("subject %q (%U)", subject, r)
 	}
 }
+
+// TestInterrupted: an interrupted suite says so in the JSON.
+func TestInterrupted(t *testing.T) {
+	var rep struct {
+		Suites []struct {
+			Interrupted string `json:"interrupted"`
+		} `json:"suites"`
+	}
+	if err := json.Unmarshal(render(t, reporttest.Interrupted(), Options{}), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Suites[0].Interrupted != "" || rep.Suites[1].Interrupted != "the run was interrupted (SIGTERM)" {
+		t.Errorf("interrupted: %+v", rep.Suites)
+	}
+}

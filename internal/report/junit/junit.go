@@ -86,6 +86,11 @@ func (t text) suite(index int, s *result.Suite, hostname string) junit.Testsuite
 	if s.Description != "" {
 		ts.AddProperty("description", t.s(s.Description))
 	}
+	if s.Interrupted != "" {
+		// CI shows a suite's properties next to its cases: an interrupted
+		// run is never mistaken for a complete one.
+		ts.AddProperty("interrupted", t.s(fmt.Sprintf("%s; %d of %d checks did not finish", s.Interrupted, s.Unfinished(), len(s.Checks))))
+	}
 	for _, r := range s.Checks {
 		props := t.properties(r)
 		for _, p := range props {

@@ -296,3 +296,15 @@ func TestNoUnsafeRunes(t *testing.T) {
 		t.Errorf("the zero-width space is not shown escaped:\n%s", out)
 	}
 }
+
+// TestInterrupted: an interrupted suite carries an "interrupted" property,
+// and a check that never started is skipped with the reason.
+func TestInterrupted(t *testing.T) {
+	out := string(render(t, reporttest.Interrupted(), Options{}))
+	if !strings.Contains(out, `<property name="interrupted" value="the run was interrupted (SIGTERM); 2 of 4 checks did not finish"></property>`) {
+		t.Errorf("no interrupted property:\n%s", out)
+	}
+	if !strings.Contains(out, `<skipped message="not run: the run was interrupted (SIGTERM)"></skipped>`) {
+		t.Errorf("the check not run is not skipped with its reason:\n%s", out)
+	}
+}

@@ -95,3 +95,18 @@ func HostileProbes() []*result.Probe {
 		Diagnosis: &result.Diagnosis{Category: result.Network, Meaning: h, Fix: h, Source: h},
 	}}
 }
+
+// Interrupted returns Results as a run that SIGTERM ended: the second
+// suite's hostile check was canceled while it ran and one more check was
+// never started.
+func Interrupted() []*result.Suite {
+	suites := Results()
+	s := suites[1]
+	s.Interrupted = "the run was interrupted (SIGTERM)"
+	hostile := s.Checks[2]
+	hostile.Conversation.Steps = append(hostile.Conversation.Steps, result.StepRecord{Step: result.StepQuit,
+		Fault: &result.Fault{Kind: result.FaultCanceled, Message: "canceled"}})
+	s.Checks = append(s.Checks, &result.Check{Index: 3, Label: "not started", Kind: "smtp", Status: result.Skipped,
+		Error: "not run: the run was interrupted (SIGTERM)", Started: Start})
+	return suites
+}

@@ -93,9 +93,22 @@ func (w *Writer) Finish(suites []*result.Suite) {
 		}
 	}
 	b.WriteString("\n")
+	for _, s := range suites {
+		if s.Interrupted != "" {
+			fmt.Fprintf(&b, "%s: %s; %s did not finish\n", w.text(s.Name), w.text(s.Interrupted), plural(s.Unfinished(), "check"))
+		}
+	}
 	b.WriteString(ClosingLine(result.Tally(suites)))
 	b.WriteString("\n")
 	w.write(b.String())
+}
+
+// plural renders "1 check", "2 checks".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // ClosingLine is the last line of the summary: "N passed, N failed", with

@@ -290,3 +290,16 @@ func TestProbesEscaped(t *testing.T) {
 		t.Errorf("the certificate subject is not shown escaped:\n%s", out.String())
 	}
 }
+
+// TestInterrupted: an interrupted run says so, with the checks that did
+// not finish, right before the closing line.
+func TestInterrupted(t *testing.T) {
+	results := reporttest.Interrupted()
+	var out bytes.Buffer
+	w := New(&out, Options{})
+	w.Finish(results)
+	want := "fabrikam: lab relay: the run was interrupted (SIGTERM); 2 checks did not finish\n1 passed, 3 failed, 2 skipped\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("summary ends with\n%s\nwant\n%s", out.String()[max(0, out.Len()-200):], want)
+	}
+}
