@@ -937,6 +937,14 @@ func TestEvaluateUnanticipatedStop(t *testing.T) {
 			want: []result.Failure{step("unexpected 450 4.2.1 try later at RCPT 2 (<b@example.test>)")},
 		},
 		{
+			// A 250 that came with the 354 was never the message's reply.
+			name: "premature reply to the message", expect: &Expect{Data: ptr(MustParsePattern("250"))},
+			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
+				rcpt("a@example.test", "250 OK").step(result.StepData, "DATA", "354 go").
+				fault(result.StepMessage, "<message: 10 bytes>", result.FaultPremature, "18 bytes arrived together with the 354 reply to DATA, before the message was sent").build(),
+			want: []result.Failure{failure("data: expected \"250\", got 18 bytes arrived together with the 354 reply to DATA, before the message was sent")},
+		},
+		{
 			name: "RSET refused", expect: &Expect{Rcpt: pats("250")},
 			conv: submission().step(result.StepMail, "MAIL FROM:<s@example.test>", "250 OK").
 				rcpt("a@example.test", "250 OK").step(result.StepRset, "RSET", "421 4.4.2 closing").build(),

@@ -177,6 +177,11 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 		d.Category = result.TLS
 		d.Meaning = "The server sent data before the TLS handshake: a STARTTLS command-injection risk (RFC 3207 section 4, CVE-2011-0411 class)."
 		d.Fix = "Report it to the server's operator; a middlebox may be tampering with the session."
+	case result.FaultPremature:
+		d.Category = result.Network
+		d.Meaning = "The server sent its reply to the message together with the 354 that invites it, before it could have read a byte of it (RFC 5321 section 4.1.1.4 wants the reply after the final \".\"): that reply proves nothing about the message, so smtpdiag did not send it."
+		d.Fix = "Look for an SMTP proxy or firewall that answers on the server's behalf, or a server that does not read what it acknowledges; test the server directly."
+		d.Source = "https://www.rfc-editor.org/rfc/rfc5321#section-4.1.1.4"
 	case result.FaultMalformed, result.FaultTooLong:
 		d.Category = result.Network
 		d.Meaning = "The server sent something that is not a valid SMTP reply."

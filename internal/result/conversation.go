@@ -46,6 +46,7 @@ const (
 	FaultUnsupported   FaultKind = "unsupported"     // e.g. no AUTH mechanism in common
 	FaultCanceled      FaultKind = "canceled"        // the run was interrupted
 	FaultInjection     FaultKind = "starttls-inject" // data arrived before the TLS handshake (RFC 3207 section 4)
+	FaultPremature     FaultKind = "premature-reply" // a reply arrived with 354, before the message was sent
 )
 
 // Fault describes a step that ended without a usable reply.
@@ -185,6 +186,12 @@ type Conversation struct {
 	DataSent bool `json:"data_sent"`
 
 	Transcript []TranscriptLine `json:"transcript"`
+	// OmittedLines and OmittedBytes count what the record did not keep
+	// once it reached its budget: transcript lines, and reply text past
+	// the start of each reply's first line (its codes are always kept).
+	// The transcript ends with a note that says so.
+	OmittedLines int   `json:"omitted_lines,omitempty"`
+	OmittedBytes int64 `json:"omitted_bytes,omitempty"`
 }
 
 // Last returns the last step taken, or nil.

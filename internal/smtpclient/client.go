@@ -37,6 +37,10 @@ type Client struct {
 	timeout time.Duration
 	now     func() time.Time
 	conv    *result.Conversation
+	// kept is the text the record holds, charged against MaxRecordBytes;
+	// toldOmitted is set once the transcript says what it left out.
+	kept        int
+	toldOmitted bool
 	// red masks the credentials, in every form the client puts on the
 	// wire, and the suite's secrets in everything recorded, including
 	// what a server echoes back.
@@ -251,6 +255,13 @@ func (c *Client) Close() error {
 	err := c.Quit()
 	c.close()
 	c.conv.Duration = c.now().Sub(c.conv.Started)
+	if (c.conv.OmittedLines > 0 || c.conv.OmittedBytes > 0) && !c.toldOmitted {
+		c.toldOmitted = true
+		// Outside the budget: the record must say what it left out.
+		c.conv.Transcript = append(c.conv.Transcript, result.TranscriptLine{Offset: c.offset(), Direction: result.Note,
+			Text: fmt.Sprintf("this record reached its budget of %d KiB: %d transcript lines and %d bytes of text were not kept",
+				MaxRecordBytes>>10, c.conv.OmittedLines, c.conv.OmittedBytes)})
+	}
 	return err
 }
 
@@ -330,9 +341,44 @@ func (c *Client) fail(step result.Step, shown string, start time.Duration, reply
 	return &StepError{Step: step, Reply: reply, Fault: fault}
 }
 
+// MaxRecordBytes bounds the text one conversation's record keeps
+// (transcript lines and reply lines): a server that answers 2,000 RCPTs
+// with 60 KB each cannot make a run, or its reports, hold gigabytes.
+// Past it, transcript lines are counted, not kept, and replies keep their
+// codes and the start of their first line.
+const MaxRecordBytes = 1 << 20
+
+// keptReplyText is what a reply past the budget keeps of its first line.
+const keptReplyText = 200
+
+// keep charges n bytes of text to the record's budget and reports whether
+// they fit; what does not fit is counted as omitted.
+func (c *Client) keep(n int) bool {
+	if c.kept+n <= MaxRecordBytes {
+		c.kept += n
+		return true
+	}
+	c.conv.OmittedBytes += int64(n)
+	return false
+}
+
 // record appends a step record, masking secrets the server may have echoed.
 func (c *Client) record(step result.Step, shown string, start time.Duration, reply *esmtp.Reply, fault *result.Fault) {
 	if reply != nil {
+		size := 0
+		for _, l := range reply.Lines {
+			size += len(l)
+		}
+		if !c.keep(size) {
+			first := ""
+			if len(reply.Lines) > 0 {
+				first = reply.Lines[0]
+			}
+			if len(first) > keptReplyText {
+				first = strings.ToValidUTF8(first[:keptReplyText], "") + "…"
+			}
+			reply.Lines = []string{first}
+		}
 		for i, l := range reply.Lines {
 			reply.Lines[i] = c.red.String(l)
 		}
@@ -478,6 +524,10 @@ func stepName(step result.Step, shown string) string {
 func (c *Client) offset() time.Duration { return c.now().Sub(c.conv.Started) }
 
 func (c *Client) transcript(dir result.Direction, text string) {
+	if !c.keep(len(text)) {
+		c.conv.OmittedLines++
+		return
+	}
 	c.conv.Transcript = append(c.conv.Transcript, result.TranscriptLine{
 		Offset:    c.offset(),
 		Direction: dir,

@@ -149,6 +149,19 @@ func (c *Client) Data(message []byte) error {
 	payload := dotStuff(message)
 	shown := fmt.Sprintf("<message: %d bytes>", len(payload))
 	name := stepName(result.StepMessage, shown)
+	if n := c.r.Buffered(); n > 0 {
+		// Bytes that came with the 354 were sent before the server could
+		// read the message: a final reply among them would say nothing
+		// about the message (a proxy or a server that does not read), so
+		// the message is not sent and no reply is taken from them.
+		early, _ := c.r.Peek(min(n, quoteLimit))
+		fault := &result.Fault{
+			Kind:    result.FaultPremature,
+			Message: fmt.Sprintf("%d bytes arrived together with the 354 reply to DATA, before the message was sent", n),
+			Bytes:   strconv.Quote(c.red.String(string(early))),
+		}
+		return c.fail(result.StepMessage, shown, start, nil, fault)
+	}
 	// Split no more than the transcript shows: a message can be large.
 	lines := strings.SplitN(strings.TrimSuffix(string(payload), "\r\n"), "\r\n", transcriptMessageLines+1)
 	for i, line := range lines {

@@ -483,3 +483,77 @@ func TestLargeMessageTranscriptBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordBudget: a server that answers hundreds of RCPTs with replies
+// of 60 KB each cannot grow the record past its budget: the transcript
+// stops keeping lines, replies keep their codes and the start of their
+// first line, every RCPT is still judged by its code, and the record says
+// what it left out.
+func TestRecordBudget(t *testing.T) {
+	const rcpts = 300
+	var big strings.Builder
+	for i := 0; i < 15; i++ {
+		big.WriteString("550-5.1.1 ")
+		big.WriteString(strings.Repeat("x", 3990))
+		big.WriteString("\r\n")
+	}
+	big.WriteString("550 5.1.1 recipient rejected\r\n")
+	port := scriptedServer(t, func(conn net.Conn, r *bufio.Reader) {
+		conn.SetDeadline(time.Now().Add(20 * time.Second))
+		conn.Write([]byte("220 mx.example\r\n"))
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch {
+			case strings.HasPrefix(line, "EHLO"):
+				conn.Write([]byte("250 mx.example\r\n"))
+			case strings.HasPrefix(line, "RCPT"):
+				conn.Write([]byte(big.String()))
+			case strings.HasPrefix(line, "QUIT"):
+				conn.Write([]byte("221 bye\r\n"))
+				return
+			default:
+				conn.Write([]byte("250 ok\r\n"))
+			}
+		}
+	})
+	plan := hostilePlan(port)
+	plan.MailFrom = ptr("a@contoso.example")
+	for i := range rcpts {
+		plan.RcptTo = append(plan.RcptTo, fmt.Sprintf("r%d@contoso.example", i))
+	}
+	conv := Converse(context.Background(), plan)
+	kept := 0
+	for _, l := range conv.Transcript {
+		kept += len(l.Text)
+	}
+	for _, s := range conv.Steps {
+		if s.Reply != nil {
+			for _, l := range s.Reply.Lines {
+				kept += len(l)
+			}
+		}
+	}
+	if kept > MaxRecordBytes+64<<10 {
+		t.Errorf("the record keeps %d bytes, budget %d", kept, MaxRecordBytes)
+	}
+	rcptSteps := conv.StepsOf(result.StepRcpt)
+	if len(rcptSteps) != rcpts {
+		t.Fatalf("%d RCPT steps, want %d", len(rcptSteps), rcpts)
+	}
+	for _, s := range rcptSteps {
+		if s.Reply == nil || s.Reply.Code != 550 || s.Reply.Enhanced != "5.1.1" {
+			t.Fatalf("RCPT reply %+v lost its codes", s.Reply)
+		}
+	}
+	if last := rcptSteps[rcpts-1].Reply; len(last.Lines) != 1 || len(last.Lines[0]) > 210 {
+		t.Errorf("a reply past the budget keeps %d lines", len(last.Lines))
+	}
+	end := conv.Transcript[len(conv.Transcript)-1]
+	if conv.OmittedLines == 0 || conv.OmittedBytes < 10<<20 || end.Direction != result.Note ||
+		!strings.Contains(end.Text, "this record reached its budget of 1024 KiB") {
+		t.Errorf("omitted %d lines, %d bytes; last line %+v", conv.OmittedLines, conv.OmittedBytes, end)
+	}
+}

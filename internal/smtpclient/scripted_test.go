@@ -459,3 +459,31 @@ func TestCancel(t *testing.T) {
 		t.Errorf("fault = %+v", f)
 	}
 }
+
+// TestDataPrematureReply: a server that sends 354 and 250 in one write has
+// not read the message; its 250 must not count as the message's reply.
+func TestDataPrematureReply(t *testing.T) {
+	port := script(t, "220 mx.example\r\n", []exchange{
+		{"EHLO scanner01.contoso.example", "250 mx.example\r\n", ""},
+		{"MAIL FROM:<a@contoso.example>", "250 ok\r\n", ""},
+		{"RCPT TO:<b@contoso.example>", "250 ok\r\n", ""},
+		{"DATA", "354 go ahead\r\n250 2.0.0 queued as 4711\r\n", ""},
+	})
+	plan := basePlan(port)
+	plan.TLS = NoTLS
+	plan.MailFrom = ptr("a@contoso.example")
+	plan.RcptTo = []string{"b@contoso.example"}
+	plan.Message = &Message{Body: "never sent"}
+	conv := Converse(context.Background(), plan)
+	if got, want := stepList(conv), "connect banner ehlo mail rcpt data message"; got != want {
+		t.Fatalf("steps = %q, want %q\n%s", got, want, transcriptText(conv))
+	}
+	m := conv.Last()
+	if m.Reply != nil || m.Fault == nil || m.Fault.Kind != result.FaultPremature ||
+		m.Fault.Bytes != `"250 2.0.0 queued as 4711\r\n"` {
+		t.Errorf("message step = %+v (fault %+v)", m, m.Fault)
+	}
+	if strings.Contains(transcriptText(conv), "never sent") {
+		t.Error("the message was sent after a premature reply")
+	}
+}
