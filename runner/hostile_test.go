@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -137,5 +138,82 @@ func TestHostileServerDoesNotAffectOthers(t *testing.T) {
 				t.Errorf("good check: %s %v", good.Status, good.Failures)
 			}
 		})
+	}
+}
+
+// slowServer answers every command correctly, each after delay: within
+// any per-step timeout, but too slow for many steps.
+func slowServer(t *testing.T, delay time.Duration) string {
+	return hostileListener(t, func(conn net.Conn) {
+		r := bufio.NewReader(conn)
+		conn.Write([]byte("220 slow.example\r\n"))
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			time.Sleep(delay)
+			switch {
+			case strings.HasPrefix(line, "EHLO"):
+				conn.Write([]byte("250 slow.example\r\n"))
+			case strings.HasPrefix(line, "QUIT"):
+				conn.Write([]byte("221 bye\r\n"))
+				return
+			default:
+				conn.Write([]byte("250 ok\r\n"))
+			}
+		}
+	})
+}
+
+// TestCheckDeadline: a server that answers each of many RCPTs just within
+// the per-step timeout cannot hold a check past its deadline; the check
+// fails at the step it reached, saying so, and max_duration is that
+// deadline when set.
+func TestCheckDeadline(t *testing.T) {
+	port := slowServer(t, 150*time.Millisecond)
+	var rcpts []string
+	for i := range 40 {
+		rcpts = append(rcpts, fmt.Sprintf("%q", fmt.Sprintf("r%d@contoso.com", i)))
+	}
+	src := fmt.Sprintf(`endpoint "slow" {
+  host    = "127.0.0.1"
+  port    = %s
+  tls     = "none"
+  timeout = "1s"
+}
+smtp "many slow recipients" {
+  endpoint  = endpoint.slow
+  mail_from = "scanner@contoso.com"
+  rcpt_to   = [%s]
+}
+smtp "many slow recipients, max_duration" {
+  endpoint  = endpoint.slow
+  mail_from = "scanner@contoso.com"
+  rcpt_to   = [%[2]s]
+  expect {
+    max_duration = "700ms"
+  }
+}
+`, port, strings.Join(rcpts, ", "))
+	s := loadSuite(t, "slow.hcl", src)
+	start := time.Now()
+	res := Run(context.Background(), []*suite.Suite{s}, Options{CheckTimeout: 1500 * time.Millisecond, ResolvConf: noResolvConf}, nil)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the run took %v; each check's deadline is at most 1.5s", took)
+	}
+	for i, want := range []string{"the check's deadline of 1.5s passed at RCPT", "the check's deadline of 700ms passed at RCPT"} {
+		c := res[0].Checks[i]
+		stop := c.Conversation.Stop()
+		if c.Status != result.Failed || stop == nil || stop.Fault == nil || stop.Fault.Kind != result.FaultDeadline ||
+			!strings.Contains(stop.Fault.Message, want) {
+			t.Errorf("%s: status %s, stop %+v\n%s", c.Label, c.Status, stop, c.FirstFailure())
+		}
+		if c.Diagnosis == nil || !strings.Contains(c.Diagnosis.Meaning, "did not finish within its deadline") {
+			t.Errorf("%s: diagnosis %+v", c.Label, c.Diagnosis)
+		}
+		if n := len(c.Conversation.StepsOf(result.StepRcpt)); n == 0 || n >= 40 {
+			t.Errorf("%s: %d RCPTs, want some but not all", c.Label, n)
+		}
 	}
 }

@@ -32,12 +32,21 @@ import (
 // the suite nor the command line says.
 const DefaultParallel = 4
 
+// DefaultCheckTimeout bounds a whole check when neither the suite nor the
+// command line says: the per-step timeout alone does not, since a server
+// may answer each of thousands of steps just in time.
+const DefaultCheckTimeout = 2 * time.Minute
+
 // Options tune a run.
 type Options struct {
 	// Parallel, when > 0, overrides every suite's parallel setting.
 	Parallel int
 	// Timeout, when > 0, overrides every endpoint's per-step timeout.
 	Timeout time.Duration
+	// CheckTimeout bounds each whole check (every step, every retry)
+	// whose suite sets no deadline of its own; 0 means
+	// DefaultCheckTimeout.
+	CheckTimeout time.Duration
 	// NoSend keeps the runner from ever sending DATA, whatever a suite says.
 	NoSend bool
 	// Helo is the EHLO name for endpoints that set none; "" = DefaultHelo().
@@ -165,15 +174,21 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 			}
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			switch {
-			case ctx.Err() != nil:
+			if ctx.Err() != nil {
 				res.Checks[i] = notRun(ctx, i, c, opts)
+				done <- i
+				return
+			}
+			limit := checkDeadline(c, opts)
+			cctx, cancel := context.WithTimeoutCause(ctx, limit, &smtpclient.CheckDeadline{Limit: limit})
+			defer cancel()
+			switch {
 			case c.DNS != nil:
-				res.Checks[i] = runDNS(ctx, i, c.DNS, opts, red)
+				res.Checks[i] = runDNS(cctx, i, c.DNS, opts, red)
 			case c.DNSBL != nil:
-				res.Checks[i] = runDNSBL(ctx, i, c.DNSBL, from, opts, red)
+				res.Checks[i] = runDNSBL(cctx, i, c.DNSBL, from, opts, red)
 			default:
-				res.Checks[i] = runCheck(ctx, i, c.SMTP, opts, red)
+				res.Checks[i] = runCheck(cctx, i, c.SMTP, opts, red)
 			}
 			done <- i
 		}()
@@ -203,6 +218,19 @@ func Interruption(ctx context.Context) string {
 		return cause.Error()
 	}
 	return "the run was interrupted"
+}
+
+// checkDeadline is how long a whole check may take: its max_duration
+// expectation when set (the check fails past it anyway), else the
+// command line's --check-timeout, else DefaultCheckTimeout.
+func checkDeadline(c suite.Check, opts Options) time.Duration {
+	if c.SMTP != nil && c.SMTP.Expect != nil && c.SMTP.Expect.MaxDuration != nil && *c.SMTP.Expect.MaxDuration > 0 {
+		return *c.SMTP.Expect.MaxDuration
+	}
+	if opts.CheckTimeout > 0 {
+		return opts.CheckTimeout
+	}
+	return DefaultCheckTimeout
 }
 
 // notRun is the result of a check that an interruption kept from

@@ -44,10 +44,12 @@ type runFlags struct {
 	report   string
 	parallel int
 	timeout  time.Duration
-	resolver string
-	noSend   bool
-	verbose  bool
-	noColor  bool
+	// checkTimeout bounds each whole check.
+	checkTimeout time.Duration
+	resolver     string
+	noSend       bool
+	verbose      bool
+	noColor      bool
 
 	// reportFormat is the evidence report's format, set by check from
 	// the name of report.
@@ -62,6 +64,7 @@ func (f *runFlags) register(fs *flagSet) {
 	fs.StringVar(&f.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
 	fs.IntVar(&f.parallel, "parallel", 0, "run `N` checks at once (default: the suite's parallel, else 4)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "per-step timeout for every endpoint, e.g. 10s (overrides the suites)")
+	fs.DurationVar(&f.checkTimeout, "check-timeout", 0, "deadline of each whole check, every step and retry included (default 2m; a check's max_duration wins)")
 	fs.StringVar(&f.resolver, "resolver", "", "DNS resolver `ADDR` (host:port) for MX, dns and dnsbl checks")
 	fs.BoolVar(&f.noSend, "no-send", false, "never send DATA, whatever a suite says")
 	fs.BoolVar(&f.verbose, "v", false, "show the transcript of every check, not only failing ones")
@@ -120,6 +123,9 @@ func (f *runFlags) check() error {
 	if f.timeout < 0 {
 		return usagef("--timeout must be positive")
 	}
+	if f.checkTimeout < 0 {
+		return usagef("--check-timeout must be positive")
+	}
 	if f.resolver != "" {
 		addr, err := suite.ParseResolver(f.resolver)
 		if err != nil {
@@ -158,10 +164,11 @@ func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*
 	})
 
 	results := runner.Run(ctx, suites, runner.Options{
-		Parallel: f.parallel,
-		Timeout:  f.timeout,
-		NoSend:   f.noSend,
-		Resolver: f.resolver,
+		Parallel:     f.parallel,
+		Timeout:      f.timeout,
+		CheckTimeout: f.checkTimeout,
+		NoSend:       f.noSend,
+		Resolver:     f.resolver,
 	}, sum.Handle)
 	sum.Finish(results)
 

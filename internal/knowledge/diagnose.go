@@ -186,6 +186,10 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 		d.Category = result.Network
 		d.Meaning = "The server sent something that is not a valid SMTP reply."
 		d.Fix = "Check that the port speaks SMTP (not implicit TLS, not another protocol) and that no proxy rewrites the session."
+	case result.FaultDeadline:
+		d.Category = result.Network
+		d.Meaning = "The check did not finish within its deadline (the check's max_duration, else --check-timeout, 2 minutes by default), although each reply may have come within the per-step timeout: the server answers too slowly for the steps the check holds."
+		d.Fix = "Look for a server or a filter on the way that delays each reply (tarpitting, greylisting of unknown senders); if slow replies are expected, raise the deadline with --check-timeout."
 	case result.FaultCanceled:
 		d.Category = result.Network
 		d.Meaning = "The run was interrupted during the " + string(s.Step) + " step."

@@ -45,6 +45,7 @@ const (
 	FaultNotAdvertised FaultKind = "not-advertised"  // STARTTLS or AUTH was needed but not offered
 	FaultUnsupported   FaultKind = "unsupported"     // e.g. no AUTH mechanism in common
 	FaultCanceled      FaultKind = "canceled"        // the run was interrupted
+	FaultDeadline      FaultKind = "check-deadline"  // the whole check's deadline passed
 	FaultInjection     FaultKind = "starttls-inject" // data arrived before the TLS handshake (RFC 3207 section 4)
 	FaultPremature     FaultKind = "premature-reply" // a reply arrived with 354, before the message was sent
 )

@@ -57,6 +57,8 @@ type Client struct {
 	mu        sync.Mutex // guards canceled and the deadline of raw
 	canceled  bool
 	stopWatch func() bool
+	// ctx is Connect's context; its cause names why a step was canceled.
+	ctx context.Context
 }
 
 // StepError reports a step that did not succeed: the server answered
@@ -146,6 +148,7 @@ func (c *Client) Connect(ctx context.Context) error {
 	}
 	c.raw, c.conn = conn, conn
 	c.r = bufio.NewReader(conn)
+	c.ctx = ctx
 	c.stopWatch = context.AfterFunc(ctx, c.cancel)
 	c.conv.RemoteAddr = conn.RemoteAddr().String()
 	c.conv.LocalAddr = conn.LocalAddr().String()
@@ -161,6 +164,8 @@ func (c *Client) Connect(ctx context.Context) error {
 func (c *Client) dialFault(ctx context.Context, err error, addr string) *result.Fault {
 	var dnsErr *net.DNSError
 	switch {
+	case ctx.Err() != nil && deadlineOf(ctx) != nil:
+		return &result.Fault{Kind: result.FaultDeadline, Message: deadlineOf(ctx).Error() + " while connecting to " + addr}
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &result.Fault{Kind: result.FaultCanceled, Message: "interrupted while connecting to " + addr}
 	case errors.As(err, &dnsErr) && !dnsErr.IsTimeout:
@@ -495,7 +500,33 @@ func (c *Client) isCanceled() bool {
 }
 
 func (c *Client) canceledFault(name string) *result.Fault {
+	if d := deadlineOf(c.ctx); d != nil {
+		return &result.Fault{Kind: result.FaultDeadline, Message: d.Error() + " at " + name}
+	}
 	return &result.Fault{Kind: result.FaultCanceled, Message: "interrupted at " + name}
+}
+
+// CheckDeadline is the cause with which a whole check's context ends when
+// its deadline passes (context.WithTimeoutCause): the step in progress
+// ends with a check-deadline fault instead of a canceled one.
+type CheckDeadline struct {
+	Limit time.Duration
+}
+
+func (d *CheckDeadline) Error() string {
+	return fmt.Sprintf("the check's deadline of %s passed", d.Limit)
+}
+
+// deadlineOf returns the CheckDeadline that ended ctx, or nil.
+func deadlineOf(ctx context.Context) *CheckDeadline {
+	if ctx == nil {
+		return nil
+	}
+	var d *CheckDeadline
+	if errors.As(context.Cause(ctx), &d) {
+		return d
+	}
+	return nil
 }
 
 func isTimeout(err error) bool {
