@@ -2,7 +2,6 @@ package listener
 
 import (
 	"crypto/tls"
-	"fmt"
 	"strings"
 )
 
@@ -77,23 +76,6 @@ func isSignal(id uint16) bool { return id == 0x00FF || id == 0x5600 }
 // isTLS13Suite reports whether id is a TLS 1.3 suite (RFC 8446 appendix
 // B.4): its key exchange is negotiated apart, and is always ephemeral.
 func isTLS13Suite(id uint16) bool { return id >= 0x1301 && id <= 0x1305 }
-
-// versionName renders a protocol version as a suite file writes it: "1.2".
-func versionName(v uint16) string {
-	switch v {
-	case tls.VersionTLS10:
-		return "1.0"
-	case tls.VersionTLS11:
-		return "1.1"
-	case tls.VersionTLS12:
-		return "1.2"
-	case tls.VersionTLS13:
-		return "1.3"
-	case 0x0300:
-		return "SSL 3.0"
-	}
-	return fmt.Sprintf("0x%04X", v)
-}
 
 // ecCurve reports whether a supported group is an elliptic curve (or a
 // hybrid built on one), as opposed to a finite-field group (RFC 7919).

@@ -11,30 +11,26 @@
 // implements, with an ECDSA and an RSA certificate; whether the session
 // then goes on is a policy (Config.AllowLegacyTLS), as on Exchange Online.
 //
-// The SMTP state machine is github.com/emersion/go-smtp. As in the
-// simulator, a front layer (front.go) between each TCP connection and
-// go-smtp owns TLS, rewrites go-smtp's fixed replies into Microsoft's, and
-// writes the transcript.
+// The connection handling (TLS, input modes, SASL, limits, reply
+// rewriting) is internal/smtpd's; the listener is a Backend on it whose
+// Handler (device.go) writes the record.
 package listener
 
 import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/smtpdiag/smtpdiag/internal/pki"
 	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/smtpd"
 )
 
 // DefaultMechanisms are the SASL mechanisms smtp.office365.com offers
@@ -42,21 +38,10 @@ import (
 var DefaultMechanisms = []string{"LOGIN", "XOAUTH2"}
 
 // Mechanisms are the SASL mechanisms the listener can record.
-var Mechanisms = []string{"PLAIN", "LOGIN", "XOAUTH2", "CRAM-MD5"}
+var Mechanisms = smtpd.Mechanisms
 
-// maxMessageBytes is the SIZE Exchange Online advertises (150 MB).
-const maxMessageBytes = 157286400
-
-// maxLineLength bounds command lines; RFC 4954 section 4 allows AUTH lines
-// of up to 12288 octets, which XOAUTH2 tokens need.
-const maxLineLength = 16384
-
-// Timeouts for devices that stall.
-const (
-	DefaultIdleTimeout = 2 * time.Minute
-	handshakeTimeout   = 30 * time.Second
-	writeTimeout       = time.Minute
-)
+// DefaultIdleTimeout ends the session of a device that stalls.
+const DefaultIdleTimeout = 2 * time.Minute
 
 // Config configures a Listener.
 type Config struct {
@@ -100,21 +85,17 @@ type Config struct {
 	Now func() time.Time
 }
 
+// CertificateInfo describes a server certificate for the person running
+// the test, who can compare its fingerprint with what the device shows.
+type CertificateInfo = pki.CertificateInfo
+
 // Listener is a listening device endpoint.
 type Listener struct {
-	cfg       Config
-	net       net.Listener
-	tlsConfig *tls.Config
-	certs     []CertificateInfo
-	server    *smtp.Server
-
-	serving  sync.WaitGroup // the go-smtp Serve loop
-	sessions sync.WaitGroup // open connections
-	stopping atomic.Bool
-
-	mu    sync.Mutex
-	seq   int
-	conns map[*frontConn]struct{}
+	cfg    Config
+	net    net.Listener
+	certs  []CertificateInfo
+	server *smtpd.Server
+	ep     smtpd.Endpoint
 }
 
 // BindError is a failure to listen, with a hint for the person running
@@ -190,35 +171,61 @@ func Listen(cfg Config) (*Listener, error) {
 			return nil, fmt.Errorf("listener: certificate: %w", err)
 		}
 	}
-	l := &Listener{
-		cfg:   cfg,
-		certs: describeCertificates(certs),
-		conns: make(map[*frontConn]struct{}),
+	nl, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, bindError(cfg.Addr, err)
+	}
+	l := &Listener{cfg: cfg, net: nl, certs: pki.Describe(certs)}
+	l.server = smtpd.NewServer(smtpd.Config{
 		// TLS 1.0 and the legacy suites are enabled on purpose: the
 		// ClientHello of an old device is only worth something if the
 		// handshake gets far enough to record it, and the verdict comes
 		// from the expectations, not from a handshake error. crypto/tls
 		// refuses TLS 1.0 and 1.1 unless MinVersion says otherwise, and
 		// enables RSA key exchange and 3DES only when listed.
-		tlsConfig: &tls.Config{
+		TLS: &tls.Config{
 			Certificates: certs,
 			MinVersion:   tls.VersionTLS10,
 			CipherSuites: allSuites(),
 		},
+		IdleTimeout: cfg.IdleTimeout,
+		Now:         cfg.Now,
+	})
+	l.ep = smtpd.Endpoint{
+		Hostname:          cfg.Hostname,
+		DetectImplicitTLS: true,
+		RequireTLS:        cfg.RequireTLS,
+		RequireAuth:       cfg.AcceptAuth,
+		Backend:           smtpd.BackendFunc(l.connect),
 	}
-	nl, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, bindError(cfg.Addr, err)
+	if cfg.AcceptAuth {
+		l.ep.Mechanisms = cfg.Mechanisms
 	}
-	l.net = nl
-	l.server = l.newServer()
-	l.serving.Add(1)
-	go func() {
-		defer l.serving.Done()
-		// Serve returns when Close closes the listener.
-		_ = l.server.Serve(&frontListener{Listener: nl, l: l})
-	}()
+	l.server.Serve(nl, &l.ep)
 	return l, nil
+}
+
+// autoCertificates makes two self-signed certificates for hostname: an
+// ECDSA one, which modern devices pick, and an RSA one, without which a
+// device that offers only RSA key exchange or ECDHE_RSA suites (common in
+// older firmware) could not complete a handshake at all. crypto/tls
+// chooses between them from the ClientHello.
+func autoCertificates(hostname string, now time.Time) ([]tls.Certificate, error) {
+	var out []tls.Certificate
+	for _, rsa := range []bool{false, true} {
+		cert, err := pki.SelfSigned(pki.LeafOptions{
+			Names:        []string{hostname, "localhost"},
+			NotBefore:    now.Add(-time.Hour),
+			NotAfter:     now.AddDate(0, 0, 30),
+			Organization: "smtpdiag device test (self-signed)",
+			RSA:          rsa,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cert)
+	}
+	return out, nil
 }
 
 // allSuites lists every TLS 1.0-1.2 cipher suite crypto/tls implements,
@@ -234,23 +241,6 @@ func allSuites() []uint16 {
 	return ids
 }
 
-func (l *Listener) newServer() *smtp.Server {
-	server := smtp.NewServer(smtp.BackendFunc(l.newSession))
-	server.Domain = l.cfg.Hostname
-	server.MaxMessageBytes = maxMessageBytes
-	server.MaxLineLength = maxLineLength
-	server.EnableSMTPUTF8 = true
-	server.EnableBINARYMIME = true
-	server.EnableDSN = true
-	server.ReadTimeout = l.cfg.IdleTimeout
-	server.WriteTimeout = writeTimeout
-	// go-smtp sees plaintext only (the front layer owns TLS); whether
-	// AUTH is offered is the session's decision (session.AuthMechanisms).
-	server.AllowInsecureAuth = true
-	server.ErrorLog = log.New(io.Discard, "", 0)
-	return server
-}
-
 // Addr is the address the listener listens on, with the port the system
 // chose for ":0".
 func (l *Listener) Addr() string { return l.net.Addr().String() }
@@ -262,63 +252,4 @@ func (l *Listener) Certificates() []CertificateInfo { return l.certs }
 // Close stops listening, ends open sessions (their records say "the
 // listener stopped") and waits until every session was handed to
 // OnSession.
-func (l *Listener) Close() error {
-	if l.stopping.Swap(true) {
-		return nil
-	}
-	err := l.net.Close()
-	l.serving.Wait()
-	l.mu.Lock()
-	for c := range l.conns {
-		// Only the TCP connection: the go-smtp goroutine of the session
-		// sees the end, finishes the record and calls frontConn.Close.
-		c.raw.Close()
-	}
-	l.mu.Unlock()
-	l.sessions.Wait()
-	if errors.Is(err, net.ErrClosed) {
-		err = nil
-	}
-	return err
-}
-
-// frontListener hands go-smtp front connections.
-type frontListener struct {
-	net.Listener
-	l *Listener
-}
-
-// Accept waits for a device and wraps its connection.
-func (fl *frontListener) Accept() (net.Conn, error) {
-	raw, err := fl.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l := fl.l
-	l.mu.Lock()
-	if l.stopping.Load() {
-		l.mu.Unlock()
-		raw.Close()
-		return nil, net.ErrClosed
-	}
-	l.seq++
-	c := newFrontConn(raw, l, l.seq)
-	l.conns[c] = struct{}{}
-	l.sessions.Add(1)
-	l.mu.Unlock()
-	if l.cfg.OnConnect != nil {
-		l.cfg.OnConnect(c.rec.Number, c.rec.RemoteAddr)
-	}
-	return c, nil
-}
-
-// finished hands a session on and forgets its connection.
-func (l *Listener) finished(c *frontConn, s *result.DeviceSession) {
-	l.mu.Lock()
-	delete(l.conns, c)
-	l.mu.Unlock()
-	if l.cfg.OnSession != nil {
-		l.cfg.OnSession(s)
-	}
-	l.sessions.Done()
-}
+func (l *Listener) Close() error { return l.server.Close() }

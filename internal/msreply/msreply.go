@@ -1,9 +1,9 @@
 // Package msreply holds Exchange Online's reply texts and the rewrite of
 // go-smtp's replies into them. go-smtp hard-codes the texts of its
 // positive replies ("250-Hello <helo>", "Roger, accepting mail from ...");
-// the connection front layers of internal/simulator and internal/listener
-// pass every reply go-smtp writes through a Rewriter, so that a client
-// sees the wording of smtp.office365.com (m365-facts.md section 6).
+// the server front of internal/smtpd passes every reply go-smtp writes
+// through a Rewriter, so that a client sees the wording of
+// smtp.office365.com (m365-facts.md section 6).
 package msreply
 
 import (
@@ -13,9 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/emersion/go-smtp"
 )
 
-// Replies the front layers send themselves, in Exchange Online's wording.
+// Replies the server front (internal/smtpd) sends itself, in Exchange
+// Online's wording.
 const (
 	// SendHelloFirst refuses a command that needs a preceding EHLO, such
 	// as any but AllowedBeforeHello after STARTTLS (RFC 3207 section 4.2).
@@ -25,6 +28,41 @@ const (
 	// TLSAlreadyActive refuses STARTTLS inside a TLS session.
 	TLSAlreadyActive = "503 5.5.1 TLS already active"
 )
+
+// UnrecognizedAuth is Exchange Online's answer to AUTH with a mechanism
+// it does not offer, which includes any AUTH before STARTTLS on
+// smtp.office365.com (RFC 4954 section 4 leaves the code open; Exchange
+// Online says 504 5.7.4). host is the server's name.
+func UnrecognizedAuth(host string) *smtp.SMTPError {
+	return refusal(504, 4, "Unrecognized authentication type", host)
+}
+
+// AuthUnsuccessful refuses credentials, or a SASL response that cannot
+// be parsed (RFC 4954 section 6 has 535 5.7.8; Exchange Online says
+// 535 5.7.3).
+func AuthUnsuccessful(host string) *smtp.SMTPError {
+	return refusal(535, 3, "Authentication unsuccessful", host)
+}
+
+// StartTLSRequired refuses MAIL before STARTTLS where TLS is required
+// (RFC 3207 section 4: the server may refuse commands until TLS is up).
+func StartTLSRequired(host string) *smtp.SMTPError {
+	return refusal(451, 3, "STARTTLS is required to send mail", host)
+}
+
+// NotAuthenticated refuses MAIL before AUTH where AUTH is required (RFC
+// 4954 section 6 has 530 5.7.0; Exchange Online says 530 5.7.57).
+func NotAuthenticated(host string) *smtp.SMTPError {
+	return refusal(530, 57, "Client not authenticated to send mail.", host)
+}
+
+// refusal is a security-policy refusal (enhanced code 5.7.detail, RFC
+// 3463 section 3.8) with the server's name in brackets, as Exchange
+// Online words them.
+func refusal(code, detail int, text, host string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 7, detail},
+		Message: fmt.Sprintf("%s [%s]", text, host)}
+}
 
 // AllowedBeforeHello reports whether verb is accepted between STARTTLS
 // and the EHLO that must follow it; anything else gets SendHelloFirst.
@@ -37,7 +75,7 @@ func AllowedBeforeHello(verb string) bool {
 }
 
 // ParseCommand splits a command line the way go-smtp's parser does (a
-// four-letter verb, or STARTTLS), so that a front layer and go-smtp agree
+// four-letter verb, or STARTTLS), so that the server front and go-smtp agree
 // on what each line is. verb is "" for lines go-smtp rejects.
 func ParseCommand(line string) (verb, arg string) {
 	line = strings.TrimRight(line, "\r\n")
@@ -170,7 +208,7 @@ func (r *Rewriter) ehloReply(extensions []string, encrypted bool) []string {
 	}
 	if !encrypted {
 		// RFC 3207 section 4: offered only before TLS; go-smtp does not
-		// offer it because the front layer answers STARTTLS.
+		// offer it because the server front answers STARTTLS.
 		keywords = append(keywords, "STARTTLS")
 	}
 	sort.SliceStable(keywords, func(i, j int) bool {
@@ -216,7 +254,7 @@ func extensionRank(keywordLine string) int {
 }
 
 // BDATChunkSize parses the arguments of a BDAT command (RFC 3030 section
-// 2: "BDAT chunk-size [LAST]") the way go-smtp does, so that a front layer
+// 2: "BDAT chunk-size [LAST]") the way go-smtp does, so that the server front
 // and the server behind it agree on how many bytes of chunk follow.
 func BDATChunkSize(arg string) (int64, bool) {
 	args := strings.Fields(arg)

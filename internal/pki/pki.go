@@ -1,11 +1,14 @@
-// Package pki makes throwaway certificate authorities and leaf certificates
-// for the demo simulator and for tests (unknown CA, wrong name, expired).
+// Package pki makes and describes the certificates smtpdiag's servers and
+// tests use: throwaway certificate authorities and the leaves they issue,
+// self-signed leaves, and SHA-256 fingerprints of them.
 package pki
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -13,6 +16,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -65,11 +70,45 @@ type LeafOptions struct {
 	Names     []string
 	NotBefore time.Time // zero: an hour ago
 	NotAfter  time.Time // zero: 90 days from now
+	// Organization, when not "", is the subject's organization.
+	Organization string
+	// RSA gives the leaf an RSA 2048 key, made once per process and shared
+	// by every RSA leaf (generating one takes a noticeable moment, and the
+	// leaves are throwaway), instead of a new ECDSA P-256 key. Its key
+	// usage allows RSA key exchange, which encrypts the premaster secret
+	// to the certificate's key (RFC 5246 section 7.4.7.1).
+	RSA bool
 }
 
 // Issue makes a server certificate signed by the CA, ready for tls.Config.
 func (ca *CA) Issue(opts LeafOptions) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	return makeLeaf(opts, ca.Cert, ca.Key)
+}
+
+// SelfSigned makes a server certificate signed by its own key, ready for
+// tls.Config: what a device under test is offered when no certificate is
+// configured.
+func SelfSigned(opts LeafOptions) (tls.Certificate, error) {
+	return makeLeaf(opts, nil, nil)
+}
+
+// rsaKey is the RSA key of every RSA leaf (LeafOptions.RSA).
+var rsaKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
+
+// makeLeaf makes a leaf certificate signed by parent with parentKey, or
+// self-signed when parent is nil.
+func makeLeaf(opts LeafOptions, parent *x509.Certificate, parentKey crypto.Signer) (tls.Certificate, error) {
+	var key crypto.Signer
+	var err error
+	usage := x509.KeyUsageDigitalSignature
+	if opts.RSA {
+		key, err = rsaKey()
+		usage |= x509.KeyUsageKeyEncipherment
+	} else {
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
 	if err != nil {
 		return tls.Certificate{}, err
 	}
@@ -84,20 +123,29 @@ func (ca *CA) Issue(opts LeafOptions) (tls.Certificate, error) {
 		SerialNumber: serial(),
 		NotBefore:    opts.NotBefore,
 		NotAfter:     opts.NotAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		KeyUsage:     usage,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if opts.Organization != "" {
+		tmpl.Subject.Organization = []string{opts.Organization}
 	}
 	for i, n := range opts.Names {
 		if i == 0 {
-			tmpl.Subject = pkix.Name{CommonName: n}
+			tmpl.Subject.CommonName = n
 		}
 		if ip := net.ParseIP(n); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
+		} else if !slices.Contains(tmpl.DNSNames, n) {
 			tmpl.DNSNames = append(tmpl.DNSNames, n)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
+	chain := [][]byte(nil)
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	} else {
+		chain = [][]byte{parent.Raw}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("issue certificate: %w", err)
 	}
@@ -105,7 +153,7 @@ func (ca *CA) Issue(opts LeafOptions) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der, ca.Cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
+	return tls.Certificate{Certificate: append([][]byte{der}, chain...), PrivateKey: key, Leaf: leaf}, nil
 }
 
 func serial() *big.Int {

@@ -6,16 +6,13 @@
 // needs no network beyond 127.0.0.1, and delivers nothing: every message
 // that reaches DATA is kept in memory for tests to inspect.
 //
-// The SMTP state machine is github.com/emersion/go-smtp. A front layer in
-// front.go sits between each TCP connection and go-smtp: it owns TLS (so
-// the Microsoft wording is applied after STARTTLS too) and rewrites
-// go-smtp's fixed reply texts into Microsoft's.
+// The connection handling (TLS, input modes, SASL, limits, reply
+// rewriting) is internal/smtpd's; each endpoint is a Backend on it whose
+// Handler (session.go) applies Exchange Online's policy.
 package simulator
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -23,11 +20,9 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/smtpdiag/smtpdiag/internal/pki"
+	"github.com/smtpdiag/smtpdiag/internal/smtpd"
 )
 
 // Default host names, shaped like the names Exchange Online front-ends
@@ -36,22 +31,6 @@ const (
 	DefaultSubmissionHostname = "SN1PR80CA0001.outlook.office365.com"
 	DefaultMXHostname         = "SN1NAM02FT0049.mail.protection.outlook.com"
 	DefaultAcceptedDomain     = "contoso.com"
-)
-
-// maxMessageBytes is the SIZE Exchange Online advertises (150 MiB).
-const maxMessageBytes = 157286400
-
-// maxLineLength bounds command and text lines. RFC 4954 section 4 allows
-// AUTH lines of up to 12288 octets, which XOAUTH2 bearer tokens need; the
-// RFC 5321 section 4.5.3.1.4 limit of 512 would reject real tokens.
-const maxLineLength = 16384
-
-// Timeouts for idle clients and TLS handshakes. They only matter for
-// clients that stall; Close does not wait for them.
-const (
-	idleTimeout      = 5 * time.Minute
-	writeTimeout     = time.Minute
-	handshakeTimeout = 30 * time.Second
 )
 
 // User is a mailbox that may authenticate on the submission and
@@ -118,18 +97,12 @@ type Simulator struct {
 
 	acceptedDomain string
 	users          map[string]User
-	tlsConfig      *tls.Config
-	server         *smtp.Server
-	listeners      []net.Listener
-	serving        sync.WaitGroup
+	server         *smtpd.Server
 
 	logMu sync.Mutex
 	log   io.Writer
 
 	mu           sync.Mutex
-	closed       bool
-	conns        map[*frontConn]struct{}
-	connSeq      int
 	messageSeq   int
 	received     []Envelope
 	dataCommands int
@@ -144,7 +117,6 @@ func Start(opts Options) (*Simulator, error) {
 		acceptedDomain:     strings.ToLower(opts.AcceptedDomain),
 		users:              make(map[string]User),
 		log:                opts.Log,
-		conns:              make(map[*frontConn]struct{}),
 	}
 	if opts.Hostname != "" {
 		s.SubmissionHostname, s.MXHostname = opts.Hostname, opts.Hostname
@@ -167,105 +139,48 @@ func Start(opts Options) (*Simulator, error) {
 	s.CAPEM = ca.PEM
 	// The first name becomes the subject's common name, as on the real
 	// certificates, which name the service rather than localhost.
-	names := []string{s.SubmissionHostname}
-	if s.MXHostname != s.SubmissionHostname {
-		names = append(names, s.MXHostname)
-	}
-	names = append(names, "localhost", "127.0.0.1")
-	leaf, err := ca.Issue(pki.LeafOptions{Names: names})
+	leaf, err := ca.Issue(pki.LeafOptions{Names: []string{s.SubmissionHostname, s.MXHostname, "localhost", "127.0.0.1"}})
 	if err != nil {
 		return nil, err
 	}
 	// Exchange Online refuses TLS 1.0 and 1.1 on its default endpoints
 	// (m365-facts.md section 2), so the handshake fails below TLS 1.2.
-	s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
-
-	s.server = s.newServer()
+	errorLog := io.Discard
+	if s.log != nil {
+		errorLog = s.log
+	}
+	s.server = smtpd.NewServer(smtpd.Config{
+		TLS:      &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12},
+		ErrorLog: log.New(errorLog, "simulator: ", 0),
+	})
 
 	endpoints := []*endpoint{
 		{role: roleSubmission, hostname: s.SubmissionHostname, addr: &s.SubmissionAddr},
 		{role: roleMX, hostname: s.MXHostname, addr: &s.MXAddr},
 		{role: roleImplicitTLS, hostname: s.SubmissionHostname, addr: &s.ImplicitTLSAddr},
 	}
+	var listeners []net.Listener
 	for _, ep := range endpoints {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			for _, open := range s.listeners {
+			for _, open := range listeners {
 				open.Close()
 			}
 			return nil, fmt.Errorf("simulator: listen for %s: %w", ep.role, err)
 		}
 		*ep.addr = l.Addr().String()
-		s.listeners = append(s.listeners, &frontListener{Listener: l, endpoint: ep, sim: s})
+		listeners = append(listeners, l)
 	}
-	for _, l := range s.listeners {
-		s.serving.Add(1)
-		go func() {
-			defer s.serving.Done()
-			// Serve returns when Close closes the listener.
-			_ = s.server.Serve(l)
-		}()
+	for i, ep := range endpoints {
+		s.server.Serve(listeners[i], s.smtpdEndpoint(ep))
 	}
 	return s, nil
-}
-
-// newServer configures go-smtp so that its EHLO reply carries the extensions
-// Exchange Online advertises (m365-facts.md section 6).
-func (s *Simulator) newServer() *smtp.Server {
-	server := smtp.NewServer(smtp.BackendFunc(s.newSession))
-	server.Domain = s.SubmissionHostname
-	server.MaxMessageBytes = maxMessageBytes
-	server.MaxLineLength = maxLineLength
-	server.EnableSMTPUTF8 = true
-	server.EnableBINARYMIME = true
-	server.EnableDSN = true
-	server.ReadTimeout = idleTimeout
-	server.WriteTimeout = writeTimeout
-	// go-smtp sees plaintext only: the front layer terminates TLS, so
-	// go-smtp never knows a connection is encrypted. Whether AUTH is
-	// offered and accepted is decided by the session, which asks the
-	// front layer (see session.AuthMechanisms).
-	server.AllowInsecureAuth = true
-	errorLog := io.Discard
-	if s.log != nil {
-		errorLog = s.log
-	}
-	server.ErrorLog = log.New(errorLog, "simulator: ", 0)
-	return server
 }
 
 // Close stops every endpoint, ends every open connection and waits until
 // all of the simulator's goroutines have returned.
 func (s *Simulator) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	s.mu.Unlock()
-
-	for _, l := range s.listeners {
-		l.Close()
-	}
-	s.serving.Wait()
-
-	s.mu.Lock()
-	open := make([]*frontConn, 0, len(s.conns))
-	for c := range s.conns {
-		open = append(open, c)
-	}
-	s.mu.Unlock()
-	for _, c := range open {
-		c.Close()
-	}
-
-	// With listeners and connections closed, Shutdown only waits for the
-	// connection goroutines to notice. It reports the listeners it finds
-	// already closed; that is not a failure.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.server.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := s.server.Close(); err != nil {
 		return fmt.Errorf("simulator: close: %w", err)
 	}
 	return nil
@@ -310,26 +225,6 @@ func (s *Simulator) WriteCAFile(dir string) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
-}
-
-// track registers an accepted connection; it reports false once Close has
-// begun, so that no connection outlives the simulator.
-func (s *Simulator) track(c *frontConn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.connSeq++
-	c.id = s.connSeq
-	s.conns[c] = struct{}{}
-	return true
-}
-
-func (s *Simulator) untrack(c *frontConn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
 }
 
 func (s *Simulator) countDataCommand() {
@@ -389,19 +284,24 @@ type endpoint struct {
 	addr     *string // where Start publishes the listening address
 }
 
-// implicitTLS reports whether TLS starts with the connection.
-func (e *endpoint) implicitTLS() bool { return e.role == roleImplicitTLS }
-
-// mechanisms are the SASL mechanisms offered once the connection is
-// encrypted. Exchange Online offers exactly LOGIN and XOAUTH2 on port 587
-// (m365-facts.md section 6) and nothing on the MX endpoint.
-func (e *endpoint) mechanisms() []string {
+// smtpdEndpoint is what the endpoint offers. Exchange Online offers AUTH
+// only inside TLS: exactly LOGIN and XOAUTH2 on port 587 (m365-facts.md
+// section 6), and nothing on the MX endpoint, which requires neither TLS
+// nor AUTH.
+func (s *Simulator) smtpdEndpoint(e *endpoint) *smtpd.Endpoint {
+	ep := &smtpd.Endpoint{
+		Hostname:    e.hostname,
+		ImplicitTLS: e.role == roleImplicitTLS,
+		Backend:     smtpd.BackendFunc(func(c *smtpd.Conn) smtpd.Handler { return s.connect(c, e) }),
+	}
 	switch e.role {
 	case roleSubmission:
-		return []string{"LOGIN", "XOAUTH2"}
+		ep.Mechanisms = []string{"LOGIN", "XOAUTH2"}
 	case roleImplicitTLS:
-		return []string{"PLAIN", "LOGIN"}
-	default:
-		return nil
+		ep.Mechanisms = []string{"PLAIN", "LOGIN"}
 	}
+	if e.role != roleMX {
+		ep.RequireTLS, ep.RequireAuth = true, true
+	}
+	return ep
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
@@ -116,7 +117,7 @@ func (c *Client) handshakeFault(err error) *result.Fault {
 // describeTLS describes the negotiated session and the presented chain.
 func describeTLS(cs tls.ConnectionState, name string) *result.TLSInfo {
 	info := &result.TLSInfo{
-		Version:     versionName(cs.Version),
+		Version:     esmtp.TLSVersion(cs.Version),
 		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
 		ServerName:  name,
 	}
@@ -213,20 +214,6 @@ func withExtra(roots *x509.CertPool, extra []*x509.Certificate) *x509.CertPool {
 		pool.AddCert(cert)
 	}
 	return pool
-}
-
-func versionName(v uint16) string {
-	switch v {
-	case tls.VersionTLS10:
-		return "1.0"
-	case tls.VersionTLS11:
-		return "1.1"
-	case tls.VersionTLS12:
-		return "1.2"
-	case tls.VersionTLS13:
-		return "1.3"
-	}
-	return fmt.Sprintf("0x%04x", v)
 }
 
 // plaintext reports whether b looks like SMTP text rather than a TLS record:
