@@ -17,20 +17,14 @@ type pattern struct {
 	// code holds the three characters of the basic code, each a digit or
 	// 'x'; "" when the pattern starts with an enhanced code.
 	code string
-	// enhanced is true when the pattern has an enhanced code; class,
-	// subject and the detail range are meaningful only then.
+	// enhanced is true when the pattern has an enhanced code, the codes
+	// in rng.
 	enhanced bool
-	class    int
-	subject  int
-	detailLo int
-	detailHi int
+	rng      esmtp.EnhancedRange
 	// text is matched as a case-insensitive substring of the reply text;
 	// lower-cased with runs of white space folded to one space.
 	text string
 }
-
-// wildcard marks a component of an enhanced code that matches any value.
-const wildcard = -1
 
 // Examples quoted by error messages, so that every message shows a way out.
 const patternExamples = "250, 5xx, 550 5.7.606-649 or 5.7.1"
@@ -77,7 +71,7 @@ func ParsePattern(s string) (Pattern, error) {
 				return fail("%v", err)
 			}
 			rest = after
-			if int(p.code[0]-'0') != p.class {
+			if int(p.code[0]-'0') != p.rng.Class {
 				return fail("basic code %s and enhanced code %s must be of the same class, as in 550 5.7.1 or 451 4.7.1",
 					first, second)
 			}
@@ -140,13 +134,8 @@ func (p Pattern) Match(r esmtp.Reply) bool {
 	if q.code != "" && !matchBasic(q.code, r.Code) {
 		return false
 	}
-	if q.enhanced {
-		class, subject, detail, ok := splitEnhanced(r.Enhanced)
-		if !ok || class != q.class ||
-			(q.subject != wildcard && subject != q.subject) ||
-			(q.detailLo != wildcard && (detail < q.detailLo || detail > q.detailHi)) {
-			return false
-		}
+	if q.enhanced && !q.rng.Contains(r.Enhanced) {
+		return false
 	}
 	return q.text == "" || strings.Contains(foldText(r.Text()), q.text)
 }
@@ -218,74 +207,13 @@ func (p *pattern) parseBasic(w string) error {
 	return nil
 }
 
+// parseEnhanced parses the enhanced code of a pattern, with its detail
+// range or wildcards (RFC 3463 section 2).
 func (p *pattern) parseEnhanced(w string) error {
-	example := func() string { return "as in 5.7.1, 5.7.x or 5.7.606-649" }
-	parts := strings.Split(w, ".")
-	if len(parts) != 3 {
-		return fmt.Errorf("enhanced code %s must be class.subject.detail (RFC 3463 section 2), %s", w, example())
+	r, err := esmtp.ParseEnhancedRange(w)
+	if err != nil {
+		return err
 	}
-	if parts[0] != "2" && parts[0] != "4" && parts[0] != "5" {
-		return fmt.Errorf("enhanced code %s must have class 2, 4 or 5 (RFC 3463 section 3.1), %s", w, example())
-	}
-	p.enhanced = true
-	p.class = int(parts[0][0] - '0')
-
-	subject, detail := parts[1], parts[2]
-	switch {
-	case isWildcard(subject):
-		if !isWildcard(detail) {
-			return fmt.Errorf("wildcards in enhanced code %s must come last, %s", w, example())
-		}
-		p.subject, p.detailLo, p.detailHi = wildcard, wildcard, wildcard
-		return nil
-	case !isNumber(subject):
-		return fmt.Errorf("enhanced code %s must have a subject of one to three digits, %s", w, example())
-	}
-	p.subject, _ = strconv.Atoi(subject)
-
-	if isWildcard(detail) {
-		p.detailLo, p.detailHi = wildcard, wildcard
-		return nil
-	}
-	lo, hi, isRange := strings.Cut(detail, "-")
-	if !isNumber(lo) || (isRange && !isNumber(hi)) {
-		return fmt.Errorf("enhanced code %s must have a detail of one to three digits or a range of them, %s", w, example())
-	}
-	p.detailLo, _ = strconv.Atoi(lo)
-	p.detailHi = p.detailLo
-	if isRange {
-		p.detailHi, _ = strconv.Atoi(hi)
-		if p.detailLo > p.detailHi {
-			return fmt.Errorf("detail range %s in enhanced code %s must run from low to high, as in 5.7.606-649", detail, w)
-		}
-	}
+	p.enhanced, p.rng = true, r
 	return nil
-}
-
-func isWildcard(s string) bool { return s == "x" || s == "X" }
-
-// isNumber reports whether s has one to three digits, the length RFC 3463
-// section 2 allows for subject and detail.
-func isNumber(s string) bool {
-	if len(s) < 1 || len(s) > 3 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// splitEnhanced parses a reply's enhanced code ("5.7.606").
-func splitEnhanced(s string) (class, subject, detail int, ok bool) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(parts[0]) != 1 || !isDigit(parts[0][0]) || !isNumber(parts[1]) || !isNumber(parts[2]) {
-		return 0, 0, 0, false
-	}
-	class = int(parts[0][0] - '0')
-	subject, _ = strconv.Atoi(parts[1])
-	detail, _ = strconv.Atoi(parts[2])
-	return class, subject, detail, true
 }

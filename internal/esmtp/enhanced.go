@@ -111,12 +111,11 @@ func (r EnhancedRange) Contains(code string) bool {
 
 // splitCode cuts s into its three dot-separated parts.
 func splitCode(s string) (class, subject, detail string, ok bool) {
-	class, rest, ok1 := strings.Cut(s, ".")
-	subject, detail, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
 		return "", "", "", false
 	}
-	return class, subject, detail, true
+	return parts[0], parts[1], parts[2], true
 }
 
 func isClass(s string) bool { return s == "2" || s == "4" || s == "5" }

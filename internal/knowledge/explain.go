@@ -114,11 +114,8 @@ func ParseCodes(text string) (basic int, enhanced string) {
 }
 
 func isEnhanced(s string) bool {
-	class, subject, detail, ok := splitEnhanced(s)
-	if !ok || (class != "2" && class != "4" && class != "5") {
-		return false
-	}
-	return isNumber(subject) && isNumber(detail) && !strings.Contains(detail, ".")
+	_, ok := esmtp.ParseEnhanced(s)
+	return ok
 }
 
 func basicCode(s string) (int, bool) {

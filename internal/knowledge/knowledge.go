@@ -7,9 +7,9 @@ package knowledge
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
@@ -113,31 +113,6 @@ func (e Entry) codesMatch(basic int, enhanced string) bool {
 // enhancedMatches reports whether got ("5.7.612") is want or lies in want's
 // range ("5.7.606-649"); the range applies to the detail number only.
 func enhancedMatches(want, got string) bool {
-	if want == "" || got == "" {
-		return false
-	}
-	wc, ws, wd, ok := splitEnhanced(want)
-	if !ok {
-		return false
-	}
-	gc, gs, gd, ok := splitEnhanced(got)
-	if !ok || wc != gc || ws != gs {
-		return false
-	}
-	lo, hi, found := strings.Cut(wd, "-")
-	if !found {
-		return wd == gd
-	}
-	n, err1 := strconv.Atoi(gd)
-	l, err2 := strconv.Atoi(lo)
-	h, err3 := strconv.Atoi(hi)
-	return err1 == nil && err2 == nil && err3 == nil && n >= l && n <= h
-}
-
-func splitEnhanced(s string) (class, subject, detail string, ok bool) {
-	parts := strings.SplitN(s, ".", 3)
-	if len(parts) != 3 {
-		return "", "", "", false
-	}
-	return parts[0], parts[1], parts[2], true
+	r, err := esmtp.ParseEnhancedRange(want)
+	return err == nil && r.Contains(got)
 }

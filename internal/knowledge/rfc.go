@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
@@ -31,11 +32,12 @@ func GenericSource(enhanced string) string {
 }
 
 func genericMeaning(enhanced string) (meaning, bool) {
-	class, subject, detail, ok := splitEnhanced(enhanced)
-	word, classOK := classWord(class)
-	if !ok || !classOK || !isNumber(subject) || !isNumber(detail) {
+	e, ok := esmtp.ParseEnhanced(enhanced)
+	if !ok {
 		return meaning{}, false
 	}
+	word := classWord(e.Class)
+	subject, detail := strconv.Itoa(e.Subject), strconv.Itoa(e.Detail)
 	if m, ok := rfc3463Detail()[subject+"."+detail]; ok {
 		m.text = word + ": " + m.text
 		return m, true
@@ -67,10 +69,6 @@ func BasicMeaning(code int) (string, result.Category, string, bool) {
 	return "", "", "", false
 }
 
-func isNumber(s string) bool {
-	n, err := strconv.Atoi(s)
-	return err == nil && n >= 0 && n <= 999 && len(s) <= 3
-}
 
 type meaning struct {
 	text   string
@@ -88,16 +86,14 @@ func (m meaning) rfc() string {
 
 // classWord returns the RFC 3463 section 2 name of an enhanced code's
 // class.
-func classWord(class string) (string, bool) {
+func classWord(class int) string {
 	switch class {
-	case "2":
-		return "success", true
-	case "4":
-		return "temporary failure", true
-	case "5":
-		return "permanent failure", true
+	case 2:
+		return "success"
+	case 4:
+		return "temporary failure"
 	}
-	return "", false
+	return "permanent failure"
 }
 
 // RFC 3463 section 3: the subjects.
