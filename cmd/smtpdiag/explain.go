@@ -24,7 +24,8 @@ square brackets are found in it:
 A code that Exchange Online does not document gets its RFC 3463 (enhanced)
 or RFC 5321 (basic) meaning. No network traffic.
 
-Exit codes: 0 explained, 2 the argument holds no reply code.
+Exit codes: 0 explained, 1 nothing is known about the code (neither
+Exchange Online nor the RFCs define it), 2 the argument holds no reply code.
 `
 
 func cmdExplain(args []string, e env) error {
@@ -50,5 +51,8 @@ func cmdExplain(args []string, e env) error {
 		return enc.Encode(x)
 	}
 	summary.WriteExplanation(e.stdout, x)
+	if !x.Understood() {
+		return checksFailed{}
+	}
 	return nil
 }

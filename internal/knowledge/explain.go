@@ -35,6 +35,17 @@ type Explanation struct {
 	// when no entry matched: the entries of a bare basic code ("530"), or
 	// those of an enhanced code whose text tells them apart ("5.7.1").
 	Candidates []Entry `json:"candidates,omitempty"`
+	// Related are, when there are no candidates either, the documented
+	// replies of the same family (class and subject): the closest known
+	// replies, not the meaning of this one.
+	Related []Entry `json:"related,omitempty"`
+}
+
+// Understood reports whether anything is known about the input: an
+// Exchange Online entry, candidates, or at least the RFC meaning of its
+// code. "5.9.9" is none of these.
+func (x *Explanation) Understood() bool {
+	return x.Known || len(x.Candidates) > 0 || x.Generic != ""
 }
 
 // Explain finds the basic code, the enhanced code and any bracketed IP in
@@ -57,13 +68,14 @@ func Explain(input string) (*Explanation, error) {
 			x.Generic, x.Category, x.GenericSource = text, cat, source
 		}
 	}
-	if enhanced != "" {
-		if e, ok := Lookup(basic, enhanced, input); ok {
-			x.Known, x.Entry, x.Category = true, &e, e.Category
-			return x, nil
-		}
+	if e, ok := Lookup(basic, enhanced, input); ok {
+		x.Known, x.Entry, x.Category = true, &e, e.Category
+		return x, nil
 	}
 	x.Candidates = Candidates(basic, enhanced)
+	if len(x.Candidates) == 0 && enhanced != "" {
+		x.Related = Related(enhanced)
+	}
 	return x, nil
 }
 

@@ -61,7 +61,7 @@ func TestExplainEnhancedOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !x.Known || x.Entry.Basic != 535 || x.Category != result.Auth || !strings.Contains(x.Entry.Setting, "SmtpClientAuthenticationDisabled") {
+	if !x.Known || x.Entry.ID != "535-5-7-139" || x.Category != result.Auth || !strings.Contains(x.Entry.Setting, "SmtpClientAuthenticationDisabled") {
 		t.Fatalf("explanation %+v", x)
 	}
 }
@@ -74,7 +74,7 @@ func TestExplainBasicOnlyListsCandidates(t *testing.T) {
 	if x.Known || x.Category != result.Auth || !strings.Contains(x.Generic, "authentication required") || x.GenericSource != rfc4954Source {
 		t.Fatalf("explanation %+v", x)
 	}
-	if len(x.Candidates) != 1 || x.Candidates[0].Enhanced != "5.7.57" {
+	if len(x.Candidates) != 1 || x.Candidates[0].ID != "530-5-7-57" {
 		t.Fatalf("candidates %+v", x.Candidates)
 	}
 }
@@ -87,12 +87,12 @@ func TestExplainAmbiguousCodeListsItsTexts(t *testing.T) {
 	if x.Known || x.Category != result.Policy || x.Generic != "permanent failure: delivery not authorized, message refused" {
 		t.Fatalf("explanation %+v", x)
 	}
-	var texts []string
+	var ids []string
 	for _, c := range x.Candidates {
-		texts = append(texts, c.Text)
+		ids = append(ids, c.ID)
 	}
-	if strings.Join(texts, ",") != "Spamhaus,relay|not authorized" {
-		t.Fatalf("candidate texts %q", texts)
+	if strings.Join(ids, ",") != "550-5-7-1-spamhaus,550-5-7-1-relay" {
+		t.Fatalf("candidates %q", ids)
 	}
 }
 

@@ -1,143 +1,45 @@
 package knowledge
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
-	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
-// referenceReplies has one row per code in reference/m365-facts.md section
-// 3, with the reply text as Exchange Online sends it, and the entry and
-// category it must resolve to.
-var referenceReplies = []struct {
-	reply    string
-	code     string // the matching entry's Code()
-	category result.Category
-	ip       string // the bracketed IP the reply names
-}{
-	{"530 5.7.57 Client not authenticated to send mail. [SN1PR80CA0001.outlook.office365.com]", "530 5.7.57", result.Auth, ""},
-	{"535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.", "535 5.7.139", result.Auth, ""},
-	{"535 5.7.3 Authentication unsuccessful [SN1PR80CA0001.outlook.office365.com]", "535 5.7.3", result.Auth, ""},
-	{"550 5.7.30 Basic authentication is not supported for Client Submission.", "550 5.7.30", result.Auth, ""},
-	{"451 5.7.3 STARTTLS is required to send mail [SN1PR80CA0001.outlook.office365.com]", "451 5.7.3", result.TLS, ""},
-	{"421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls", "421 4.7.66", result.TLS, ""},
-	{"550 5.7.60 SMTP; Client does not have permissions to send as this sender", "550 5.7.60", result.Policy, ""},
-	{"554 5.2.252 SendAsDenied; scanner@contoso.com not allowed to send as ceo@contoso.com", "554 5.2.252", result.Policy, ""},
-	{"550 5.7.64 TenantAttribution; Relay Access Denied [SN1NAM02FT0049.mail.protection.outlook.com]", "550 5.7.64", result.Configuration, ""},
-	{"550 5.7.68 TenantInboundAttribution; Direct Send not allowed for this organization from unauthorized sources", "550 5.7.68", result.Policy, ""},
-	{"550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [SN1NAM02FT0049.eop-nam02.prod.protection.outlook.com]", "550 5.4.1", result.Recipient, ""},
-	{"550 5.7.1 Service unavailable, Client host [203.0.113.5] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/203.0.113.5 AS(1450)", "550 5.7.1", result.Reputation, "203.0.113.5"},
-	{"550 5.7.1 Unable to relay", "550 5.7.1", result.Configuration, ""},
-	{"550 5.7.1 Delivery not authorized, message refused", "550 5.7.1", result.Configuration, ""},
-	{"550 5.7.606 Access denied, banned sending IP [203.0.113.5]. To request removal from this list please visit https://sender.office.com/ and follow the directions.", "550 5.7.606-649", result.Reputation, "203.0.113.5"},
-	{"550 5.7.649 Access denied, banned sending IP [2001:db8::5]", "550 5.7.606-649", result.Reputation, "2001:db8::5"},
-	{"550 5.7.511 Access denied, banned sender[203.0.113.5]. To request removal from this list, forward this message to delist@messaging.microsoft.com.", "550 5.7.511", result.Reputation, "203.0.113.5"},
-	{"550 5.7.501 Access denied, spam abuse detected", "5.7.501-503", result.Reputation, ""},
-	{"550 5.7.502 Access denied, banned sender", "5.7.501-503", result.Reputation, ""},
-	{"550 5.7.503 Access denied, banned sender", "5.7.501-503", result.Reputation, ""},
-	{"550 5.7.705 Access denied, tenant has exceeded threshold", "5.7.705", result.Reputation, ""},
-	{"550 5.7.708 Access denied, traffic not accepted from this IP", "5.7.708", result.Reputation, ""},
-	{"550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains", "5.7.750", result.Configuration, ""},
-	{"451 4.7.500 Server busy. Please try again later from [203.0.113.5]. (S77719) [SN1NAM02FT0049.mail.protection.outlook.com]", "451 4.7.500-699", result.Throttling, "203.0.113.5"},
-	{"451 4.7.699 Access denied, please try again later", "451 4.7.500-699", result.Throttling, ""},
-	{"451 4.7.650 The mail server [203.0.113.5] has been temporarily rate limited due to IP reputation", "451 4.7.650", result.Throttling, "203.0.113.5"},
-	{"550 5.7.23 The message was rejected because of Sender Policy Framework violation", "550 5.7.23", result.DNS, ""},
-	{"550 5.7.509 Access denied, sending domain [contoso.com] does not pass DMARC verification and has a DMARC policy of reject", "5.7.509", result.DNS, ""},
-	{"550 5.1.8 Access denied, bad outbound sender", "5.1.8", result.Policy, ""},
-	{"452 4.5.3 Too many recipients", "4.5.3", result.Throttling, ""},
-	{"554 5.2.2 Submission quota exceeded", "5.2.2", result.Throttling, ""},
-	{"550 5.2.251 Continuous error throttling", "550 5.2.251-255", result.Throttling, ""},
-	{"550 5.2.255 Continuous error throttling", "550 5.2.251-255", result.Throttling, ""},
-	{"451 4.4.62 Mail sent to the wrong Office 365 region. ATTR35", "4.4.62", result.Configuration, ""},
-}
-
-func TestReferenceReplies(t *testing.T) {
-	hit := map[string]bool{}
-	for _, tc := range referenceReplies {
-		t.Run(tc.reply[:min(len(tc.reply), 40)], func(t *testing.T) {
-			basic, enhanced := ParseCodes(tc.reply)
-			e, ok := Lookup(basic, enhanced, tc.reply)
-			if !ok {
-				t.Fatalf("no entry for %q (parsed %d %q)", tc.reply, basic, enhanced)
+// TestKnowledgeBase checks the embedded files against the schema (Entry.check
+// runs on load: ids, codes, categories, fix steps, sources with the day they
+// were read) and that no two entries claim the same selector: the same code
+// with the same wording, or both with none.
+func TestKnowledgeBase(t *testing.T) {
+	all, err := base()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 25 {
+		t.Fatalf("%d entries", len(all))
+	}
+	claimed := map[string]string{}
+	for _, e := range all {
+		texts := e.Texts
+		if len(texts) == 0 {
+			texts = []string{""}
+		}
+		for i, code := range e.Codes {
+			for _, text := range texts {
+				key := fmt.Sprintf("%+v|%s", e.selectors[i], strings.ToLower(text))
+				if other, dup := claimed[key]; dup {
+					t.Errorf("%s and %s both claim %s with text %q", other, e.ID, code, text)
+				}
+				claimed[key] = e.ID
 			}
-			if e.Code() != tc.code || e.Category != tc.category {
-				t.Fatalf("%q: got entry %s (%s), want %s (%s)", tc.reply, e.Code(), e.Category, tc.code, tc.category)
-			}
-			if got := esmtp.BracketedIP(tc.reply); got != tc.ip {
-				t.Errorf("BracketedIP = %q, want %q", got, tc.ip)
-			}
-			hit[e.Code()+"|"+e.Text] = true
-		})
-	}
-	// Every entry is reached by some reference reply, so the table and the
-	// reference stay in step.
-	for _, e := range Entries {
-		if !hit[e.Code()+"|"+e.Text] {
-			t.Errorf("entry %s (text %q) is reached by no reference reply", e.Code(), e.Text)
-		}
-	}
-}
-
-func TestEntriesAreComplete(t *testing.T) {
-	valid := map[result.Category]bool{result.Network: true, result.DNS: true, result.TLS: true, result.Auth: true, result.Policy: true,
-		result.Reputation: true, result.Recipient: true, result.Throttling: true, result.Configuration: true}
-	seen := map[string]bool{}
-	for _, e := range Entries {
-		key := e.Code() + "|" + strings.ToLower(e.Text)
-		if seen[key] {
-			t.Errorf("duplicate entry %s", key)
-		}
-		seen[key] = true
-		if !valid[e.Category] {
-			t.Errorf("%s: category %q", e.Code(), e.Category)
-		}
-		if e.Meaning == "" || e.Fix == "" {
-			t.Errorf("%s: meaning or fix missing", e.Code())
-		}
-		if !strings.HasPrefix(e.Source, "https://") {
-			t.Errorf("%s: source %q is not a URL", e.Code(), e.Source)
-		}
-		if !isEnhanced(strings.Split(e.Enhanced, "-")[0]) {
-			t.Errorf("%s: enhanced code %q does not parse", e.Code(), e.Enhanced)
-		}
-		if e.Note != "" && !strings.HasPrefix(e.Note, "UNVERIFIED") {
-			t.Errorf("%s: note %q must start with UNVERIFIED", e.Code(), e.Note)
-		}
-	}
-}
-
-func TestLookupRangesAndText(t *testing.T) {
-	tests := []struct {
-		basic    int
-		enhanced string
-		text     string
-		want     string // Code() and Text of the entry, "" for none
-	}{
-		{550, "5.7.605", "", ""},                                       // just below the range
-		{550, "5.7.650", "", ""},                                       // just above it
-		{550, "5.7.1", "Something else entirely", ""},                  // 5.7.1 needs a telling text
-		{550, "5.7.1", "blocked using SPAMHAUS", "550 5.7.1|Spamhaus"}, // case-insensitive
-		{550, "5.7.1", "Delivery not authorized", "550 5.7.1|relay|not authorized"},
-		{550, "5.7.1", "Unable to relay", "550 5.7.1|relay|not authorized"},
-		{0, "5.7.139", "", "535 5.7.139|"}, // no basic code: any matches
-		{535, "5.7.57", "", ""},            // basic code must agree
-		{451, "5.7.3", "STARTTLS is required", "451 5.7.3|STARTTLS"},
-		{535, "5.7.3", "Authentication unsuccessful", "535 5.7.3|"},
-		{451, "4.7.650", "", "451 4.7.650|"}, // the single code before its range
-		{451, "4.7.651", "", "451 4.7.500-699|"},
-		{550, "5.7.6o6", "", ""},
-		{550, "", "banned sending IP", ""},
-	}
-	for _, tc := range tests {
-		e, ok := Lookup(tc.basic, tc.enhanced, tc.text)
-		got := ""
-		if ok {
-			got = e.Code() + "|" + e.Text
-		}
-		if got != tc.want {
-			t.Errorf("Lookup(%d, %q, %q) = %q, want %q", tc.basic, tc.enhanced, tc.text, got, tc.want)
 		}
 	}
 }
@@ -199,4 +101,169 @@ func TestBasicMeaning(t *testing.T) {
 			t.Errorf("BasicMeaning(%d) source %q", tc.code, source)
 		}
 	}
+}
+
+// TestSelection runs Lookup over a knowledge base made for the test: the
+// most specific entry wins, whatever the order of the entries.
+func TestSelection(t *testing.T) {
+	entries, err := load(os.DirFS("testdata/selection"), "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		basic    int
+		enhanced string
+		text     string
+		want     string // the entry's ID, "" for none
+	}{
+		{550, "5.7.606", "", "range"},
+		{550, "5.7.612", "", "single-in-range"}, // an exact code before the range that holds it
+		{421, "5.7.606", "", "family"},          // the range ties 550; the family does not
+		{550, "5.7.650", "", "family"},          // just past the range
+		{550, "5.6.1", "", ""},
+		// A wording selects only together with the code it is documented
+		// for, and never overrides what the enhanced code and its wording
+		// say.
+		{550, "5.7.1", "Delivery not authorized, message refused", "group"},
+		{550, "5.7.1", "RESOLVER.RST.NotAuthorized; not authorized to send", "group"},
+		{550, "5.7.1", "unable to RELAY", "relay"}, // case-insensitive
+		{550, "5.7.1", "Something else", "family"},
+		{550, "", "not authorized", "wording-only"},
+		{551, "", "not authorized", ""},
+		// Enhanced codes match whatever the basic code, unless a selector
+		// ties one.
+		{550, "5.7.57", "", "any-basic"},
+		{0, "5.7.57", "", "any-basic"},
+		{530, "5.7.57", "Client was not authenticated to send anonymous mail", "tied-basic"},
+		{550, "5.7.57", "anonymous", "any-basic"},
+		{530, "", "Must authenticate", "basic-only"},
+		{530, "5.7.0", "", "family"}, // an enhanced code is judged by it, not by the basic code alone
+		{550, "5.7.6o6", "", ""},
+	}
+	for _, tc := range tests {
+		got := ""
+		if e, ok := lookup(entries, tc.basic, tc.enhanced, tc.text); ok {
+			got = e.ID
+		}
+		if got != tc.want {
+			t.Errorf("Lookup(%d, %q, %q) = %q, want %q", tc.basic, tc.enhanced, tc.text, got, tc.want)
+		}
+	}
+	// The order of the entries does not decide.
+	reversed := slices.Clone(entries)
+	slices.Reverse(reversed)
+	for _, tc := range tests {
+		got := ""
+		if e, ok := lookup(reversed, tc.basic, tc.enhanced, tc.text); ok {
+			got = e.ID
+		}
+		if got != tc.want {
+			t.Errorf("reversed: Lookup(%d, %q, %q) = %q, want %q", tc.basic, tc.enhanced, tc.text, got, tc.want)
+		}
+	}
+	var ids []string
+	for _, e := range candidates(entries, 550, "5.7.1") {
+		ids = append(ids, e.ID)
+	}
+	if strings.Join(ids, ",") != "family,relay,group" {
+		t.Errorf("candidates of 550 5.7.1: %v", ids)
+	}
+	ids = nil
+	for _, e := range related(entries, "5.7.999") {
+		ids = append(ids, e.ID)
+	}
+	// Nearest detail first (5.7.606-649 and 5.7.612 before 5.7.57 and
+	// 5.7.1), at most six, the family wildcard last.
+	if strings.Join(ids, ",") != "range,single-in-range,any-basic,tied-basic,relay,group" {
+		t.Errorf("related to 5.7.999: %v", ids)
+	}
+	if e, _ := lookup(entries, 530, "", "x"); e.Fix != "first second" || e.Source != "https://example.test/a" {
+		t.Errorf("derived fix %q, source %q", e.Fix, e.Source)
+	}
+}
+
+// TestSchemaErrors: the loader refuses what the schema forbids.
+func TestSchemaErrors(t *testing.T) {
+	good := `{"id": "x", "codes": ["5.7.1"], "category": "policy", "title": "t", "meaning": "m", "fix": ["f"],
+	          "sources": [{"url": "https://example.test", "title": "t", "read": "2026-12-04"}]}`
+	for _, tc := range []struct{ entries, want string }{
+		{good + "," + good, "id x is used twice"},
+		{strings.Replace(good, `"5.7.1"`, `"5.7"`, 1), "class.subject.detail"},
+		{strings.Replace(good, `"5.7.1"`, `"150 5.7.1"`, 1), "is not 2xx to 5xx"},
+		{strings.Replace(good, `"policy"`, `"misc"`, 1), `category "misc"`},
+		{strings.Replace(good, `"fix": ["f"]`, `"fix": []`, 1), "fix are required"},
+		{strings.Replace(good, `"https://example.test"`, `"http://example.test"`, 1), "https URL"},
+		{strings.Replace(good, `"2026-12-04"`, `"December"`, 1), "the day it was read"},
+		{strings.Replace(good, `"id": "x"`, `"id": "X Y"`, 1), "lower-case words"},
+		{strings.Replace(good, `"title": "t",`, `"title": "t", "note": "maybe",`, 1), "must start with UNVERIFIED"},
+		{strings.Replace(good, `"title": "t",`, `"titel": "t",`, 1), "unknown field"},
+	} {
+		fsys := fstest.MapFS{"kb.json": {Data: []byte(`{"entries": [` + tc.entries + `]}`)}}
+		if _, err := load(fsys, "*.json"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.entries, err, tc.want)
+		}
+	}
+}
+
+// corpusLine is one reply line Exchange Online sends, as quoted by the page
+// Source, with the entry it must select and the facts the explanation
+// must state (in its meaning, its first fix step or its setting).
+type corpusLine struct {
+	Reply  string   `json:"reply"`
+	Source string   `json:"source"`
+	Entry  string   `json:"entry"`
+	Facts  []string `json:"facts"`
+}
+
+// TestCorpus explains every line of testdata/corpus as `smtpdiag explain`
+// would: each must select its entry and state its facts.
+func TestCorpus(t *testing.T) {
+	files, err := filepath.Glob("testdata/corpus/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, e := range Entries() {
+		ids[e.ID] = true
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []corpusLine
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&lines); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, l := range lines {
+			n++
+			if !strings.HasPrefix(l.Source, "https://") || len(l.Facts) == 0 || !ids[l.Entry] {
+				t.Errorf("%s: %q needs an https source, facts, and an entry that exists (%q)", f, l.Reply, l.Entry)
+				continue
+			}
+			x, err := Explain(l.Reply)
+			if err != nil {
+				t.Errorf("%s: %q: %v", f, l.Reply, err)
+				continue
+			}
+			if !x.Known || x.Entry.ID != l.Entry {
+				got := "nothing"
+				if x.Entry != nil {
+					got = x.Entry.ID
+				}
+				t.Errorf("%s: %q selects %s, want %s", f, l.Reply, got, l.Entry)
+				continue
+			}
+			answer := strings.ToLower(x.Entry.Meaning + " " + x.Entry.Steps[0] + " " + x.Entry.Setting)
+			for _, fact := range l.Facts {
+				if !strings.Contains(answer, strings.ToLower(fact)) {
+					t.Errorf("%s: %q: the explanation does not say %q", f, l.Reply, fact)
+				}
+			}
+		}
+	}
+	t.Logf("%d corpus lines, %d entries", n, len(ids))
 }

@@ -69,7 +69,6 @@ func BasicMeaning(code int) (string, result.Category, string, bool) {
 	return "", "", "", false
 }
 
-
 type meaning struct {
 	text   string
 	cat    result.Category

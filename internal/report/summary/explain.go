@@ -11,7 +11,10 @@ import (
 // fieldWidth is where explanations and probe details wrap.
 const fieldWidth = 100
 
-// WriteExplanation renders an explanation as labelled, wrapped lines.
+// WriteExplanation renders an explanation as labelled, wrapped lines: for
+// a documented reply its meaning, the fix steps in Microsoft's order and
+// the sources; for any other, its RFC meaning, the documented replies it
+// may be, and a plain statement of what is not known.
 func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
 	put := func(label, value string) {
 		if value != "" {
@@ -28,13 +31,20 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
 			codes += " (Exchange Online: " + e.Code() + ")"
 		}
 		put("code", codes)
+		put("title", e.Title)
 		put("category", string(e.Category))
 		put("meaning", e.Meaning)
-		put("fix", e.Fix)
+		writeSteps(w, "fix", e.Steps, 10)
 		put("setting", e.Setting)
 		put("ip", ipText(x.IP))
 		put("rfc", rfcText(x))
-		put("source", e.Source)
+		for i, s := range e.Sources {
+			label := ""
+			if i == 0 {
+				label = "source"
+			}
+			put(label, fmt.Sprintf("%s (%s, read %s)", s.URL, s.Title, s.Read))
+		}
 		put("note", e.Note)
 		return
 	}
@@ -44,8 +54,10 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
 	put("ip", ipText(x.IP))
 	put("source", x.GenericSource)
 	switch {
+	case !x.Understood():
+		put("not known", notKnown(codes))
 	case len(x.Candidates) == 0:
-		put("note", "Not in the Exchange Online knowledge base; this is the generic meaning of the code.")
+		put("note", "Exchange Online does not document this exact reply; the meaning above is the RFC's for the code.")
 	case len(x.Candidates) <= 3:
 		fmt.Fprintf(w, "\nOn Exchange Online, %s is:\n", codes)
 		for _, c := range x.Candidates {
@@ -54,7 +66,9 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
 				head += " when the text says " + quoteAlternatives(alts)
 			}
 			fmt.Fprintf(w, "\n  %s (%s)\n", head, c.Category)
-			for _, f := range [][2]string{{"meaning", c.Meaning}, {"fix", c.Fix}, {"setting", c.Setting}, {"source", c.Source}, {"note", c.Note}} {
+			fmt.Fprint(w, field("  meaning", c.Meaning, 12, fieldWidth))
+			writeSteps(w, "  fix", c.Steps, 12)
+			for _, f := range [][2]string{{"setting", c.Setting}, {"source", c.Source}, {"note", c.Note}} {
 				if f[1] != "" {
 					fmt.Fprint(w, field("  "+f[0], f[1], 12, fieldWidth))
 				}
@@ -62,17 +76,46 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
 		}
 	default:
 		fmt.Fprintf(w, "\nOn Exchange Online, %s is one of these (explain the whole reply text for the fix):\n", codes)
-		column := 0
-		for _, c := range x.Candidates {
-			column = max(column, len(c.Code())+4)
+		writeList(w, x.Candidates)
+	}
+	if len(x.Related) > 0 {
+		fmt.Fprintf(w, "\nThe exact reply is not known. Exchange Online documents these replies of the same family:\n")
+		writeList(w, x.Related)
+	}
+}
+
+// notKnown says plainly that nothing is known about codes.
+func notKnown(codes string) string {
+	return codes + " is not a code that RFC 3463 or RFC 5321 defines a meaning for, and Exchange Online does not document it: " +
+		"smtpdiag cannot tell what it means. Read the whole reply text, and the documentation of the server that sent it."
+}
+
+// writeSteps writes fix steps, numbered when there are several.
+func writeSteps(w io.Writer, label string, steps []string, column int) {
+	for i, step := range steps {
+		l := ""
+		if i == 0 {
+			l = label
 		}
-		for _, c := range x.Candidates {
-			value := string(c.Category) + ": "
-			if alts := c.TextAlternatives(); alts != nil {
-				value += "(text " + quoteAlternatives(alts) + ") "
-			}
-			fmt.Fprint(w, field("  "+c.Code(), value+c.Meaning, column, fieldWidth))
+		if len(steps) > 1 {
+			step = fmt.Sprintf("%d. %s", i+1, step)
 		}
+		fmt.Fprint(w, field(l, step, column, fieldWidth))
+	}
+}
+
+// writeList writes entries one per line: code, category and meaning.
+func writeList(w io.Writer, entries []knowledge.Entry) {
+	column := 0
+	for _, c := range entries {
+		column = max(column, len(c.Code())+4)
+	}
+	for _, c := range entries {
+		value := string(c.Category) + ": "
+		if alts := c.TextAlternatives(); alts != nil {
+			value += "(text " + quoteAlternatives(alts) + ") "
+		}
+		fmt.Fprint(w, field("  "+c.Code(), value+c.Meaning, column, fieldWidth))
 	}
 }
 
