@@ -35,6 +35,7 @@ func cmdDemo(args []string, e env) error {
 	fs := newFlagSet("demo", demoUsage, e.stdout)
 	fs.StringVar(&f.junit, "junit", "", "write JUnit XML to `FILE`")
 	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE`")
+	fs.StringVar(&f.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
 	fs.BoolVar(&f.verbose, "v", false, "show the transcript of every check")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	rest, err := parseInterleaved(fs, args)

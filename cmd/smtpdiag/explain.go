@@ -1,10 +1,11 @@
 package main
 
 import (
-	"encoding/json"
+	"os"
 	"strings"
 
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
+	"github.com/smtpdiag/smtpdiag/internal/report/jsonreport"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
 )
 
@@ -29,9 +30,10 @@ Exchange Online nor the RFCs define it), 2 the argument holds no reply code.
 `
 
 func cmdExplain(args []string, e env) error {
-	var asJSON bool
+	var format, jsonFile string
 	fs := newFlagSet("explain", explainUsage, e.stdout)
-	fs.BoolVar(&asJSON, "json", false, "print the explanation as JSON")
+	fs.StringVar(&format, "format", "text", "what to print, `FORMAT`: text or json")
+	fs.StringVar(&jsonFile, "json", "", "also write the explanation as JSON to `FILE`")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -39,18 +41,32 @@ func cmdExplain(args []string, e env) error {
 	if len(rest) == 0 {
 		return usagef("explain needs a reply code or a reply text, e.g. smtpdiag explain 5.7.139")
 	}
+	if format != "text" && format != "json" {
+		return usagef("--format %s: write text or json", format)
+	}
+	if jsonFile != "" {
+		if err := checkOutput(jsonFile); err != nil {
+			return err
+		}
+	}
 	// Unquoted reply texts arrive as several arguments.
 	input := strings.TrimSpace(strings.Join(rest, " "))
 	x, err := knowledge.Explain(input)
 	if err != nil {
 		return usagef("%s", err)
 	}
-	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(x)
+	if format == "json" {
+		if err := jsonreport.WriteExplanation(e.stdout, x); err != nil {
+			return err
+		}
+	} else {
+		summary.WriteExplanation(e.stdout, x)
 	}
-	summary.WriteExplanation(e.stdout, x)
+	if jsonFile != "" {
+		if err := writeFile(jsonFile, func(f *os.File) error { return jsonreport.WriteExplanation(f, x) }); err != nil {
+			return err
+		}
+	}
 	if !x.Understood() {
 		return checksFailed{}
 	}

@@ -18,9 +18,14 @@ const (
 	exitInternal = 3 // smtpdiag's own fault
 )
 
-// usageError is a mistake on the command line; its message is shown with a
-// hint to --help and exit code 2.
-type usageError struct{ msg string }
+// usageError is a mistake on the command line; its message is shown on
+// standard error with a pointer to the command's --help, and exit code 2.
+type usageError struct {
+	msg string
+	// command is the subcommand whose --help the pointer names; "" for
+	// smtpdiag's own.
+	command string
+}
 
 func (e *usageError) Error() string { return e.msg }
 
@@ -77,6 +82,9 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 suite or usage error
 (nothing was sent), 3 internal error.
 `
 
+// commands are smtpdiag's subcommands, whose --help a usage error names.
+var commands = map[string]bool{"run": true, "validate": true, "demo": true, "explain": true, "probe": true, "listen": true, "version": true}
+
 func run(args []string, e env) (code int) {
 	defer func() {
 		// A panic is smtpdiag's own bug: say so in one line, exit 3, and
@@ -105,6 +113,14 @@ func run(args []string, e env) (code int) {
 	case "listen":
 		err = cmdListen(args[1:], e)
 	case "version", "--version", "-version":
+		if len(args) > 1 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help") {
+			fmt.Fprintln(e.stdout, "Usage: smtpdiag version\n\nPrints smtpdiag's version: the module version, or the revision it was built from.")
+			break
+		}
+		if len(args) > 1 {
+			err = &usageError{msg: fmt.Sprintf("version takes no arguments (got %q)", args[1]), command: "version"}
+			break
+		}
 		fmt.Fprintf(e.stdout, "smtpdiag %s\n", version())
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
@@ -113,6 +129,10 @@ func run(args []string, e env) (code int) {
 		fmt.Fprint(e.stdout, topUsage)
 	default:
 		err = usagef("unknown command %q", args[0])
+	}
+	var ue *usageError
+	if errors.As(err, &ue) && ue.command == "" && commands[args[0]] {
+		ue.command = args[0]
 	}
 	return exitCode(err, e.stderr)
 }
@@ -131,7 +151,11 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &cf):
 		return exitFailed
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "smtpdiag: %s\nRun 'smtpdiag --help' for usage.\n", ue.msg)
+		help := "smtpdiag --help"
+		if ue.command != "" {
+			help = "smtpdiag " + ue.command + " --help"
+		}
+		fmt.Fprintf(stderr, "smtpdiag: %s\nRun '%s' for usage.\n", ue.msg, help)
 		return exitUsage
 	case errors.As(err, &se):
 		fmt.Fprintf(stderr, "smtpdiag: %s\n", se)

@@ -43,7 +43,8 @@ const defaultProbeTimeout = 15 * time.Second
 
 // probeOptions are the flags of probe.
 type probeOptions struct {
-	json        bool
+	format      string
+	jsonFile    string
 	timeout     time.Duration
 	caFile      string
 	serverName  string
@@ -56,8 +57,10 @@ type probeOptions struct {
 func cmdProbe(args []string, e env) error {
 	var o probeOptions
 	fs := newFlagSet("probe", probeUsage, e.stdout)
-	fs.BoolVar(&o.json, "json", false, "print the results as JSON")
-	fs.DurationVar(&o.timeout, "timeout", defaultProbeTimeout, "per-step timeout (connect, each reply, the TLS handshake)")
+	fs.StringVar(&o.format, "format", "text", "what to print, `FORMAT`: text (the matrix and details) or json")
+	fs.StringVar(&o.jsonFile, "json", "", "also write the results as JSON to `FILE`")
+	o.timeout = defaultProbeTimeout
+	fs.Var(durationFlag{&o.timeout}, "timeout", "per-step `DURATION` (connect, each reply, the TLS handshake)")
 	fs.StringVar(&o.caFile, "ca-file", "", "PEM `FILE` of extra trust anchors (besides the system roots)")
 	fs.StringVar(&o.serverName, "server-name", "", "TLS server name (SNI and verification) for every target (default: the host)")
 	fs.StringVar(&o.helo, "helo", "", "EHLO `NAME` (default: the machine's FQDN, else localhost)")
@@ -71,8 +74,13 @@ func cmdProbe(args []string, e env) error {
 	if len(rest) == 0 {
 		return usagef("probe needs at least one target, e.g. smtpdiag probe smtp.office365.com:587")
 	}
-	if o.timeout <= 0 {
-		return usagef("--timeout must be positive")
+	if o.format != "text" && o.format != "json" {
+		return usagef("--format %s: write text or json", o.format)
+	}
+	if o.jsonFile != "" {
+		if err := checkOutput(o.jsonFile); err != nil {
+			return err
+		}
 	}
 	var targets []runner.ProbeTarget
 	for _, arg := range rest {
@@ -99,12 +107,17 @@ func cmdProbe(args []string, e env) error {
 		NoVerify:    o.noVerify,
 		ImplicitTLS: o.implicitTLS,
 	})
-	if o.json {
+	if o.format == "json" {
 		if err := jsonreport.WriteProbes(e.stdout, probes); err != nil {
 			return err
 		}
 	} else {
 		summary.WriteProbes(e.stdout, probes, time.Now())
+	}
+	if o.jsonFile != "" {
+		if err := writeFile(o.jsonFile, func(f *os.File) error { return jsonreport.WriteProbes(f, probes) }); err != nil {
+			return err
+		}
 	}
 	for _, p := range probes {
 		if !p.OK {

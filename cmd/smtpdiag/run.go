@@ -57,15 +57,15 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(fs *flagSet) {
-	fs.Var(&f.vars, "var", "set a variable: -var name=value (repeatable)")
-	fs.Var(&f.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
+	fs.Var(&f.vars, "var", "set a variable, `NAME=VALUE` (repeatable)")
+	fs.Var(&f.varFiles, "var-file", "read variables from an HCL `FILE` of name = value lines (repeatable)")
 	fs.StringVar(&f.junit, "junit", "", "write JUnit XML to `FILE`")
 	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE`")
 	fs.StringVar(&f.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
-	fs.IntVar(&f.parallel, "parallel", 0, "run `N` checks at once (default: the suite's parallel, else 4)")
-	fs.DurationVar(&f.timeout, "timeout", 0, "per-step timeout for every endpoint, e.g. 10s (overrides the suites)")
-	fs.DurationVar(&f.checkTimeout, "check-timeout", 0, "deadline of each whole check, every step and retry included (default 2m; a check's max_duration wins)")
-	fs.StringVar(&f.resolver, "resolver", "", "DNS resolver `ADDR` (host:port) for MX, dns and dnsbl checks")
+	fs.Var(rangeFlag{&f.parallel, 1, 1000}, "parallel", "run `N` checks at once, 1 to 1000 (default: the suite's parallel, else 4)")
+	fs.Var(durationFlag{&f.timeout}, "timeout", "per-step `DURATION` for every endpoint, e.g. 10s (overrides the suites)")
+	fs.Var(durationFlag{&f.checkTimeout}, "check-timeout", "deadline (`DURATION`) of each whole check, every step and retry included (default 2m; a check's max_duration wins)")
+	fs.StringVar(&f.resolver, "resolver", "", "DNS resolver `IP[:PORT]` for MX, dns and dnsbl checks (port 53 when omitted)")
 	fs.BoolVar(&f.noSend, "no-send", false, "never send DATA, whatever a suite says")
 	fs.BoolVar(&f.verbose, "v", false, "show the transcript of every check, not only failing ones")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
@@ -117,15 +117,6 @@ func orDot(paths []string) []string {
 
 // check rejects flag values that cannot work, before anything runs.
 func (f *runFlags) check() error {
-	if f.parallel < 0 {
-		return usagef("--parallel must be at least 1")
-	}
-	if f.timeout < 0 {
-		return usagef("--timeout must be positive")
-	}
-	if f.checkTimeout < 0 {
-		return usagef("--check-timeout must be positive")
-	}
 	if f.resolver != "" {
 		addr, err := suite.ParseResolver(f.resolver)
 		if err != nil {
@@ -212,8 +203,8 @@ func cmdValidate(args []string, e env) error {
 		noColor        bool
 	)
 	fs := newFlagSet("validate", validateUsage, e.stdout)
-	fs.Var(&vars, "var", "set a variable: -var name=value (repeatable)")
-	fs.Var(&varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	fs.Var(&vars, "var", "set a variable, `NAME=VALUE` (repeatable)")
+	fs.Var(&varFiles, "var-file", "read variables from an HCL `FILE` of name = value lines (repeatable)")
 	fs.BoolVar(&noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {

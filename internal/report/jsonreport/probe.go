@@ -3,6 +3,7 @@ package jsonreport
 import (
 	"io"
 
+	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
@@ -10,4 +11,10 @@ import (
 // as an indented JSON array, its text made safe as in Write.
 func WriteProbes(w io.Writer, probes []*result.Probe) error {
 	return encode(w, probes, nil)
+}
+
+// WriteExplanation writes what smtpdiag explain found out about a reply,
+// its text made safe as in Write.
+func WriteExplanation(w io.Writer, x *knowledge.Explanation) error {
+	return encode(w, x, nil)
 }
