@@ -751,6 +751,15 @@ func (ev *evaluation) advertises(items []string) {
 		ev.failf(rankAdvertises, "advertises", "%s", ev.notReached(result.StepEHLO))
 		return
 	}
+	// In a STARTTLS conversation the last EHLO is the one inside TLS: when
+	// the TLS step failed, it was never reached, and the EHLO before TLS
+	// (which a submission server sends without AUTH) proves nothing.
+	if ev.c.TLSMode == "starttls" && ev.c.EHLOAfterTLS == nil && ev.stop != nil &&
+		(ev.stop.Step == result.StepTLS || ev.stop.Step == result.StepStartTLS && ev.stop.Fault != nil &&
+			ev.stop.Fault.Kind != result.FaultNotAdvertised) {
+		ev.failf(rankAdvertises, "advertises", "not reached: stopped at %s (%s)", ev.stop.Step, ev.outcome(ev.stop))
+		return
+	}
 	lines := ev.c.LastEHLO()
 	for _, item := range items {
 		if strings.TrimSpace(item) == "" {

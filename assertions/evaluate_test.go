@@ -996,7 +996,9 @@ func TestEvaluateOrder(t *testing.T) {
 			failure("auth: " + stopped),
 			failure("mail: " + stopped),
 			failure("rcpt: " + stopped),
-			failure(`advertises: "AUTH LOGIN" is not in the last EHLO reply (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, STARTTLS, 8BITMIME)`),
+			// The EHLO inside TLS was never reached: the one before TLS
+			// proves nothing about what the server offers after STARTTLS.
+			failure("advertises: " + stopped),
 			failure(`not_advertises: "PIPELINING" was advertised: PIPELINING`),
 			failure("auth_before_tls: expected AUTH before TLS, it was not advertised (SIZE 157286400, PIPELINING, DSN, ENHANCEDSTATUSCODES, STARTTLS, 8BITMIME)"),
 			failure(`no: "221" matched at QUIT: 221 2.0.0 Service closing transmission channel`),

@@ -60,7 +60,7 @@ func cmdExplain(args []string, e env) error {
 			return err
 		}
 	} else {
-		summary.WriteExplanation(e.stdout, x)
+		summary.WriteExplanation(e.stdout, x, outputWidth(e.stdout, e.getenv))
 	}
 	if jsonFile != "" {
 		if err := writeFile(jsonFile, func(f *os.File) error { return jsonreport.WriteExplanation(f, x) }); err != nil {

@@ -112,7 +112,7 @@ func cmdProbe(args []string, e env) error {
 			return err
 		}
 	} else {
-		summary.WriteProbes(e.stdout, probes, time.Now())
+		summary.WriteProbes(e.stdout, probes, time.Now(), outputWidth(e.stdout, e.getenv))
 	}
 	if o.jsonFile != "" {
 		if err := writeFile(o.jsonFile, func(f *os.File) error { return jsonreport.WriteProbes(f, probes) }); err != nil {

@@ -150,6 +150,7 @@ func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*
 	red := runner.Redactor(suites...)
 	sum := summary.New(e.stdout, summary.Options{
 		Color:    colorFor(e.stdout, f.noColor, e.getenv),
+		Width:    outputWidth(e.stdout, e.getenv),
 		Verbose:  f.verbose,
 		Redactor: red,
 	})

@@ -38,7 +38,7 @@ func Diagnose(c *result.Conversation) *result.Diagnosis {
 	if stop.Step == result.StepAuth && isMXEndpoint(c) {
 		return authOnMX(c, fmt.Sprintf("%s at AUTH", stop.Reply), stop.Step)
 	}
-	d := &result.Diagnosis{Summary: fmt.Sprintf("%s at %s", stop.Reply, strings.ToUpper(string(stop.Step))),
+	d := &result.Diagnosis{Summary: fmt.Sprintf("%s at %s", stop.Reply, strings.ToUpper(string(stop.Step))), Outcome: stop.Reply.String(),
 		Step: stop.Step, Code: (*stop.Reply).Codes(), IP: esmtp.BracketedIP(stop.Reply.Text())}
 	text, cat, source, _ := BasicMeaning(stop.Reply.Code)
 	d.Category, d.Source = cat, source
@@ -49,9 +49,14 @@ func Diagnose(c *result.Conversation) *result.Diagnosis {
 
 // FromReply explains one reply; nil when neither the knowledge base nor
 // RFC 3463 has anything to say about it (no enhanced code).
-func FromReply(step result.Step, r esmtp.Reply) *result.Diagnosis {
+func FromReply(step result.Step, r esmtp.Reply) (d *result.Diagnosis) {
 	text := r.Text()
 	summary := fmt.Sprintf("%s at %s", r.String(), strings.ToUpper(string(step)))
+	defer func() {
+		if d != nil {
+			d.Outcome = r.String()
+		}
+	}()
 	if e, ok := Lookup(r.Code, r.Enhanced, text); ok {
 		meaning := e.Meaning
 		if e.Note != "" {
@@ -74,6 +79,22 @@ func FromReply(step result.Step, r esmtp.Reply) *result.Diagnosis {
 			Source: m.rfc(), IP: esmtp.BracketedIP(text), Step: step, Code: r.Codes()}
 	}
 	return nil
+}
+
+// where names a step in a sentence: "connect", "the banner", "the TLS
+// handshake", or the command ("AUTH", "MAIL").
+func where(step result.Step) string {
+	switch step {
+	case result.StepConnect:
+		return "connect"
+	case result.StepBanner:
+		return "the banner"
+	case result.StepTLS:
+		return "the TLS handshake"
+	case result.StepMessage:
+		return "the end of the message"
+	}
+	return strings.ToUpper(string(step))
 }
 
 func rfcName(source string) string {
@@ -130,7 +151,7 @@ func authOnMX(c *result.Conversation, summary string, step result.Step) *result.
 }
 
 func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
-	d := &result.Diagnosis{Summary: fmt.Sprintf("%s: %s", s.Step, s.Fault.Error()), Step: s.Step}
+	d := &result.Diagnosis{Summary: fmt.Sprintf("%s at %s", s.Fault.Error(), where(s.Step)), Outcome: s.Fault.Error(), Step: s.Step}
 	submission := isM365Submission(c)
 	early := s.Step == result.StepConnect || s.Step == result.StepBanner || s.Step == result.StepTLS
 	if c.Port == 465 && submission && early && s.Fault.Kind != result.FaultResolve {

@@ -22,6 +22,9 @@ type Diagnosis struct {
 	Category Category `json:"category"`
 	// Summary is one line: what happened, where.
 	Summary string `json:"summary"`
+	// Outcome is the reply or fault the diagnosis explains, as a failure
+	// message quotes it, so that a reporter shows it once.
+	Outcome string `json:"outcome,omitempty"`
 	Meaning string `json:"meaning"`
 	Fix     string `json:"fix"`
 	Setting string `json:"setting,omitempty"`

@@ -8,17 +8,27 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 )
 
-// fieldWidth is where explanations and probe details wrap.
-const fieldWidth = 100
+// defaultFieldWidth is where explanations and probe details wrap when the
+// width of the output is not known.
+const defaultFieldWidth = 100
+
+// fieldWidth is the width to wrap at: width, or defaultFieldWidth for 0.
+func fieldWidth(width int) int {
+	if width <= 0 {
+		return defaultFieldWidth
+	}
+	return max(width, 40)
+}
 
 // WriteExplanation renders an explanation as labelled, wrapped lines: for
 // a documented reply its meaning, the fix steps in Microsoft's order and
 // the sources; for any other, its RFC meaning, the documented replies it
 // may be, and a plain statement of what is not known.
-func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
+func WriteExplanation(w io.Writer, x *knowledge.Explanation, width int) {
+	width = fieldWidth(width)
 	put := func(label, value string) {
 		if value != "" {
-			fmt.Fprint(w, field(label, value, 10, fieldWidth))
+			fmt.Fprint(w, field(label, value, 10, width))
 		}
 	}
 	codes := strings.TrimSpace(fmt.Sprintf("%s %s", basicText(x.Basic), x.Enhanced))
@@ -34,7 +44,7 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
 		put("title", e.Title)
 		put("category", string(e.Category))
 		put("meaning", e.Meaning)
-		writeSteps(w, "fix", e.Steps, 10)
+		writeSteps(w, "fix", e.Steps, 10, width)
 		put("setting", e.Setting)
 		put("ip", ipText(x.IP))
 		put("rfc", rfcText(x))
@@ -66,21 +76,21 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation) {
 				head += " when the text says " + quoteAlternatives(alts)
 			}
 			fmt.Fprintf(w, "\n  %s (%s)\n", head, c.Category)
-			fmt.Fprint(w, field("  meaning", c.Meaning, 12, fieldWidth))
-			writeSteps(w, "  fix", c.Steps, 12)
+			fmt.Fprint(w, field("  meaning", c.Meaning, 12, width))
+			writeSteps(w, "  fix", c.Steps, 12, width)
 			for _, f := range [][2]string{{"setting", c.Setting}, {"source", c.Source}, {"note", c.Note}} {
 				if f[1] != "" {
-					fmt.Fprint(w, field("  "+f[0], f[1], 12, fieldWidth))
+					fmt.Fprint(w, field("  "+f[0], f[1], 12, width))
 				}
 			}
 		}
 	default:
 		fmt.Fprintf(w, "\nOn Exchange Online, %s is one of these (explain the whole reply text for the fix):\n", codes)
-		writeList(w, x.Candidates)
+		writeList(w, x.Candidates, width)
 	}
 	if len(x.Related) > 0 {
 		fmt.Fprintf(w, "\nThe exact reply is not known. Exchange Online documents these replies of the same family:\n")
-		writeList(w, x.Related)
+		writeList(w, x.Related, width)
 	}
 }
 
@@ -91,7 +101,7 @@ func notKnown(codes string) string {
 }
 
 // writeSteps writes fix steps, numbered when there are several.
-func writeSteps(w io.Writer, label string, steps []string, column int) {
+func writeSteps(w io.Writer, label string, steps []string, column, width int) {
 	for i, step := range steps {
 		l := ""
 		if i == 0 {
@@ -100,12 +110,12 @@ func writeSteps(w io.Writer, label string, steps []string, column int) {
 		if len(steps) > 1 {
 			step = fmt.Sprintf("%d. %s", i+1, step)
 		}
-		fmt.Fprint(w, field(l, step, column, fieldWidth))
+		fmt.Fprint(w, field(l, step, column, width))
 	}
 }
 
 // writeList writes entries one per line: code, category and meaning.
-func writeList(w io.Writer, entries []knowledge.Entry) {
+func writeList(w io.Writer, entries []knowledge.Entry, width int) {
 	column := 0
 	for _, c := range entries {
 		column = max(column, len(c.Code())+4)
@@ -115,7 +125,7 @@ func writeList(w io.Writer, entries []knowledge.Entry) {
 		if alts := c.TextAlternatives(); alts != nil {
 			value += "(text " + quoteAlternatives(alts) + ") "
 		}
-		fmt.Fprint(w, field("  "+c.Code(), value+c.Meaning, column, fieldWidth))
+		fmt.Fprint(w, field("  "+c.Code(), value+c.Meaning, column, width))
 	}
 }
 

@@ -20,7 +20,7 @@ const matrixCellWidth = 44
 // side, then each target's EHLO replies, certificate chain and, for
 // failures, the diagnosis, then a closing count line. now dates the
 // certificates' days left.
-func WriteProbes(w io.Writer, probes []*result.Probe, now time.Time) {
+func WriteProbes(w io.Writer, probes []*result.Probe, now time.Time, width int) {
 	columns := make([]matrix.Column, len(probes))
 	for i, p := range probes {
 		columns[i] = matrix.Column{Name: p.Target, Target: p.Target, Conversations: []*result.Conversation{p.Conversation}}
@@ -38,12 +38,13 @@ func WriteProbes(w io.Writer, probes []*result.Probe, now time.Time) {
 	for _, p := range probes {
 		head.Cells = append(head.Cells, p.Target)
 	}
-	writeMatrix(w, append([]matrix.Row{head, verdicts}, m.Rows...))
+	writeMatrix(w, append([]matrix.Row{head, verdicts}, m.Rows...), width)
+	width = fieldWidth(width)
 
 	for _, p := range probes {
 		fmt.Fprintf(w, "\n== %s\n", safetext.Line(p.Target))
 		put := func(label, value string) {
-			fmt.Fprint(w, field(label, safetext.Line(value), 14, fieldWidth))
+			fmt.Fprint(w, field(label, safetext.Line(value), 14, width))
 		}
 		if p.Banner != "" {
 			put("banner", p.Banner)
@@ -84,15 +85,22 @@ func WriteProbes(w io.Writer, probes []*result.Probe, now time.Time) {
 }
 
 // writeMatrix prints rows as aligned columns, each cell made safe for a
-// terminal and clipped when several columns share the line.
-func writeMatrix(w io.Writer, rows []matrix.Row) {
+// terminal and clipped when several columns share the line: to 44
+// columns, or less so that the table fits width (when known).
+func writeMatrix(w io.Writer, rows []matrix.Row, width int) {
 	labelWidth := 0
+	for _, row := range rows {
+		labelWidth = max(labelWidth, len(row.Name))
+	}
+	cellWidth := matrixCellWidth
+	if n := len(rows[0].Cells); width > 0 && n > 1 {
+		cellWidth = max(min(cellWidth, (width-labelWidth)/n-2), 12)
+	}
 	var widths []int
 	cells := make([][]string, len(rows))
 	for r, row := range rows {
-		labelWidth = max(labelWidth, len(row.Name))
 		for i, v := range row.Cells {
-			v = clip(safetext.Line(v), len(row.Cells))
+			v = clip(safetext.Line(v), len(row.Cells), cellWidth)
 			cells[r] = append(cells[r], v)
 			if i >= len(widths) {
 				widths = append(widths, 0)
@@ -115,10 +123,11 @@ func writeMatrix(w io.Writer, rows []matrix.Row) {
 	}
 }
 
-// clip shortens a matrix cell when several targets share the line.
-func clip(s string, columns int) string {
-	if columns < 2 || utf8.RuneCountInString(s) <= matrixCellWidth {
+// clip shortens a matrix cell to width when several targets share the
+// line; the details below the matrix show every value whole.
+func clip(s string, columns, width int) string {
+	if columns < 2 || utf8.RuneCountInString(s) <= width {
 		return s
 	}
-	return cut(s, matrixCellWidth)
+	return cut(s, width)
 }

@@ -103,6 +103,35 @@ func (w *Writer) Finish(suites []*result.Suite) {
 	w.write(b.String())
 }
 
+// onceEach drops the "(reply or fault)" a "not reached: stopped at ..."
+// message repeats when an earlier line of the block already shows it, so
+// that a failure block quotes each reply once.
+func onceEach(msg string, shown []string) string {
+	i := strings.Index(msg, "not reached: stopped at ")
+	if i < 0 || !strings.HasSuffix(msg, ")") {
+		return msg
+	}
+	open := strings.Index(msg[i:], " (")
+	if open < 0 {
+		return msg
+	}
+	detail := msg[i+open+2 : len(msg)-1]
+	if containsAny(shown, detail) {
+		return msg[:i+open]
+	}
+	return msg
+}
+
+// containsAny reports whether any of lines contains s.
+func containsAny(lines []string, s string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // plural renders "1 check", "2 checks".
 func plural(n int, word string) string {
 	if n == 1 {
@@ -244,14 +273,22 @@ func (w *Writer) detail(b *strings.Builder, s *result.Suite, r *result.Check) {
 	if r.Status == result.Errored && r.Error != "" {
 		fmt.Fprintf(b, "  error: %s\n", w.text(r.Error))
 	}
+	var shown []string
 	if len(r.Failures) > 0 {
 		b.WriteString("  failed expectations:\n")
 		for _, f := range r.Failures {
-			fmt.Fprintf(b, "    %s\n", w.text(f.Message))
+			msg := onceEach(f.Message, shown)
+			shown = append(shown, msg)
+			w.fold(b, "    ", "      ", w.text(msg))
 		}
 	}
 	if d := r.Diagnosis; d != nil {
-		fmt.Fprintf(b, "  diagnosis: %s: %s\n", w.text(string(d.Category)), w.text(d.Summary))
+		if d.Outcome != "" && containsAny(shown, d.Outcome) {
+			// The failures above already quote the reply or fault.
+			fmt.Fprintf(b, "  diagnosis: %s\n", w.text(string(d.Category)))
+		} else {
+			w.fold(b, "  diagnosis: "+w.text(string(d.Category))+": ", "    ", w.text(d.Summary))
+		}
 		for _, f := range []struct{ name, value string }{
 			{"meaning", d.Meaning},
 			{"fix", d.Fix},
@@ -260,14 +297,14 @@ func (w *Writer) detail(b *strings.Builder, s *result.Suite, r *result.Check) {
 			{"ip", d.IP},
 		} {
 			if f.value != "" {
-				fmt.Fprintf(b, "    %-8s %s\n", f.name+":", w.text(f.value))
+				w.fold(b, fmt.Sprintf("    %-8s ", f.name+":"), strings.Repeat(" ", 13), w.text(f.value))
 			}
 		}
 	}
 	if len(r.Blocklists) > 0 {
 		b.WriteString("  blocklists:\n")
 		for _, l := range r.Blocklists {
-			fmt.Fprintf(b, "    %s\n", w.text(l.String()))
+			w.fold(b, "    ", "      ", w.text(l.String()))
 		}
 	}
 	if lines := r.TranscriptLines(); len(lines) > 0 {
@@ -316,7 +353,7 @@ func (w *Writer) where(r *result.Check) string {
 // deviceFacts writes what a device session showed, one fact a line.
 func (w *Writer) deviceFacts(b *strings.Builder, r *result.Check, indent string) {
 	for _, f := range r.Device.Facts() {
-		fmt.Fprintf(b, "%s%-14s %s\n", indent, w.text(f.Name)+":", w.text(f.Value))
+		w.fold(b, fmt.Sprintf("%s%-14s ", indent, w.text(f.Name)+":"), indent+strings.Repeat(" ", 15), w.text(f.Value))
 	}
 }
 
@@ -324,8 +361,57 @@ func (w *Writer) transcript(b *strings.Builder, lines []result.TranscriptLine, i
 	for _, l := range lines {
 		l.Direction = result.Direction(w.text(string(l.Direction)))
 		l.Text = w.text(l.Text)
-		b.WriteString(indent)
-		b.WriteString(w.paint(sgrDim, l.String()))
+		// Continuation lines start under the text, after "  12ms S: ".
+		head := strings.TrimSuffix(l.String(), l.Text)
+		cont := indent + strings.Repeat(" ", utf8.RuneCountInString(head))
+		for i, part := range w.split(indent+head, l.Text, cont) {
+			if i > 0 {
+				b.WriteString(cont)
+				b.WriteString(w.paint(sgrDim, part))
+			} else {
+				b.WriteString(indent)
+				b.WriteString(w.paint(sgrDim, strings.TrimPrefix(part, indent)))
+			}
+			b.WriteString("\n")
+		}
+	}
+}
+
+// fold writes first+text as lines that fit Options.Width, continuation
+// lines starting with rest; with no width it writes one line.
+func (w *Writer) fold(b *strings.Builder, first, rest, text string) {
+	for i, part := range w.split(first, text, rest) {
+		if i > 0 {
+			b.WriteString(rest)
+		}
+		b.WriteString(part)
 		b.WriteString("\n")
 	}
+}
+
+// split breaks first+text into lines that fit the width, the later ones
+// to follow rest, at the spaces of text. A word longer than the room (a
+// URL, a certificate subject without spaces) stays whole, on the line it
+// starts: a URL cut in two cannot be copied.
+func (w *Writer) split(first, text, rest string) []string {
+	width := w.opts.Width
+	if width <= 0 || utf8.RuneCountInString(first+text) <= width {
+		return []string{first + text}
+	}
+	room := max(width-utf8.RuneCountInString(rest), 20)
+	var parts []string
+	cur, limit, empty := first, width, true
+	for _, word := range strings.Split(text, " ") {
+		switch {
+		case empty:
+			cur += word
+			empty = false
+		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= limit:
+			cur += " " + word
+		default:
+			parts = append(parts, cur)
+			cur, limit = word, room
+		}
+	}
+	return append(parts, cur)
 }

@@ -201,8 +201,17 @@ func TestWidth(t *testing.T) {
 	if !strings.HasSuffix(checkLines[1], "…") || utf8.RuneCountInString(checkLines[1]) != width {
 		t.Errorf("long failure not cut to %d columns: %q (%d)", width, checkLines[1], utf8.RuneCountInString(checkLines[1]))
 	}
-	// Finish shows every expectation whole.
-	if !strings.Contains(out, `    rcpt: expected "250", got 550 5.7.606 Access denied, banned sending IP [192.0.2.1] (session ****)`+"\n") {
+	// Every line fits, but for a word too long for any line (a URL), which
+	// stays whole on its own line; Finish shows every expectation whole,
+	// folded under itself.
+	for _, l := range lines(out) {
+		if utf8.RuneCountInString(l) > width && strings.Contains(strings.TrimSpace(l), " ") &&
+			!regexp.MustCompile(`^\s*\S+:?\s+\S+$`).MatchString(l) {
+			t.Errorf("line longer than %d columns: %q", width, l)
+		}
+	}
+	unfolded := regexp.MustCompile(`\n {6,}`).ReplaceAllString(out, " ")
+	if !strings.Contains(unfolded, `    rcpt: expected "250", got 550 5.7.606 Access denied, banned sending IP [192.0.2.1] (session ****)`+"\n") {
 		t.Errorf("Finish cut a failed expectation:\n%s", out)
 	}
 }
@@ -282,7 +291,7 @@ func TestNoUnsafeRunes(t *testing.T) {
 // certificate subject and issuer) reaches the terminal escaped, as in run.
 func TestProbesEscaped(t *testing.T) {
 	var out bytes.Buffer
-	WriteProbes(&out, reporttest.HostileProbes(), reporttest.Start)
+	WriteProbes(&out, reporttest.HostileProbes(), reporttest.Start, 0)
 	if r, ok := reporttest.Unsafe(out.String()); ok {
 		t.Errorf("%U reached the terminal:\n%q", r, out.String())
 	}
@@ -301,5 +310,21 @@ func TestInterrupted(t *testing.T) {
 	want := "fabrikam: lab relay: the run was interrupted (SIGTERM); 2 checks did not finish\n1 passed, 3 failed, 2 skipped\n"
 	if !strings.HasSuffix(out.String(), want) {
 		t.Errorf("summary ends with\n%s\nwant\n%s", out.String()[max(0, out.Len()-200):], want)
+	}
+}
+
+// TestProbeFitsWidth: three probed targets side by side fit a
+// 100-column terminal, and the details wrap to it.
+func TestProbeFitsWidth(t *testing.T) {
+	probes := append(append(reporttest.HostileProbes(), reporttest.HostileProbes()...), reporttest.HostileProbes()...)
+	var out bytes.Buffer
+	WriteProbes(&out, probes, reporttest.Start, 100)
+	for _, l := range lines(out.String()) {
+		// Only a word too long for any line (a certificate subject without
+		// spaces) may stand past the edge.
+		words := strings.Fields(l)
+		if n := utf8.RuneCountInString(l); n > 100 && utf8.RuneCountInString(words[len(words)-1]) < 80 {
+			t.Errorf("%d columns: %q", n, l)
+		}
 	}
 }
