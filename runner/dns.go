@@ -274,6 +274,19 @@ func runDNSBL(ctx context.Context, index int, c *suite.DNSBLCheck, from *result.
 	return res
 }
 
+// refusedEverywhere returns the zones when the resolver answered REFUSED
+// for every one of them, else nil.
+func refusedEverywhere(listings []result.Listing) []string {
+	var zones []string
+	for _, l := range listings {
+		if l.Status != result.Inconclusive || !strings.Contains(l.Explanation, "REFUSED") {
+			return nil
+		}
+		zones = append(zones, l.Zone)
+	}
+	return zones
+}
+
 // specialPurpose are address ranges that no public blocklist lists
 // (RFC 6890 special-purpose registries, plus the private and loopback
 // ranges): asking the public zones about them through the system resolver
@@ -373,6 +386,15 @@ func proveListing(ctx context.Context, res *result.Check, opts Options, red *red
 	res.Blocklists = listings
 	d := res.Diagnosis
 	sentence := fmt.Sprintf("Blocklist lookup of %s: %s.", ip, strings.Join(parts, "; "))
+	if zones := refusedEverywhere(listings); zones != nil {
+		// A lab resolver that serves only its own zones refuses the public
+		// ones: say so once rather than once per zone.
+		sentence = fmt.Sprintf("Blocklist lookup of %s: the resolver %s refused every zone asked (%s), so no listing is proven or ruled out; "+
+			"ask a resolver that resolves public zones (--resolver) for the proof.", ip, res.Resolver, strings.Join(zones, ", "))
+		// Verdicts that are all the same refusal are no evidence; the
+		// lookups stay in the transcript.
+		res.Blocklists = nil
+	}
 	if d.Meaning == "" {
 		d.Meaning = sentence
 	} else {
