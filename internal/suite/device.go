@@ -14,6 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
+	"github.com/smtpdiag/smtpdiag/internal/suite/sandbox"
 )
 
 // Device is one decoded device block: smtpdiag plays the SMTP server a
@@ -179,7 +180,7 @@ func (d *decoder) decodeDevice(b *hcl.Block) *Device {
 }
 
 // deviceCertificate decodes certificate ("auto" or a PEM file) and key,
-// and loads the pair (each file at most maxReadBytes) so that a wrong file
+// and loads the pair (each file read by sandbox.ReadFile) so that a wrong file
 // is reported before listening.
 func (d *decoder) deviceCertificate(dev *Device, attrs hcl.Attributes, b *hcl.Block) {
 	certAttr, keyAttr := attrs["certificate"], attrs["key"]
@@ -230,13 +231,13 @@ func (d *decoder) deviceCertificate(dev *Device, attrs hcl.Attributes, b *hcl.Bl
 	dev.Certificate = &pair
 }
 
-// loadKeyPair is tls.LoadX509KeyPair with the limits of readRegularFile.
+// loadKeyPair is tls.LoadX509KeyPair with the limits of sandbox.ReadFile.
 func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := readRegularFile(certFile, maxReadBytes)
+	certPEM, err := sandbox.ReadFile(certFile)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	keyPEM, err := readRegularFile(keyFile, maxReadBytes)
+	keyPEM, err := sandbox.ReadFile(keyFile)
 	if err != nil {
 		return tls.Certificate{}, err
 	}

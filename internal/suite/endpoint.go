@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/smtpdiag/smtpdiag/internal/suite/sandbox"
 )
 
 var endpointSchema = &hcl.BodySchema{
@@ -49,10 +51,28 @@ var tlsVersions = map[string]uint16{
 	"1.3": tls.VersionTLS13,
 }
 
-// decodeEndpoint decodes an endpoint block. An endpoint with errors is
-// still registered, so that checks referring to it do not report it as
-// unknown as well.
+// decodeEndpoint decodes an endpoint block, one group of attributes at a
+// time. An endpoint with errors is still registered, so that checks
+// referring to it do not report it as unknown as well.
 func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
+	ep := d.declareEndpoint(b)
+	if ep == nil {
+		return nil
+	}
+	content, diags := d.content(b.Body, endpointSchema)
+	d.add(diags...)
+	attrs := content.Attributes
+	d.endpointAddress(ep, b, attrs)
+	d.endpointConnection(ep, attrs)
+	d.endpointTLS(ep, attrs)
+	d.endpointCertificates(ep, attrs)
+	d.endpointNetwork(ep, attrs)
+	return ep
+}
+
+// declareEndpoint registers the endpoint of block b with its defaults, or
+// reports a duplicate or invalid name and returns nil.
+func (d *decoder) declareEndpoint(b *hcl.Block) *Endpoint {
 	name := b.Labels[0]
 	if first := d.endpoints[name]; first != nil {
 		d.errorAt(b.LabelRanges[0], "Duplicate endpoint",
@@ -71,11 +91,12 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 	}
 	d.endpoints[name] = ep
 	d.endpointNames = append(d.endpointNames, name)
+	return ep
+}
 
-	content, diags := d.content(b.Body, endpointSchema)
-	d.add(diags...)
-	attrs := content.Attributes
-
+// endpointAddress decodes where the endpoint connects: host, or mx (a
+// domain whose MX host is looked up), exactly one of them.
+func (d *decoder) endpointAddress(ep *Endpoint, b *hcl.Block, attrs hcl.Attributes) {
 	hostAttr, mxAttr := attrs["host"], attrs["mx"]
 	switch {
 	case hostAttr != nil && mxAttr != nil:
@@ -108,7 +129,11 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 			`The argument "host" is required, but no definition was found. Set it to a host name or IP address, `+
 				`for example host = "smtp.office365.com", or set mx to a domain to connect to its MX host.`)
 	}
+}
 
+// endpointConnection decodes the TLS mode, the port (whose default
+// depends on the mode), the EHLO name and the timeout.
+func (d *decoder) endpointConnection(ep *Endpoint, attrs hcl.Attributes) {
 	if attr := attrs["tls"]; attr != nil {
 		if mode, _, ok := d.str(attr, false); ok {
 			switch m := TLSMode(strings.ToLower(mode)); m {
@@ -146,6 +171,11 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 			ep.Timeout = t
 		}
 	}
+}
+
+// endpointTLS decodes the TLS versions allowed and the server name, which
+// defaults to the host.
+func (d *decoder) endpointTLS(ep *Endpoint, attrs hcl.Attributes) {
 	minAttr, maxAttr := attrs["tls_min_version"], attrs["tls_max_version"]
 	if minAttr != nil {
 		ep.TLSMinVersion = d.tlsVersion(minAttr)
@@ -169,6 +199,11 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 	if ep.ServerName == "" {
 		ep.ServerName = ep.Host
 	}
+}
+
+// endpointCertificates decodes how the server's certificate is verified:
+// whether at all, and against which extra roots (ca_file).
+func (d *decoder) endpointCertificates(ep *Endpoint, attrs hcl.Attributes) {
 	if attr := attrs["verify_certificate"]; attr != nil {
 		if v, ok := d.boolean(attr); ok {
 			ep.VerifyCertificate = v
@@ -177,6 +212,12 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 	if attr := attrs["ca_file"]; attr != nil {
 		ep.CAFile, ep.CACertificates = d.caFile(attr)
 	}
+}
+
+// endpointNetwork decodes the local address to connect from and the IP
+// version to connect with, which must agree with that address and with a
+// host given as an address.
+func (d *decoder) endpointNetwork(ep *Endpoint, attrs hcl.Attributes) {
 	var source netip.Addr
 	if attr := attrs["source_address"]; attr != nil {
 		if s, _, ok := d.str(attr, false); ok {
@@ -203,7 +244,6 @@ func (d *decoder) decodeEndpoint(b *hcl.Block) *Endpoint {
 			}
 		}
 	}
-	return ep
 }
 
 // checkFamily reports an ip_version that contradicts an address.
@@ -262,7 +302,7 @@ func (d *decoder) caFile(attr *hcl.Attribute) (string, []*x509.Certificate) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(d.dir, p)
 	}
-	src, err := readRegularFile(p, maxReadBytes)
+	src, err := sandbox.ReadFile(p)
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Cannot read ca_file",
 			fmt.Sprintf("%s: %v. ca_file is relative to the suite file's directory.", p, err))

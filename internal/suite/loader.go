@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,9 +11,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
+	"github.com/smtpdiag/smtpdiag/internal/suite/sandbox"
 )
 
 // EnvVarPrefix is the prefix of environment variables that set suite
@@ -100,8 +101,8 @@ func (l *Loader) prepare() hcl.Diagnostics {
 		if abs, err := filepath.Abs(path); err == nil {
 			l.varFileAbs[abs] = true
 		}
-		src, err := readSource(path)
-		if err != nil && err != errTooLarge {
+		src, err := sandbox.ReadSource(path)
+		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Cannot read variables file",
@@ -109,12 +110,8 @@ func (l *Loader) prepare() hcl.Diagnostics {
 			})
 			continue
 		}
-		limit := checkSource(src, path, "variables file")
-		if err == errTooLarge {
-			limit = hcl.Diagnostics{tooLargeDiagnostic(path, "variables file")}
-		}
-		if limit.HasErrors() {
-			l.parser.AddFile(path, &hcl.File{Bytes: src})
+		if limit := sandbox.CheckSource(src, path, "variables file"); limit.HasErrors() {
+			l.parser.AddFile(path, &hcl.File{Bytes: src[:min(len(src), sandbox.MaxSourceBytes)]})
 			diags = append(diags, limit...)
 			continue
 		}
@@ -127,7 +124,7 @@ func (l *Loader) prepare() hcl.Diagnostics {
 			continue
 		}
 		if body, ok := file.Body.(*hclsyntax.Body); ok {
-			if limit := checkSyntax(body); limit.HasErrors() {
+			if limit := sandbox.CheckSyntax(body); limit.HasErrors() {
 				diags = append(diags, limit...)
 				continue
 			}
@@ -278,12 +275,11 @@ func (l *Loader) LoadSources(sources []Source) ([]*Suite, hcl.Diagnostics) {
 	return suites, diags
 }
 
+// loadFile reads a suite file and loads it as loadSource does; a file too
+// large comes back from sandbox.ReadSource one byte over the limit, which
+// loadSource reports.
 func (l *Loader) loadFile(path string) (*Suite, map[string]bool, hcl.Diagnostics) {
-	src, err := readSource(path)
-	if err == errTooLarge {
-		l.parser.AddFile(path, &hcl.File{Bytes: src})
-		return nil, nil, hcl.Diagnostics{tooLargeDiagnostic(path, "suite file")}
-	}
+	src, err := sandbox.ReadSource(path)
 	if err != nil {
 		return nil, nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -297,11 +293,11 @@ func (l *Loader) loadFile(path string) (*Suite, map[string]bool, hcl.Diagnostics
 // loadSource parses and decodes one file and returns the names of the
 // variables it declares (nil when it could not be parsed).
 //
-// Nothing is parsed when the source exceeds the limits of limits.go, and
-// nothing is evaluated when its syntax does.
+// Nothing is parsed when the source exceeds the limits of package
+// sandbox, and nothing is evaluated when its syntax does.
 func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]bool, hcl.Diagnostics) {
-	if diags := checkSource(src, filename, "suite file"); diags.HasErrors() {
-		l.parser.AddFile(filename, &hcl.File{Bytes: src[:min(len(src), maxSourceBytes)]})
+	if diags := sandbox.CheckSource(src, filename, "suite file"); diags.HasErrors() {
+		l.parser.AddFile(filename, &hcl.File{Bytes: src[:min(len(src), sandbox.MaxSourceBytes)]})
 		return nil, nil, diags
 	}
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
@@ -315,7 +311,7 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 	if !ok {
 		return nil, nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported file syntax"})
 	}
-	if limit := checkSyntax(body); limit.HasErrors() {
+	if limit := sandbox.CheckSyntax(body); limit.HasErrors() {
 		return nil, nil, append(diags, limit...)
 	}
 	d := &decoder{
@@ -419,12 +415,6 @@ func (l *Loader) undeclared(declared []map[string]bool, files []string) hcl.Diag
 	return diags
 }
 
-// varFileFunctions are the functions a variables file may call: the
-// standard ones, without file() and env().
-func varFileFunctions() map[string]function.Function {
-	return standardSet()
-}
-
 // callsFunctions reports whether body calls any function. A file that calls
 // none is evaluated without the function table, which costs more to build
 // than a small suite takes to decode. A variable's type constraint, such as
@@ -450,4 +440,14 @@ func callsFunctions(body *hclsyntax.Body) bool {
 	}
 	walk(body, false)
 	return calls
+}
+
+// unwrapPathError drops the operation and path an *os.PathError repeats,
+// which the messages that quote it name themselves.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/smtpdiag/smtpdiag/internal/suite/sandbox"
 )
 
 // sensitiveMark marks the values of sensitive variables while expressions
@@ -48,13 +51,13 @@ type decoder struct {
 	endpoints     map[string]*Endpoint
 	endpointNames []string
 
-	// Both contexts hold the function the guards of addBudgetGuards call
-	// (functions).
+	// Both contexts hold the function the guards of
+	// sandbox.AddBudgetGuards call (functions).
 	ctx        *hcl.EvalContext // var.* and functions, env() fails
 	defaultCtx *hcl.EvalContext // functions with env(), no variables
 
-	// budget counts what the file's expressions build (maxEvalBytes).
-	budget evalBudget
+	// budget counts what the file's expressions build.
+	budget sandbox.Budget
 
 	// noCalls is set when the file calls no function: its evaluation
 	// contexts then hold none but the budget guard.
@@ -211,25 +214,25 @@ func (d *decoder) checkTraversal(t hcl.Traversal, mode exprMode) hcl.Diagnostics
 //
 // What the expression builds is charged to the file's budget: its value,
 // and while it is evaluated the elements of its for-expressions and the
-// interpolations of its strings (addBudgetGuards). Once the budget is
-// spent, the first expression to exceed it is reported and no expression
-// is evaluated any more.
+// interpolations of its strings (sandbox.AddBudgetGuards). Once the
+// budget is spent, the first expression to exceed it is reported and no
+// expression is evaluated any more.
 func (d *decoder) eval(expr hcl.Expression, mode exprMode) cty.Value {
 	diags := d.checkExpr(expr, mode)
 	d.add(diags...)
-	if diags.HasErrors() || d.budget.spent {
+	if diags.HasErrors() || d.budget.Spent() {
 		return cty.DynamicVal
 	}
 	if sx, ok := expr.(hclsyntax.Expression); ok {
-		addBudgetGuards(sx)
+		sandbox.AddBudgetGuards(sx)
 	}
 	v, diags := expr.Value(d.evalContext(mode))
-	d.add(d.budgetDiagnostics(diags, expr.Range())...)
+	d.add(d.budget.ReplaceGuardErrors(diags, expr.Range())...)
 	if diags.HasErrors() {
 		return cty.DynamicVal
 	}
-	if !d.budget.charge(v) {
-		d.reportBudget(expr.Range())
+	if !d.budget.Charge(v) {
+		d.add(d.budget.Report(expr.Range())...)
 		return cty.DynamicVal
 	}
 	return v
@@ -245,33 +248,17 @@ func (d *decoder) evalContext(mode exprMode) *hcl.EvalContext {
 	return d.ctx
 }
 
-// budgetDiagnostics replaces the errors of failed budget guards in diags:
-// the first one of the file becomes budgetDiagnostic, at the guarded
-// expression (or at expr, the expression evaluated), and the others (a
-// for-expression's guard fails once per element that remains) are
-// dropped.
-func (d *decoder) budgetDiagnostics(diags hcl.Diagnostics, expr hcl.Range) hcl.Diagnostics {
-	out := diags[:0:0]
-	for _, diag := range diags {
-		if extra, ok := diag.Extra.(hclsyntax.FunctionCallDiagExtra); ok && extra.CalledFunctionName() == budgetFunction {
-			rng := expr
-			if diag.Subject != nil {
-				rng = *diag.Subject
-			}
-			d.reportBudget(rng)
-			continue
-		}
-		out = append(out, diag)
+// functions returns the functions of the file's expressions: those of
+// sandbox.Functions, or none when the file calls none, and in either case
+// the function the budget guards call. HCL suggests a name for a misspelt
+// function from this table.
+func (d *decoder) functions(withEnv bool) map[string]function.Function {
+	fns := map[string]function.Function{}
+	if !d.noCalls {
+		fns = sandbox.Functions(d.dir, d.l.environ, withEnv)
 	}
-	return out
-}
-
-// reportBudget records budgetDiagnostic at rng, unless it was recorded.
-func (d *decoder) reportBudget(rng hcl.Range) {
-	if !d.budget.reported {
-		d.budget.reported = true
-		d.add(budgetDiagnostic(rng))
-	}
+	d.budget.AddFunction(fns)
+	return fns
 }
 
 // attrValue evaluates an attribute and converts it to ty. The value comes
@@ -387,11 +374,11 @@ func (d *decoder) integer(attr *hcl.Attribute, lo, hi int64, what string) (int, 
 	}
 	bf := v.AsBigFloat()
 	if !bf.IsInt() {
-		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be a whole number; got %s.", what, safeNumberText(bf)))
+		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be a whole number; got %s.", what, sandbox.SafeNumberText(bf)))
 		return 0, false
 	}
 	if bf.Cmp(new(big.Float).SetInt64(lo)) < 0 || bf.Cmp(new(big.Float).SetInt64(hi)) > 0 {
-		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be between %d and %d; got %s.", what, lo, hi, safeNumberText(bf)))
+		d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("%s must be between %d and %d; got %s.", what, lo, hi, sandbox.SafeNumberText(bf)))
 		return 0, false
 	}
 	i, _ := bf.Int64()

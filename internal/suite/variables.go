@@ -9,6 +9,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/smtpdiag/smtpdiag/internal/suite/sandbox"
 )
 
 var variableSchema = &hcl.BodySchema{
@@ -150,7 +152,7 @@ func (d *decoder) constString(attr *hcl.Attribute) (string, bool) {
 	}
 	var fns map[string]function.Function
 	if !d.noCalls {
-		fns = standardSet()
+		fns = sandbox.StandardFunctions()
 	}
 	val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: fns})
 	d.add(diags...)
@@ -188,7 +190,7 @@ func (d *decoder) resolveVariable(decl *variableDecl) {
 		return
 	}
 	if attr, ok := d.l.fileVars[v.Name]; ok {
-		val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: varFileFunctions()})
+		val, diags := attr.Expr.Value(&hcl.EvalContext{Functions: sandbox.StandardFunctions()})
 		d.add(diags...)
 		if diags.HasErrors() {
 			return
@@ -228,7 +230,7 @@ func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource
 		return
 	}
 	// The value is parsed like a suite file, with the same limits.
-	diags := checkSource([]byte(s), "-var "+v.Name, "value")
+	diags := sandbox.CheckSource([]byte(s), "-var "+v.Name, "value")
 	var expr hclsyntax.Expression
 	if !diags.HasErrors() {
 		expr, diags = hclsyntax.ParseExpression([]byte(s), "-var "+v.Name, hcl.InitialPos)
@@ -270,10 +272,10 @@ func (d *decoder) setValue(decl *variableDecl, val cty.Value, source ValueSource
 		}
 	}
 	if err == nil {
-		// A number beyond the limits of limits.go, or a string that
-		// arithmetic would turn into one, or a value larger than a
+		// A number beyond the limits of package sandbox, or a string
+		// that arithmetic would turn into one, or a value larger than a
 		// function may return.
-		err = checkValue(cv, "value")
+		err = sandbox.CheckValue(cv, "value")
 	}
 	if err != nil {
 		if subject == nil {

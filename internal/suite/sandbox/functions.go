@@ -1,11 +1,10 @@
-package suite
+package sandbox
 
 import (
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,16 +22,20 @@ import (
 // cannot inspect.
 var errEnvNotAllowed = errors.New("env() is only allowed in variable defaults")
 
-// standardFunctions are the functions every expression may call: the cty
+// StandardFunctions returns the functions every expression may call, those
+// of a variables file and of a variable's description among them: the cty
 // standard library under the names Terraform gives them, plus try and can.
-// Every one is guarded by the limits of limits.go.
-func standardFunctions() map[string]function.Function {
+// Every one is guarded by the limits on its arguments and its result, and
+// format, join, setproduct and the others whose result can be far larger
+// than their arguments are checked before they run. The table is the
+// caller's own, to add functions to.
+func StandardFunctions() map[string]function.Function {
 	return maps.Clone(standardSet())
 }
 
 // standardSet builds the standard functions once per process; they hold no
 // state between calls. The map is shared: callers that add functions work
-// on a copy (standardFunctions).
+// on a copy (StandardFunctions).
 var standardSet = sync.OnceValue(func() map[string]function.Function {
 	fns := map[string]function.Function{
 		// Numbers.
@@ -121,11 +124,13 @@ var standardSet = sync.OnceValue(func() map[string]function.Function {
 	return fns
 })
 
-// functionsFor returns the functions of a suite file: the standard ones,
-// file() reading relative to dir, and env() reading from environ when
-// withEnv is set (variable defaults) or failing otherwise.
-func functionsFor(dir string, environ map[string]string, withEnv bool) map[string]function.Function {
-	fns := standardFunctions()
+// Functions returns the functions of a suite file's expressions: the
+// standard ones (StandardFunctions), file(path) reading a UTF-8 text file
+// of at most 1 MiB relative to dir, and env(name) reading from environ
+// when withEnv is set (in variable defaults) or failing otherwise. The
+// table is the caller's own, to add functions to.
+func Functions(dir string, environ map[string]string, withEnv bool) map[string]function.Function {
+	fns := StandardFunctions()
 	fns["file"] = guarded(makeFileFunc(dir), nil)
 	if withEnv {
 		fns["env"] = makeEnvFunc(environ)
@@ -139,19 +144,6 @@ func functionsFor(dir string, environ map[string]string, withEnv bool) map[strin
 			},
 		})
 	}
-	return fns
-}
-
-// functions returns the functions of the file's expressions: those of
-// functionsFor, or none when the file calls none, and in either case the
-// function the guards of addBudgetGuards call. HCL suggests a name for a
-// misspelt function from this table.
-func (d *decoder) functions(withEnv bool) map[string]function.Function {
-	if d.noCalls {
-		return map[string]function.Function{budgetFunction: d.budget.function()}
-	}
-	fns := functionsFor(d.dir, d.l.environ, withEnv)
-	fns[budgetFunction] = d.budget.function()
 	return fns
 }
 
@@ -182,7 +174,7 @@ func makeFileFunc(dir string) function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			src, err := readRegularFile(p, maxReadBytes)
+			src, err := ReadFile(p)
 			if err != nil {
 				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, err)
 			}
@@ -192,15 +184,6 @@ func makeFileFunc(dir string) function.Function {
 			return cty.StringVal(string(src)), nil
 		},
 	})
-}
-
-// unwrapPathError drops the operation and path an *os.PathError repeats.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // lengthFunc is Terraform's length: the number of characters of a string,

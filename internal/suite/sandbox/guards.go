@@ -1,4 +1,4 @@
-package suite
+package sandbox
 
 import (
 	"errors"
@@ -30,7 +30,7 @@ func guarded(fn function.Function, pre func(args []cty.Value) error) function.Fu
 			var size valueSize
 			for i, a := range args {
 				if size.add(a); size.err != nil {
-					if err := checkValue(a, "argument"); err != nil || len(args) == 1 {
+					if err := CheckValue(a, "argument"); err != nil || len(args) == 1 {
 						return cty.NilVal, function.NewArgError(i, fmt.Errorf("the argument %s", size.err))
 					}
 					return cty.NilVal, function.NewArgError(i,
@@ -46,7 +46,7 @@ func guarded(fn function.Function, pre func(args []cty.Value) error) function.Fu
 			if err != nil {
 				return v, err
 			}
-			if err := checkValue(v, "result"); err != nil {
+			if err := CheckValue(v, "result"); err != nil {
 				return cty.NilVal, err
 			}
 			return v, nil
@@ -81,13 +81,13 @@ func (s *valueSize) add(v cty.Value) {
 		if n <= 400 {
 			// A string is converted to a number by arithmetic.
 			if num, err := cty.ParseNumberVal(v.AsString()); err == nil && !numberInRange(num.AsBigFloat()) {
-				s.err = fmt.Errorf("holds the number %s, but %s", safeNumberText(num.AsBigFloat()), errNumberRange)
+				s.err = fmt.Errorf("holds the number %s, but %s", SafeNumberText(num.AsBigFloat()), errNumberRange)
 				return
 			}
 		}
 	case ty == cty.Number:
 		if f := v.AsBigFloat(); !numberInRange(f) {
-			s.err = fmt.Errorf("holds the number %s, but %s", safeNumberText(f), errNumberRange)
+			s.err = fmt.Errorf("holds the number %s, but %s", SafeNumberText(f), errNumberRange)
 			return
 		}
 	case ty.IsCollectionType() || ty.IsTupleType() || ty.IsObjectType():
@@ -114,9 +114,13 @@ func (s *valueSize) add(v cty.Value) {
 	}
 }
 
-// checkValue reports a value beyond the limits; what names it ("argument",
-// "result") in the error.
-func checkValue(v cty.Value, what string) error {
+// CheckValue reports a value beyond the limits on the arguments and the
+// result of a function call: a number outside float64's range, or a
+// string that arithmetic would turn into one, a string longer than 1 MiB,
+// more than 10,000 values, more than 4 MiB in all. what names the value
+// in the error ("argument", "result", "value"), which says "the <what>
+// holds ..." or "the <what> is ...".
+func CheckValue(v cty.Value, what string) error {
 	var s valueSize
 	s.add(v)
 	if s.err != nil {
@@ -483,76 +487,4 @@ func checkParseInt(args []cty.Value) error {
 		return function.NewArgError(0, errors.New("the number is longer than 256 digits, the limit"))
 	}
 	return nil
-}
-
-// errBudget is what the budget function fails with once the file's budget
-// is spent; the decoder turns it into budgetDiagnostic.
-var errBudget = fmt.Errorf("expression too large: this suite's expressions would build more than %s", sizeText(maxEvalBytes))
-
-// evalBudget counts the bytes the expressions of one suite file build
-// while it is decoded, against maxEvalBytes.
-type evalBudget struct {
-	used     int64
-	spent    bool // used went over maxEvalBytes
-	reported bool // budgetDiagnostic was recorded
-}
-
-// charge adds the size of v to the budget and reports whether it is still
-// within maxEvalBytes. Once spent, the budget stays spent.
-func (b *evalBudget) charge(v cty.Value) bool {
-	if b.spent {
-		return false
-	}
-	b.used += byteSize(v, maxEvalBytes-b.used+1)
-	if b.used > maxEvalBytes {
-		b.spent = true
-	}
-	return !b.spent
-}
-
-// function returns the function the guards of addBudgetGuards call: it
-// charges its argument to b and returns it unchanged, marks included,
-// or fails with errBudget.
-func (b *evalBudget) function() function.Function {
-	return function.New(&function.Spec{
-		Description: "Charges a value to the suite's budget of built bytes and returns it.",
-		Params: []function.Parameter{{
-			Name:             "value",
-			Type:             cty.DynamicPseudoType,
-			AllowNull:        true,
-			AllowUnknown:     true,
-			AllowDynamicType: true,
-			AllowMarked:      true,
-		}},
-		Type: func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			if !b.charge(args[0]) {
-				return cty.NilVal, errBudget
-			}
-			return args[0], nil
-		},
-	})
-}
-
-// byteSize measures a value as valueSize does (the bytes of its strings
-// plus 16 per value), but without valueSize's limits on one value, and
-// stops counting once the size exceeds limit, so that measuring costs no
-// more than the budget it is charged to.
-func byteSize(v cty.Value, limit int64) int64 {
-	v, _ = v.Unmark()
-	if !v.IsKnown() || v.IsNull() {
-		return 0
-	}
-	size := int64(16)
-	ty := v.Type()
-	switch {
-	case ty == cty.String:
-		size += int64(len(v.AsString()))
-	case ty.IsCollectionType() || ty.IsTupleType() || ty.IsObjectType():
-		for it := v.ElementIterator(); it.Next() && size <= limit; {
-			_, e := it.Element()
-			size += byteSize(e, limit-size)
-		}
-	}
-	return size
 }
