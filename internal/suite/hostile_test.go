@@ -148,7 +148,7 @@ func generatedHostile() []hostileCase {
 
 // TestHostileSuites loads every hostile suite: each must give errors, all
 // of them positioned in the suite, and render without a panic in bounded
-// time and size, with no control character; those that test a limit must
+// size, with no control character; those that test a limit must
 // be stopped by it (wantHostile). The committed corpus lives in
 // testdata/hostile (each file starts with a comment saying what it
 // tries); the huge ones are generated. A suite that exhausts memory or the
@@ -207,14 +207,9 @@ func loadHostile(t *testing.T, tc hostileCase) {
 	if !strings.HasPrefix(first, tc.path+":") || !strings.Contains(first, ": Error: ") {
 		t.Errorf("first line %q is not file:line:col: Error: ...", first)
 	}
-	// Generous bounds for a busy machine: a suite that takes seconds to
-	// reject is a denial of service of the CI job that runs it.
-	if loaded > 5*time.Second {
-		t.Errorf("loading took %v", loaded)
-	}
-	if rendered > 500*time.Millisecond {
-		t.Errorf("rendering %d diagnostics took %v", len(diags), rendered)
-	}
+	// Times are logged, not asserted: what bounds the work are the
+	// sandbox's limits, each tested on its own (internal/suite/sandbox);
+	// a wall-clock bound would only flake on a busy machine or under -race.
 	if out.Len() > renderLimit {
 		t.Errorf("the rendered diagnostics are %d bytes", out.Len())
 	}
