@@ -88,6 +88,14 @@ var deepShapes = map[string]func(n int) string{
 	"for directives": func(n int) string {
 		return "a = \"" + strings.Repeat("%{for x in y}", n) + strings.Repeat("%{endfor}", n) + "\"\n"
 	},
+	// A newline or a comment between %{ and the keyword still opens a
+	// directive.
+	"directives after a newline": func(n int) string {
+		return "a = <<EOT\n" + strings.Repeat("%{\nif x}", n) + strings.Repeat("%{endif}", n) + "\nEOT\n"
+	},
+	"directives after a comment": func(n int) string {
+		return "a = <<EOT\n" + strings.Repeat("%{ /* c */ for x in y}", n) + strings.Repeat("%{endfor}", n) + "\nEOT\n"
+	},
 	"blocks then directives": func(n int) string {
 		return strings.Repeat("b {\n", 200) + "a = \"" + strings.Repeat("%{ for x in y }", n) + strings.Repeat("%{ endfor }", n) + "\"\n" + strings.Repeat("}\n", 200)
 	},

@@ -195,10 +195,7 @@ func scanNesting(src []byte) (offset int, tooDeep, ok bool) {
 		i += 2
 		t.startOfLine = false
 		if directive {
-			j := i
-			for j < len(src) && (src[j] == '~' || src[j] == ' ' || src[j] == '\t') {
-				j++
-			}
+			j := skipToKeyword(src, i)
 			k := j
 			for k < len(src) && isIdentByte(src[k]) {
 				k++
@@ -426,4 +423,31 @@ func heredocStart(src []byte, i int) (marker []byte, next int, ok bool) {
 		return nil, 0, false
 	}
 	return src[j:k], n + 1, true
+}
+
+// skipToKeyword returns the offset of the first byte at or after i that
+// is not the strip marker ~, white space (newlines included) or a comment
+// (/* */, // and #, as HCL templates allow between %{ and the keyword).
+func skipToKeyword(src []byte, i int) int {
+	for i < len(src) {
+		switch {
+		case src[i] == '~' || src[i] == ' ' || src[i] == '\t' || src[i] == '\r' || src[i] == '\n':
+			i++
+		case bytes.HasPrefix(src[i:], []byte("/*")):
+			end := bytes.Index(src[i+2:], []byte("*/"))
+			if end < 0 {
+				return len(src)
+			}
+			i += 2 + end + 2
+		case src[i] == '#' || bytes.HasPrefix(src[i:], []byte("//")):
+			end := bytes.IndexByte(src[i:], '\n')
+			if end < 0 {
+				return len(src)
+			}
+			i += end
+		default:
+			return i
+		}
+	}
+	return i
 }
