@@ -39,7 +39,21 @@ func DeviceResult(d *suite.Device, s *result.DeviceSession, label string, index 
 // DeviceNoShow is the result of a device block when no device connected
 // to listen within waited.
 func DeviceNoShow(d *suite.Device, listen string, started time.Time, waited time.Duration, index int) *result.Check {
+	return DeviceNoSMTP(d, listen, started, waited, 0, index)
+}
+
+// DeviceNoSMTP is the result of a device block when no device session
+// was tested within waited, although others connections came: untested
+// of them, which never spoke SMTP or were refused (DeviceSession.NotTested).
+// With untested 0 it is DeviceNoShow.
+func DeviceNoSMTP(d *suite.Device, listen string, started time.Time, waited time.Duration, untested, index int) *result.Check {
 	msg := fmt.Sprintf("connect: no device connected to %s within %s", listen, waited.Round(time.Second))
+	diag := knowledge.DeviceNoShow(listen)
+	if untested > 0 {
+		msg = fmt.Sprintf("connect: no device spoke SMTP to %s within %s (%d %s without EHLO or HELO, or refused)",
+			listen, waited.Round(time.Second), untested, plural(untested, "connection"))
+		diag = knowledge.DeviceNoSMTP(listen, untested)
+	}
 	return &result.Check{
 		Index:     index,
 		Label:     d.Label,
@@ -47,10 +61,35 @@ func DeviceNoShow(d *suite.Device, listen string, started time.Time, waited time
 		Target:    listen,
 		Status:    result.Failed,
 		Failures:  []result.Failure{{Expectation: "connect", Message: msg}},
-		Diagnosis: knowledge.DeviceNoShow(listen),
+		Diagnosis: diag,
 		Started:   started,
 		Duration:  waited,
 	}
+}
+
+// DeviceNotTested is the record of a session Listen does not judge: one
+// that is no test of the device (DeviceSession.NotTested: refused, or no
+// SMTP at all), or one beyond what a run judges. It is skipped, with why
+// as its message.
+func DeviceNotTested(s *result.DeviceSession, label, why string, index int) *result.Check {
+	return &result.Check{
+		Index:    index,
+		Label:    label,
+		Kind:     "device",
+		Target:   s.Listen,
+		Device:   s,
+		Status:   result.Skipped,
+		Error:    "not judged: " + why,
+		Started:  s.Started,
+		Duration: s.Duration,
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // DeviceOutcome condenses a session into what the expectations read.
@@ -72,12 +111,17 @@ func DeviceOutcome(s *result.DeviceSession) *assertions.DeviceOutcome {
 		o.TLSVersion = s.TLS.Version
 	}
 	if n := len(s.Auth); n > 0 {
-		o.AuthMechanism = s.Auth[n-1].Mechanism
-		o.AuthUser = s.Auth[n-1].User
+		a := s.Auth[n-1]
+		o.AuthMechanism, o.AuthUser, o.AuthInClear = a.Mechanism, a.User, a.InClear
+		if a.Reply.Code != 0 {
+			o.AuthReply, o.AuthRefused = a.Reply.String(), a.Reply.Code >= 400
+		}
 	}
 	for _, m := range s.Messages {
 		o.MessageSizes = append(o.MessageSizes, m.Size)
+		o.MessageFroms = append(o.MessageFroms, m.From)
 	}
+	o.Stopped, o.EndedInMessage = s.Stopped(), s.EndedInMessage
 	for _, rej := range s.Rejections {
 		o.Rejections = append(o.Rejections, rej.String())
 		if rej.Reply.Code == 421 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/assertions"
 	"github.com/smtpdiag/smtpdiag/internal/dns/dnstest"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
@@ -298,7 +299,7 @@ func TestDQSKeyIsMaskedEverywhere(t *testing.T) {
 	srv := testZone(t)
 	const key = "secretdqskey42"
 	c := &suite.DNSBLCheck{Label: "dqs", IP: "127.0.0.2", Zones: []string{"zen.spamhaus.org"}, DQSKey: key}
-	res := Run(context.Background(), []*suite.Suite{{Name: "d", DNSBLChecks: []*suite.DNSBLCheck{c}, Sensitive: []string{key}}},
+	res := Run(context.Background(), []*suite.Suite{{Name: "d", DNSBLChecks: []*suite.DNSBLCheck{c}, Sensitive: []string{key}, Redactor: redact.New(key)}},
 		Options{Resolver: srv.Addr, ResolvConf: noResolvConf}, nil)
 	r := res[0].Checks[0]
 	if r.Status != result.Failed || r.Blocklists[0].Status != result.Listed {

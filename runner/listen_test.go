@@ -19,9 +19,17 @@ type fakeServer struct {
 	finished  func(*result.DeviceSession)
 	open      []*result.DeviceSession // connected, not yet finished
 	closed    bool
+	stopped   bool // StopAccepting was called
 }
 
 func (f *fakeServer) Addr() string { return "127.0.0.1:2525" }
+
+// StopAccepting notes that no connection may come any more.
+func (f *fakeServer) StopAccepting() {
+	f.mu.Lock()
+	f.stopped = true
+	f.mu.Unlock()
+}
 
 // Close ends the open sessions as the listener does: each is handed over
 // with "the listener stopped" as its end.
@@ -38,7 +46,7 @@ func (f *fakeServer) Close() error {
 }
 
 func (f *fakeServer) connect(n int) *result.DeviceSession {
-	s := &result.DeviceSession{Number: n, Listen: f.Addr(), RemoteAddr: "192.0.2.7:40000", ClientIP: "192.0.2.7", Helo: "copier"}
+	s := &result.DeviceSession{Number: n, Listen: f.Addr(), RemoteAddr: "192.0.2.7:40000", ClientIP: "192.0.2.7", Helo: "copier", SentHello: true}
 	f.mu.Lock()
 	f.open = append(f.open, s)
 	f.mu.Unlock()

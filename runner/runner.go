@@ -139,7 +139,7 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
-	red := Redactor(s)
+	red := s.Redactor
 
 	// A dnsbl check that looks up the client IP an smtp check saw waits
 	// for that check; it takes no slot while it waits, so that waiting
@@ -240,22 +240,15 @@ func notRun(ctx context.Context, index int, c suite.Check, opts Options) *result
 		Error: "not run: " + Interruption(ctx), Started: opts.Now()}
 }
 
-// Redactor masks the secrets the suites declare, in every form they can
-// take in output: the values of sensitive variables, and the passwords
-// and tokens of auth blocks with the AUTH blobs built from them. Run,
-// Listen and every reporter use this one recipe.
+// Redactor masks the secrets the suites declare: the union of their
+// Redactors (suite.Suite.Redactor), for run and listen and every
+// reporter of their results.
 func Redactor(suites ...*suite.Suite) *redact.Redactor {
-	r := redact.New()
+	rs := make([]*redact.Redactor, 0, len(suites))
 	for _, s := range suites {
-		r.Add(s.Sensitive...)
-		for _, c := range s.Checks {
-			if c.Auth != nil {
-				r.WithAuth(c.Auth.Username, c.Auth.Password)
-				r.WithAuth(c.Auth.Username, c.Auth.Token)
-			}
-		}
+		rs = append(rs, s.Redactor)
 	}
-	return r
+	return redact.Join(rs...)
 }
 
 func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, red *redact.Redactor) (res *result.Check) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/assertions"
 	"github.com/smtpdiag/smtpdiag/internal/esmtp"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
@@ -169,7 +170,7 @@ func TestSecretsAreMaskedInResults(t *testing.T) {
 		c.Auth = &suite.Auth{Username: "u@contoso.com", Password: secret}
 		c.Expect = &assertions.Expect{No: []assertions.Pattern{}}
 	})
-	res := Run(context.Background(), []*suite.Suite{{Name: "s", Checks: []*suite.SMTPCheck{c}, Sensitive: []string{secret}}},
+	res := Run(context.Background(), []*suite.Suite{{Name: "s", Checks: []*suite.SMTPCheck{c}, Sensitive: []string{secret}, Redactor: redact.New(secret).WithAuth("u@contoso.com", secret)}},
 		Options{Converse: leaky}, nil)
 	out, err := json.Marshal(res)
 	if err != nil {

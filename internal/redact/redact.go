@@ -54,6 +54,26 @@ func (r *Redactor) Clone() *Redactor {
 	return &Redactor{forms: slices.Clone(r.forms)}
 }
 
+// Join returns a Redactor that masks what each of rs masks (nil ones
+// mask nothing).
+func Join(rs ...*Redactor) *Redactor {
+	out := &Redactor{}
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if r == nil {
+			continue
+		}
+		for _, f := range r.forms {
+			if !seen[f] {
+				seen[f] = true
+				out.forms = append(out.forms, f)
+			}
+		}
+	}
+	sort.SliceStable(out.forms, func(i, j int) bool { return len(out.forms[i]) > len(out.forms[j]) })
+	return out
+}
+
 // Add adds secrets to mask, in every form New masks.
 func (r *Redactor) Add(secrets ...string) *Redactor {
 	r.add(secrets...)

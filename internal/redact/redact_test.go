@@ -83,3 +83,19 @@ func TestLongRepetitiveSecret(t *testing.T) {
 		t.Fatalf("masked text starts %q", got[:min(len(got), 60)])
 	}
 }
+
+func TestJoin(t *testing.T) {
+	a := New("alpha-secret")
+	b := New("bravo-secret").WithAuth("user@contoso.com", "bravo-secret")
+	j := Join(a, nil, b, a)
+	in := "alpha-secret bravo-secret " + base64.StdEncoding.EncodeToString([]byte("\x00user@contoso.com\x00bravo-secret"))
+	if got := j.String(in); got != "**** **** ****" {
+		t.Errorf("Join masks %q as %q", in, got)
+	}
+	if a.String("bravo-secret") != "bravo-secret" {
+		t.Error("Join changed one of its inputs")
+	}
+	if !Join().Empty() || !Join(nil).Empty() {
+		t.Error("an empty Join masks something")
+	}
+}

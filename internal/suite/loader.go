@@ -323,7 +323,8 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 		noCalls:   !callsFunctions(body),
 	}
 	s := d.decodeFile(body)
-	scrubDiagnostics(d.diags, s.Sensitive)
+	s.Redactor = redactorFor(s)
+	scrubDiagnostics(d.diags, s.Redactor)
 	declared := map[string]bool{}
 	for name := range d.vars {
 		declared[name] = true
@@ -337,20 +338,23 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 // decoder never quotes them, but cty's function errors quote their
 // arguments ("cannot convert "..." to number"). Values shorter than three
 // bytes are left alone, as in package redact, so as not to mangle words.
-func scrubDiagnostics(diags hcl.Diagnostics, secrets []string) {
-	var values []string
-	for _, s := range secrets {
-		if len(s) >= 3 {
-			values = append(values, s)
+func scrubDiagnostics(diags hcl.Diagnostics, red *redact.Redactor) {
+	for _, d := range diags {
+		d.Summary = red.String(d.Summary)
+		d.Detail = red.String(d.Detail)
+	}
+}
+
+// redactorFor builds the suite's Redactor from the values it declared
+// sensitive and the credentials of its auth blocks.
+func redactorFor(s *Suite) *redact.Redactor {
+	r := redact.New(s.Sensitive...)
+	for _, c := range s.Checks {
+		if a := c.Auth; a != nil {
+			r.WithAuth(a.Username, a.Password).WithAuth(a.Username, a.Token)
 		}
 	}
-	if len(values) == 0 {
-		return
-	}
-	for _, d := range diags {
-		d.Summary = redact.Replace(d.Summary, values, "(sensitive value)")
-		d.Detail = redact.Replace(d.Detail, values, "(sensitive value)")
-	}
+	return r
 }
 
 // sortDiagnostics orders diagnostics by position (those without one

@@ -282,13 +282,24 @@ func traversalText(t hcl.Traversal) string {
 	return b.String()
 }
 
+// sensitiveText describes a sensitive value without quoting it: its length
+// is what a user needs to tell an empty or truncated secret from the
+// right one.
+func sensitiveText(v cty.Value) string {
+	u, _ := v.Unmark()
+	if u.IsKnown() && !u.IsNull() && u.Type() == cty.String {
+		return fmt.Sprintf("(sensitive value, %d bytes)", len(u.AsString()))
+	}
+	return "(sensitive value)"
+}
+
 // valueText renders a value as HCL's diagnostic writer does, with strings
 // cut to maxQuoted bytes.
 func valueText(v cty.Value) string {
 	ty := v.Type()
 	switch {
 	case v.IsMarked():
-		return "(sensitive value)"
+		return sensitiveText(v)
 	case v.IsNull():
 		return "null"
 	case !v.IsKnown():

@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/smtpdiag/smtpdiag/assertions"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 )
 
 // Suite is one decoded suite file.
@@ -35,6 +36,11 @@ type Suite struct {
 	// Sensitive holds the values of every sensitive variable (and of any
 	// auth password or token), for masking in every output.
 	Sensitive []string
+	// Redactor masks those values in every form they can take in output:
+	// plain, in base64, and inside the AUTH blobs built from the auth
+	// blocks' user names. It is the one recipe the runner, the SMTP
+	// client and every reporter use.
+	Redactor *redact.Redactor
 
 	DeclRange hcl.Range
 }

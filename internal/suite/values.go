@@ -101,7 +101,7 @@ func suggestion(given string, names []string) string {
 // cut to maxQuoted bytes.
 func show(s string, sensitive bool) string {
 	if sensitive {
-		return "(sensitive value)"
+		return fmt.Sprintf("(sensitive value, %d bytes)", len(s))
 	}
 	return quote(s)
 }
