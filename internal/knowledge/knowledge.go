@@ -1,8 +1,9 @@
-// Package knowledge explains SMTP replies and conversation faults the way an
-// Exchange Online engineer would: a typed table of Microsoft 365 reply codes
-// (each with its source), the RFC 3463 and RFC 5321 generic meanings as
-// fallback, and the diagnosis of a failed conversation from the reply, the
-// step where it stopped and the kind of endpoint it talked to.
+// Package knowledge answers what an outcome means and what fixes it: the
+// Exchange Online reply codes of its knowledge base (embedded data, each
+// entry with its sources), the RFC 3463 and RFC 5321 generic meanings as
+// fallback, and the diagnosis of every failed check (a conversation from
+// the reply and the step where it stopped, a device session, a DNS,
+// blocklist or MX lookup).
 package knowledge
 
 import (

@@ -2,7 +2,7 @@
 // check's verdict, failed expectations, diagnosis, attempts and the whole
 // conversation record (steps, replies, EHLO extensions, TLS session and
 // certificate chain, client IP, transcript), under the json tags of the
-// runner and conversation types.
+// results model (internal/result).
 package jsonreport
 
 import (
