@@ -219,9 +219,9 @@ func TestDiagnoseNothingToExplain(t *testing.T) {
 
 func TestDiagnoseUnverifiedEntryIsMarked(t *testing.T) {
 	c := result.Conversation{Host: "smtp.office365.com", Port: 587, Steps: []result.StepRecord{
-		{Step: result.StepEHLO, Reply: reply(421, "4.7.66", "TLS 1.0 and 1.1 are not supported.")}}}
+		{Step: result.StepMail, Reply: reply(451, "4.7.650", "The mail server [203.0.113.5] has been temporarily rate limited due to IP reputation.")}}}
 	d := knowledge.Diagnose(&c)
-	if d == nil || d.Category != result.TLS || !strings.Contains(d.Meaning, "UNVERIFIED") {
+	if d == nil || d.Category != result.Reputation || !strings.Contains(d.Meaning, "UNVERIFIED") {
 		t.Fatalf("diagnosis %+v", d)
 	}
 }
