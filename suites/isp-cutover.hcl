@@ -152,9 +152,13 @@ dns "tenant MX points at Exchange Online" {
   }
 }
 
-# Exchange Online checks SPF for Direct Send and relay (550 5.7.23 or junk
-# when it fails): the new IP must get "pass", typically from
-# v=spf1 ip4:<new IP> include:spf.protection.outlook.com -all.
+# Receivers check the domain's SPF record for mail from the new IP: a
+# destination system that enforces it refuses a failing message (550
+# 5.7.23 is the receiving system's reply, not one Exchange Online's
+# submission gives), others file it as junk. The new IP must get "pass".
+# For Direct Send Microsoft documents the record
+# v=spf1 ip4:<new IP> include:spf.protection.outlook.com ~all
+# (https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365).
 dns "SPF allows the new IP" {
   name = var.domain
   type = "TXT"

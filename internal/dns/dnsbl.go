@@ -27,7 +27,10 @@ type zoneCodes struct {
 	name   string
 	codes  map[string]string
 	errors map[string]string // codes that are errors, never listings
-	delist string
+	// errorRange holds the codes the zone reserves for errors beyond those
+	// errors names.
+	errorRange netip.Prefix
+	delist     string
 }
 
 // Spamhaus return codes (reference/m365-facts.md section 4, from the
@@ -39,9 +42,6 @@ var spamhaus = sync.OnceValue(func() *zoneCodes {
 			"127.0.0.2":  "Spamhaus SBL (spam sources)",
 			"127.0.0.3":  "Spamhaus SBL CSS (snowshoe spam)",
 			"127.0.0.4":  "Spamhaus XBL (exploited or infected hosts)",
-			"127.0.0.5":  "Spamhaus XBL (exploited or infected hosts)",
-			"127.0.0.6":  "Spamhaus XBL (exploited or infected hosts)",
-			"127.0.0.7":  "Spamhaus XBL (exploited or infected hosts)",
 			"127.0.0.9":  "Spamhaus SBL DROP (hijacked or leased to spammers)",
 			"127.0.0.10": "Spamhaus PBL (ISP-maintained: end-user range that should not send directly)",
 			"127.0.0.11": "Spamhaus PBL (Spamhaus-maintained: end-user range that should not send directly)",
@@ -54,7 +54,10 @@ var spamhaus = sync.OnceValue(func() *zoneCodes {
 			"127.255.255.255": "Spamhaus error 127.255.255.255: excessive number of queries from this resolver; " +
 				"use a DQS key or a resolver of your own",
 		},
-		delist: "https://www.spamhaus.org/lookup/",
+		// Spamhaus reserves 127.255.255.0/24 for errors; none is a
+		// listing (the zones documentation, "Return codes").
+		errorRange: netip.MustParsePrefix("127.255.255.0/24"),
+		delist:     "https://www.spamhaus.org/lookup/",
 	}
 })
 
@@ -153,6 +156,8 @@ func (r *Resolver) checkZone(ctx context.Context, ip netip.Addr, zone, dqsKey st
 		switch {
 		case known != nil && known.errors[code] != "":
 			errs = append(errs, known.errors[code])
+		case known != nil && known.errorRange.IsValid() && known.errorRange.Contains(addr):
+			errs = append(errs, fmt.Sprintf("%s error %s: a code the zone reserves for errors, never a listing", known.name, code))
 		case !netip.MustParsePrefix("127.0.0.0/8").Contains(addr):
 			outside = append(outside, code)
 		case code == "127.0.0.1":

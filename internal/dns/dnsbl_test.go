@@ -29,6 +29,10 @@ func dnsblServer(t *testing.T) (*Resolver, *Trace) {
 		"252.0.0.127.zen.spamhaus.org. 300 IN A 127.255.255.252",
 		"254.0.0.127.zen.spamhaus.org. 300 IN A 127.255.255.254",
 		"255.0.0.127.zen.spamhaus.org. 300 IN A 127.255.255.255",
+		// A code of the error range Spamhaus has not named (an invalid DQS
+		// key, say), and a code Spamhaus lists as unused.
+		"250.0.0.127.zen.spamhaus.org. 300 IN A 127.255.255.250",
+		"5.0.0.127.zen.spamhaus.org. 300 IN A 127.0.0.5",
 		// Two codes at once: SBL and PBL.
 		"50.0.0.127.zen.spamhaus.org. 300 IN A 127.0.0.2",
 		"50.0.0.127.zen.spamhaus.org. 300 IN A 127.0.0.11",
@@ -66,6 +70,8 @@ func TestSpamhausReturnCodes(t *testing.T) {
 		{"127.0.0.111", result.Listed, "Spamhaus PBL (Spamhaus-maintained"},
 		{"127.0.0.130", result.Listed, "Spamhaus BCL"},
 		{"127.0.0.50", result.Listed, "Spamhaus SBL (spam sources), Spamhaus PBL (Spamhaus-maintained"},
+		// Unused today: listed, with the code, but not named as XBL.
+		{"127.0.0.5", result.Listed, "Spamhaus (code 127.0.0.5)"},
 		{"127.0.0.7", result.NotListed, ""},
 	} {
 		res := r.CheckDNSBL(context.Background(), DNSBLQuery{IP: netip.MustParseAddr(tc.ip), Zones: []string{"zen.spamhaus.org"}})
@@ -77,7 +83,7 @@ func TestSpamhausReturnCodes(t *testing.T) {
 			t.Errorf("%s: %+v, want %s %q", tc.ip, got, tc.status, tc.lists)
 		}
 		if tc.status == result.Listed {
-			if !strings.Contains(got.Reason, "check.spamhaus.org") && tc.ip != "127.0.0.50" {
+			if !strings.Contains(got.Reason, "check.spamhaus.org") && tc.ip != "127.0.0.50" && tc.ip != "127.0.0.5" {
 				t.Errorf("%s: TXT reason not fetched: %+v", tc.ip, got)
 			}
 			if got.Delist != "https://www.spamhaus.org/lookup/" {
@@ -101,6 +107,7 @@ func TestDNSBLInconclusive(t *testing.T) {
 		{"127.0.0.252", "zen.spamhaus.org", "zone name is mistyped"},
 		{"127.0.0.254", "zen.spamhaus.org", "public or open resolver"},
 		{"127.0.0.255", "zen.spamhaus.org", "excessive number of queries"},
+		{"127.0.0.250", "zen.spamhaus.org", "Spamhaus error 127.255.255.250: a code the zone reserves for errors"},
 		{"127.0.0.60", "zen.spamhaus.org", "outside 127.0.0.0/8"},
 		{"127.0.0.3", "zen.spamhaus.org", "SERVFAIL"},
 		{"127.0.0.4", "bl.spamcop.net", "no answer from"},
