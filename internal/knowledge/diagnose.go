@@ -181,8 +181,14 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 		}
 	case result.FaultUnsupported:
 		d.Category = result.Auth
-		d.Meaning = "The client and the server have no AUTH mechanism in common."
+		d.Meaning = "The client and the server have no AUTH mechanism in common: smtpdiag sent no credentials for a mechanism the server does not offer."
 		d.Fix = "Exchange Online offers AUTH LOGIN and XOAUTH2 (no PLAIN, no CRAM-MD5): set the device to LOGIN, or to OAuth."
+		if strings.Contains(s.Fault.Message, "without TLS") {
+			d.Category = result.TLS
+			d.Meaning = "The conversation was not encrypted when AUTH was due, so smtpdiag did not send the credentials (RFC 4954 section 4 leaves it to policy; Exchange Online offers AUTH only after STARTTLS)."
+			d.Fix = "Use STARTTLS (tls = \"starttls\") or implicit TLS; tls = \"none\" is the only way to send credentials in the clear, for a lab server."
+			d.Source = "https://www.rfc-editor.org/rfc/rfc4954#section-4"
+		}
 		if s.Step != result.StepAuth {
 			d.Category = result.Configuration
 			d.Meaning = s.Fault.Message

@@ -185,6 +185,9 @@ type Conversation struct {
 
 	// DataSent is true when the DATA command was sent.
 	DataSent bool `json:"data_sent"`
+	// PlaintextAuth is true when credentials were sent without TLS (an
+	// endpoint with tls = "none"): they crossed the network unencrypted.
+	PlaintextAuth bool `json:"plaintext_auth,omitempty"`
 
 	Transcript []TranscriptLine `json:"transcript"`
 	// OmittedLines and OmittedBytes count what the record did not keep

@@ -26,8 +26,12 @@ const maxAuthRounds = 4
 // Auth runs the AUTH exchange (RFC 4954) with a.Mechanism, or with the best
 // mechanism the last EHLO offered that the credentials allow. It is recorded as one StepAuth whose
 // command is masked ("AUTH PLAIN ****"); every client response shows as
-// "****" in the transcript. A server that does not advertise AUTH gets no
-// command: the step is recorded with a not-advertised fault.
+// "****" in the transcript. No credential leaves the client when the
+// server does not advertise AUTH, when a.Mechanism is not among the
+// mechanisms it offers (unless a.Force), or when the connection is not
+// encrypted and the plan does not say tls = none: the step is recorded
+// with a fault that says why. Credentials sent without TLS are noted in
+// the transcript and the record.
 func (c *Client) Auth(a Auth) error {
 	if c.conn == nil {
 		return c.notConnected(result.StepAuth)
@@ -41,13 +45,28 @@ func (c *Client) Auth(a Auth) error {
 		}
 		return c.fail(result.StepAuth, "", start, nil, &result.Fault{Kind: result.FaultNotAdvertised, Message: msg})
 	}
+	if !c.inTLS && c.plan.TLS != NoTLS {
+		// RFC 4954 section 4 leaves it to policy; a client that would send
+		// a password where STARTTLS failed or was skipped must not.
+		return c.fail(result.StepAuth, "", start, nil, &result.Fault{Kind: result.FaultUnsupported,
+			Message: "AUTH refused without TLS: the credentials would cross the network unencrypted (only tls = \"none\" allows it)"})
+	}
 	offered := c.ext.AuthMechanisms()
 	name, err := chooseMechanism(a, offered)
 	if err != nil {
 		return c.fail(result.StepAuth, "", start, nil, &result.Fault{Kind: result.FaultUnsupported, Message: err.Error()})
 	}
 	if !slices.Contains(offered, name) {
-		c.note("%s is not among the offered mechanisms (%s); trying it anyway", name, strings.Join(offered, " "))
+		if !a.Force {
+			return c.fail(result.StepAuth, "", start, nil, &result.Fault{Kind: result.FaultUnsupported,
+				Message: fmt.Sprintf("%s is not among the mechanisms the server offers (%s); nothing was sent (force_mechanism = true sends it anyway)",
+					name, strings.Join(offered, " "))})
+		}
+		c.note("%s is not among the offered mechanisms (%s); sending it anyway (force_mechanism = true)", name, strings.Join(offered, " "))
+	}
+	if !c.inTLS {
+		c.conv.PlaintextAuth = true
+		c.note("AUTH %s without TLS (tls = \"none\"): the credentials cross the network unencrypted", name)
 	}
 	mech := newMechanism(name, a)
 

@@ -67,6 +67,10 @@ type Auth struct {
 	Password  string
 	Token     string // XOAUTH2 bearer token
 	Mechanism string // PLAIN, LOGIN, CRAM-MD5, XOAUTH2; "" = best offered
+	// Force sends Mechanism even when the server does not offer it (the
+	// suite's force_mechanism = true). Without it, nothing is sent for a
+	// mechanism the server did not offer.
+	Force bool
 }
 
 // Message is the message sent after DATA.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"errors"
 	"net"
 	"slices"
 	"strings"
@@ -131,6 +132,9 @@ func TestTranscript(t *testing.T) {
 	plan.RcptTo = []string{"gone@contoso.example", "helpdesk@contoso.example"}
 	plan.Message = &Message{Subject: "smtpdiag acceptance test", Body: "Sent by the cutover suite.\r\n.\r\n", MessageID: "test-1@scanner01.contoso.example"}
 	conv := Converse(context.Background(), plan)
+	if !conv.PlaintextAuth {
+		t.Error("credentials sent without TLS, and the record does not say so")
+	}
 
 	got := transcriptText(conv)
 	got = strings.ReplaceAll(got, conv.RemoteAddr, "SERVER")
@@ -144,6 +148,7 @@ S: 250-mx.contoso.example Hello [192.0.2.7]
 S: 250-SIZE 157286400
 S: 250-AUTH LOGIN
 S: 250 ENHANCEDSTATUSCODES
+*: AUTH LOGIN without TLS (tls = "none"): the credentials cross the network unencrypted
 C: AUTH LOGIN
 S: 334 VXNlcm5hbWU6
 C: ****
@@ -485,5 +490,77 @@ func TestDataPrematureReply(t *testing.T) {
 	}
 	if strings.Contains(transcriptText(conv), "never sent") {
 		t.Error("the message was sent after a premature reply")
+	}
+}
+
+// TestNoCredentialsForMechanismsNotOffered: a mechanism the server does
+// not offer gets no AUTH command, so no credential reaches the server,
+// unless the suite forces it; the same for an XOAUTH2 token.
+func TestNoCredentialsForMechanismsNotOffered(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		auth Auth
+	}{
+		{"PLAIN", Auth{Username: testUser, Password: testPassword, Mechanism: "PLAIN"}},
+		{"XOAUTH2", Auth{Username: testUser, Token: "eyJ0eXAiOiJKV1QiLCJhbGciOi.token", Mechanism: "XOAUTH2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The script fails the test if the client sends anything but
+			// EHLO and QUIT.
+			port := script(t, "220 mx.example\r\n", []exchange{
+				{"EHLO scanner01.contoso.example", "250-mx.example\r\n250 AUTH CRAM-MD5\r\n", ""},
+				{"QUIT", "221 bye\r\n", ""},
+			})
+			plan := basePlan(port)
+			plan.TLS = NoTLS
+			a := tc.auth
+			plan.Auth = &a
+			plan.MailFrom = ptr("a@contoso.example")
+			conv := Converse(context.Background(), plan)
+			f := conv.StepsOf(result.StepAuth)[0].Fault
+			if f == nil || f.Kind != result.FaultUnsupported ||
+				!strings.Contains(f.Message, tc.name+" is not among the mechanisms the server offers (CRAM-MD5); nothing was sent") {
+				t.Errorf("fault %+v", f)
+			}
+		})
+	}
+	// force_mechanism = true sends it all the same, and says so.
+	port := script(t, "220 mx.example\r\n", []exchange{
+		{"EHLO scanner01.contoso.example", "250-mx.example\r\n250 AUTH CRAM-MD5\r\n", ""},
+		{"AUTH PLAIN " + b64("\x00"+testUser+"\x00"+testPassword), "535 5.7.8 no\r\n", ""},
+		{"QUIT", "221 bye\r\n", ""},
+	})
+	plan := basePlan(port)
+	plan.TLS = NoTLS
+	plan.Auth = &Auth{Username: testUser, Password: testPassword, Mechanism: "PLAIN", Force: true}
+	conv := Converse(context.Background(), plan)
+	if r := conv.StepsOf(result.StepAuth)[0].Reply; r == nil || r.Code != 535 || !strings.Contains(transcriptText(conv), "sending it anyway (force_mechanism = true)") {
+		t.Errorf("forced AUTH: %+v\n%s", r, transcriptText(conv))
+	}
+}
+
+// TestNoAuthWithoutTLS: with STARTTLS planned, a client that finds itself
+// unencrypted (the handshake was skipped) sends no credentials.
+func TestNoAuthWithoutTLS(t *testing.T) {
+	port := script(t, "220 mx.example\r\n", []exchange{
+		{"EHLO scanner01.contoso.example", "250-mx.example\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n", ""},
+		{"QUIT", "221 bye\r\n", ""},
+	})
+	plan := basePlan(port)
+	plan.Auth = &Auth{Username: testUser, Password: testPassword}
+	c := NewClient(plan)
+	if err := c.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.Banner()
+	c.Hello()
+	err := c.Auth(*plan.Auth)
+	c.Close()
+	var se *StepError
+	if !errors.As(err, &se) || se.Fault == nil || !strings.Contains(se.Fault.Message, "AUTH refused without TLS") {
+		t.Errorf("Auth without TLS: %v", err)
+	}
+	if c.Conversation().PlaintextAuth {
+		t.Error("the record says credentials were sent")
 	}
 }
