@@ -231,6 +231,9 @@ func (w *Writer) checkLine(b *strings.Builder, s *result.Suite, r *result.Check)
 	if r.DataSuppressed {
 		rest += " (DATA not sent: --no-send)"
 	}
+	if r.Conversation != nil && r.Conversation.PlaintextAuth {
+		rest += " (credentials sent without TLS)"
+	}
 	msg := w.text(r.FirstFailure())
 	if msg != "" && w.opts.Width > 0 {
 		used := utf8.RuneCountInString(head+rest) + 2
