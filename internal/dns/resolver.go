@@ -146,9 +146,16 @@ func RecordValue(rr mdns.RR) string {
 }
 
 // SystemServers reads the nameservers of a resolv.conf file (path ""
-// means DefaultResolvConf) as host:port addresses.
+// means DefaultResolvConf) as host:port addresses. On Windows, which has
+// no resolv.conf, path "" means the DNS servers of the network adapters.
 func SystemServers(path string) ([]string, error) {
 	if path == "" {
+		if servers, err := platformServers(); !errors.Is(err, errors.ErrUnsupported) {
+			if err != nil {
+				return nil, fmt.Errorf("no system resolver: %w; name one with --resolver or a resolver attribute", err)
+			}
+			return servers, nil
+		}
 		path = DefaultResolvConf
 	}
 	if _, err := os.Stat(path); err != nil {
