@@ -74,7 +74,10 @@ func (s *session) Reply([]string) {}
 
 // Authenticate checks a password or bearer token. A disabled mailbox
 // fails only with the right credentials, so that 5.7.139 says "the secret
-// is right, SMTP AUTH is off" and 5.7.3 says "the secret is wrong".
+// is right, SMTP AUTH is off" and 5.7.3 says "the secret is wrong". A
+// signed token (Options.OAuth) that Exchange Online would refuse gets
+// 535 5.7.3 whatever the reason, as on Exchange Online; the protocol log
+// names the reason.
 func (s *session) Authenticate(cred smtpd.Credentials) error {
 	if cred.Identity != "" && cred.Identity != cred.User {
 		// PLAIN's authorization identity (RFC 4616 section 2): acting
@@ -86,7 +89,18 @@ func (s *session) Authenticate(cred smtpd.Credentials) error {
 	if cred.Mechanism == "XOAUTH2" {
 		want = u.Token
 	}
-	if !ok || want == "" || !cred.Matches(want) {
+	accepted := ok && want != "" && cred.Matches(want)
+	if !accepted && ok && cred.Mechanism == "XOAUTH2" && s.sim.tokens != nil && looksLikeJWT(cred.Secret) {
+		if reason := s.sim.tokens.check(cred.User, cred.Secret); reason != "" {
+			s.logf("XOAUTH2 token refused for %s: %s", cred.User, reason)
+		} else {
+			accepted = true
+		}
+	}
+	if !accepted {
+		if !ok && cred.Mechanism == "XOAUTH2" && s.sim.tokens != nil {
+			s.logf("XOAUTH2 token refused for %s: no such mailbox", cred.User)
+		}
 		return msreply.AuthUnsuccessful(s.hostname())
 	}
 	if u.Disabled {

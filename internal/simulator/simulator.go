@@ -37,7 +37,9 @@ const (
 // implicit-TLS endpoints.
 type User struct {
 	Password string // for AUTH LOGIN and PLAIN; "" refuses password logins
-	Token    string // bearer token for XOAUTH2; "" refuses token logins
+	// Token is a static bearer token for XOAUTH2. "" refuses static
+	// tokens; signed tokens are accepted when Options.OAuth allows them.
+	Token string
 	// Disabled makes a login with the right credentials fail the way a
 	// mailbox or tenant with SMTP AUTH switched off does (535 5.7.139).
 	Disabled bool
@@ -66,6 +68,10 @@ type Options struct {
 	// Log receives a protocol log of every connection (after the
 	// Microsoft rewrite, with SASL exchanges masked). nil: no log.
 	Log io.Writer
+	// OAuth makes XOAUTH2 accept access tokens signed by an identity
+	// provider (such as package idptest's), checked as Exchange Online
+	// checks them. nil: XOAUTH2 accepts only the static User.Token values.
+	OAuth *OAuthOptions
 }
 
 // Envelope is one message that reached the end of DATA (or the last BDAT
@@ -97,6 +103,7 @@ type Simulator struct {
 
 	acceptedDomain string
 	users          map[string]User
+	tokens         *tokenChecker // nil without Options.OAuth
 	server         *smtpd.Server
 
 	logMu sync.Mutex
@@ -130,6 +137,13 @@ func Start(opts Options) (*Simulator, error) {
 	}
 	for name, u := range users {
 		s.users[strings.ToLower(name)] = u
+	}
+	if opts.OAuth != nil {
+		c, err := newTokenChecker(*opts.OAuth)
+		if err != nil {
+			return nil, err
+		}
+		s.tokens = c
 	}
 
 	ca, err := pki.NewCA("smtpdiag simulator CA")
