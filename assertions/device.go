@@ -31,7 +31,8 @@ type DeviceExpect struct {
 	// without regard to case (Exchange Online user names are addresses).
 	AuthUser *string
 	// MailFrom is the envelope sender the device must give, compared
-	// without regard to case; "" is the null reverse-path.
+	// without regard to case, for every message of the session; "" is the
+	// null reverse-path.
 	MailFrom *string
 	// RcptCount compares the number of recipients the device gave.
 	RcptCount *Comparison
@@ -60,12 +61,19 @@ type DeviceOutcome struct {
 	HandshakeError string
 	// AuthMechanism and AuthUser are those of the device's last AUTH
 	// command ("" when it sent none; AuthUser is "" when the exchange
-	// ended before the user name was sent).
+	// ended before the user name was sent). AuthReply is the listener's
+	// final reply to it ("504 5.7.4 ..."), AuthInClear is true when the
+	// device sent its credentials without TLS.
 	AuthMechanism string
 	AuthUser      string
+	AuthReply     string
+	AuthRefused   bool
+	AuthInClear   bool
 	// MailFrom is the sender of the device's last MAIL command, nil when
-	// it sent none.
-	MailFrom *string
+	// it sent none; MessageFroms are the senders of the messages it sent,
+	// one per message, in order.
+	MailFrom     *string
+	MessageFroms []string
 	// RcptCount is the number of recipients the device gave.
 	RcptCount int
 	// MessageSizes are the sizes in octets of the messages it sent.
@@ -74,6 +82,12 @@ type DeviceOutcome struct {
 	// device could go on ("the listener refused TLS 1.0 with 421 4.7.66"):
 	// expectations on what it would have done next fail as not reached.
 	CutShort string
+	// Stopped says where the device stopped ("the device ended the
+	// session after AUTH", "the device closed the connection during the
+	// message, after 4096 octets of it"), for expectations it never
+	// reached; EndedInMessage is true when it stopped inside a message.
+	Stopped        string
+	EndedInMessage bool
 	// Rejections are the negative replies the device got, each on one
 	// line with its command ("530 5.7.57 Client not authenticated to send
 	// mail at MAIL FROM:<scanner@contoso.com>"). Any of them fails the
@@ -108,10 +122,14 @@ func (ev *deviceEval) fail(name, format string, args ...any) {
 }
 
 // never says why the device did not send what: the session was cut
-// short, or the device did not send it.
+// short, or where the device stopped ("the device ended the session
+// after AUTH; it never sent MAIL FROM").
 func (ev *deviceEval) never(what string) string {
-	if ev.o.CutShort != "" {
+	switch {
+	case ev.o.CutShort != "":
 		return "not reached: " + ev.o.CutShort
+	case ev.o.Stopped != "":
+		return ev.o.Stopped + "; it never sent " + what
 	}
 	return "the device never sent " + what
 }
@@ -178,6 +196,9 @@ func (ev *deviceEval) session(e *DeviceExpect) {
 		switch {
 		case ev.o.AuthMechanism == "":
 			ev.fail("auth_user", "expected to authenticate as %s, but %s", *e.AuthUser, ev.never("AUTH"))
+		case ev.o.AuthUser == "" && ev.o.AuthRefused:
+			ev.fail("auth_user", "expected to authenticate as %s, but the listener refused AUTH %s (%s) before the device sent a user name",
+				*e.AuthUser, ev.o.AuthMechanism, ev.o.AuthReply)
 		case ev.o.AuthUser == "":
 			ev.fail("auth_user", "expected to authenticate as %s, but the device sent no user name", *e.AuthUser)
 		case !strings.EqualFold(ev.o.AuthUser, *e.AuthUser):
@@ -186,6 +207,18 @@ func (ev *deviceEval) session(e *DeviceExpect) {
 	}
 	if e.MailFrom != nil {
 		switch {
+		case len(ev.o.MessageFroms) > 0:
+			// Every message's sender, not only the last MAIL FROM's.
+			for i, from := range ev.o.MessageFroms {
+				if strings.EqualFold(from, *e.MailFrom) {
+					continue
+				}
+				which := "the message"
+				if len(ev.o.MessageFroms) > 1 {
+					which = fmt.Sprintf("message %d", i+1)
+				}
+				ev.fail("mail_from", "expected MAIL FROM:<%s>, the device sent %s with MAIL FROM:<%s>", *e.MailFrom, which, from)
+			}
 		case ev.o.MailFrom == nil:
 			ev.fail("mail_from", "expected MAIL FROM:<%s>, but %s", *e.MailFrom, ev.never("MAIL FROM"))
 		case !strings.EqualFold(*ev.o.MailFrom, *e.MailFrom):
@@ -193,7 +226,7 @@ func (ev *deviceEval) session(e *DeviceExpect) {
 		}
 	}
 	if e.RcptCount != nil && !e.RcptCount.Holds(float64(ev.o.RcptCount)) {
-		if ev.o.RcptCount == 0 && ev.o.CutShort != "" {
+		if ev.o.RcptCount == 0 && (ev.o.CutShort != "" || ev.o.MailFrom == nil) {
 			ev.fail("rcpt_count", "expected %s, but %s", e.RcptCount.Source, ev.never("RCPT TO"))
 		} else {
 			ev.fail("rcpt_count", "expected %s, the device gave %d %s", e.RcptCount.Source, ev.o.RcptCount, plural(ev.o.RcptCount, "recipient"))
@@ -201,9 +234,12 @@ func (ev *deviceEval) session(e *DeviceExpect) {
 	}
 	if e.MessageSize != nil {
 		if len(ev.o.MessageSizes) == 0 {
-			if ev.o.CutShort != "" {
+			switch {
+			case ev.o.CutShort == "" && ev.o.EndedInMessage:
+				ev.fail("message_size", "expected %s, but %s; no message arrived whole", e.MessageSize.Source, ev.o.Stopped)
+			case ev.o.CutShort != "" || ev.o.Stopped != "":
 				ev.fail("message_size", "expected %s, but %s", e.MessageSize.Source, ev.never("a message"))
-			} else {
+			default:
 				ev.fail("message_size", "expected %s, but the device sent no message", e.MessageSize.Source)
 			}
 		}

@@ -224,3 +224,44 @@ func TestFormatSize(t *testing.T) {
 		}
 	}
 }
+
+// Expectations the device never reached say where it stopped; mail_from
+// holds for every message.
+func TestEvaluateDeviceWhereTheDeviceStopped(t *testing.T) {
+	o := goodSession()
+	o.MailFrom, o.RcptCount, o.MessageSizes = nil, 0, nil
+	o.Stopped = "the device ended the session after AUTH"
+	var got []string
+	for _, f := range EvaluateDevice(fullExpect(t), o) {
+		got = append(got, f.Message)
+	}
+	want := []string{
+		"mail_from: expected MAIL FROM:<scanner@contoso.com>, but the device ended the session after AUTH; it never sent MAIL FROM",
+		"rcpt_count: expected >= 1, but the device ended the session after AUTH; it never sent RCPT TO",
+		"message_size: expected < 10MB, but the device ended the session after AUTH; it never sent a message",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("failures:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	o = goodSession()
+	o.MessageFroms = []string{"scanner@contoso.com", "Admin@contoso.com", "SCANNER@contoso.com"}
+	o.MessageSizes = []int64{1, 2, 3}
+	got = nil
+	for _, f := range EvaluateDevice(fullExpect(t), o) {
+		got = append(got, f.Message)
+	}
+	if len(got) != 1 || got[0] != "mail_from: expected MAIL FROM:<scanner@contoso.com>, the device sent message 2 with MAIL FROM:<Admin@contoso.com>" {
+		t.Errorf("failures %q", got)
+	}
+
+	o = goodSession()
+	o.AuthUser, o.AuthRefused, o.AuthReply = "", true, "504 5.7.4 Unrecognized authentication type"
+	got = nil
+	for _, f := range EvaluateDevice(&DeviceExpect{AuthUser: devicePtr("scanner@contoso.com")}, o) {
+		got = append(got, f.Message)
+	}
+	if len(got) != 1 || got[0] != "auth_user: expected to authenticate as scanner@contoso.com, but the listener refused AUTH LOGIN (504 5.7.4 Unrecognized authentication type) before the device sent a user name" {
+		t.Errorf("failures %q", got)
+	}
+}

@@ -85,6 +85,7 @@ func DeviceNotTested(s *result.DeviceSession, label, why string, index int) *res
 	}
 }
 
+// plural is word, with an s unless n is 1.
 func plural(n int, word string) string {
 	if n == 1 {
 		return word

@@ -110,3 +110,148 @@ func TestDeviceOutcomeCutShort(t *testing.T) {
 		t.Fatalf("CutShort = %q", o.CutShort)
 	}
 }
+
+// fullBlock expects everything of a scan to e-mail.
+func fullBlock(t *testing.T) *suite.Device {
+	t.Helper()
+	d := copierBlock(t)
+	rcpt, err := assertions.ParseComparison(">= 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := assertions.ParseSizeComparison("< 10MB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Expect.AuthMechanism = strPtr("LOGIN")
+	d.Expect.MailFrom = strPtr("scanner@contoso.com")
+	d.Expect.RcptCount = &rcpt
+	d.Expect.MessageSize = &size
+	return d
+}
+
+// modernSession is a device that did everything right up to AUTH.
+func modernSession() result.DeviceSession {
+	return result.DeviceSession{Listen: "127.0.0.1:2525", SentHello: true, Helo: "copier", StartTLS: true,
+		ClientHello: &result.ClientHello{Versions: []string{"1.3", "1.2"}, CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}, ECDHE: true},
+		TLS:         &result.DeviceTLS{Version: "1.3"},
+		Auth: []result.AuthAttempt{{Mechanism: "LOGIN", User: "scanner@contoso.com", AfterTLS: true,
+			Reply: esmtp.Reply{Code: 235, Enhanced: "2.7.0", Lines: []string{"Authentication successful"}}}},
+		LastStep: "AUTH", EndedBy: result.EndedByDevice, End: "QUIT"}
+}
+
+func diagnosisText(d *result.Diagnosis) string {
+	if d == nil {
+		return ""
+	}
+	return strings.Join([]string{d.Summary, d.Meaning, d.Fix, d.Setting}, "\n")
+}
+
+// A connection test ends after AUTH: the expectations on the sender, the
+// recipients and the message say the device never got there, and the
+// diagnosis gives no advice meant for another fault (Send As).
+func TestDeviceResultConnectionTest(t *testing.T) {
+	s := modernSession()
+	r := DeviceResult(fullBlock(t), &s, "reception copier", 0)
+	var msgs []string
+	for _, f := range r.Failures {
+		msgs = append(msgs, f.Message)
+	}
+	want := []string{
+		"mail_from: expected MAIL FROM:<scanner@contoso.com>, but the device ended the session after AUTH; it never sent MAIL FROM",
+		"rcpt_count: expected >= 1, but the device ended the session after AUTH; it never sent RCPT TO",
+		"message_size: expected < 10MB, but the device ended the session after AUTH; it never sent a message",
+	}
+	if strings.Join(msgs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("failures:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
+	}
+	text := diagnosisText(r.Diagnosis)
+	for _, wrong := range []string{"Send As", "SendAs", "5.7.60", "scan resolution"} {
+		if strings.Contains(text, wrong) {
+			t.Errorf("the diagnosis of a connection test advises on %q:\n%s", wrong, text)
+		}
+	}
+	if !strings.Contains(text, "connection test") || !strings.Contains(text, "real scan") {
+		t.Errorf("diagnosis:\n%s", text)
+	}
+}
+
+// A device that closes the connection in the middle of the message is
+// told so, without the advice for a scan that is too large.
+func TestDeviceResultClosedMidMessage(t *testing.T) {
+	s := modernSession()
+	s.MailFrom, s.Recipients = strPtr("scanner@contoso.com"), []string{"helpdesk@contoso.com"}
+	s.LastStep, s.EndedInMessage, s.PartialOctets, s.End = "DATA", true, 4096, "the device closed the connection"
+	r := DeviceResult(fullBlock(t), &s, "reception copier", 0)
+	if r.Status != result.Failed || r.FirstFailure() !=
+		"message_size: expected < 10MB, but the device closed the connection during the message, after 4096 octets of it; no message arrived whole" {
+		t.Fatalf("failures %v", r.Failures)
+	}
+	text := diagnosisText(r.Diagnosis)
+	if strings.Contains(text, "scan resolution") || !strings.Contains(text, "during the message") || r.Diagnosis.Category != result.Network {
+		t.Errorf("diagnosis:\n%s", text)
+	}
+}
+
+// mail_from holds for every message of the session, not only the last.
+func TestDeviceResultMailFromEveryMessage(t *testing.T) {
+	s := modernSession()
+	s.MailFrom, s.Recipients, s.LastStep = strPtr("scanner@contoso.com"), []string{"a@contoso.com", "b@contoso.com"}, "the message"
+	s.Messages = []result.Message{
+		{From: "admin@contoso.com", To: []string{"a@contoso.com"}, Size: 100},
+		{From: "scanner@contoso.com", To: []string{"b@contoso.com"}, Size: 100},
+	}
+	r := DeviceResult(fullBlock(t), &s, "reception copier", 0)
+	if r.Status != result.Failed || len(r.Failures) != 1 ||
+		r.Failures[0].Message != "mail_from: expected MAIL FROM:<scanner@contoso.com>, the device sent message 1 with MAIL FROM:<admin@contoso.com>" {
+		t.Fatalf("failures %v", r.Failures)
+	}
+	if !strings.Contains(diagnosisText(r.Diagnosis), "5.7.60") && !strings.Contains(diagnosisText(r.Diagnosis), "Send As") {
+		t.Errorf("a wrong sender gets the Send As diagnosis: %s", diagnosisText(r.Diagnosis))
+	}
+}
+
+// Credentials sent before STARTTLS, refused: the diagnosis says so (fix:
+// STARTTLS), not "no user name sent".
+func TestDeviceResultCredentialsInClear(t *testing.T) {
+	s := result.DeviceSession{Listen: "127.0.0.1:2525", SentHello: true, Helo: "copier", LastStep: "AUTH", EndedBy: result.EndedByDevice,
+		Auth: []result.AuthAttempt{{Mechanism: "LOGIN", User: "scanner@contoso.com", InClear: true,
+			Reply: esmtp.Reply{Code: 504, Enhanced: "5.7.4", Lines: []string{"Unrecognized authentication type"}}}},
+		Rejections: []result.Rejection{{Command: "AUTH LOGIN", Reply: esmtp.Reply{Code: 504, Enhanced: "5.7.4", Lines: []string{"Unrecognized authentication type"}}},
+			{Command: "****", Reply: esmtp.Reply{Code: 500, Enhanced: "5.3.3", Lines: []string{"Unrecognized command '****'"}}}}}
+	r := DeviceResult(fullBlock(t), &s, "reception copier", 0)
+	d := r.Diagnosis
+	if d == nil || d.Category != result.TLS || d.Summary != "the device sent its credentials without TLS (AUTH LOGIN as scanner@contoso.com, before STARTTLS)" ||
+		!strings.Contains(d.Fix, "Enable STARTTLS") {
+		t.Fatalf("diagnosis %+v", d)
+	}
+	for _, f := range r.Failures {
+		if strings.Contains(f.Message, "no user name") {
+			t.Errorf("failure %q", f.Message)
+		}
+	}
+}
+
+// A TLS 1.3 refusal of the certificate, read from the plaintext alert.
+func TestDeviceResultCertificateRefusedUnderTLS13(t *testing.T) {
+	s := modernSession()
+	s.TLS, s.Auth, s.LastStep = nil, nil, "STARTTLS"
+	s.HandshakeError = "remote error: tls: unknown_ca (the client's alert 48, sent in a plaintext record; crypto/tls reported: local error: tls: bad record MAC)"
+	s.HandshakeAlert = "unknown_ca"
+	r := DeviceResult(copierBlock(t), &s, "reception copier", 0)
+	if d := r.Diagnosis; d == nil || d.Summary != "the device refused the listener's certificate (unknown CA)" ||
+		strings.Contains(d.Fix, "Update the device firmware") || !strings.Contains(d.Meaning, "bad record MAC") {
+		t.Fatalf("diagnosis %+v", d)
+	}
+}
+
+// A session cut at the budget says so.
+func TestDeviceResultBudget(t *testing.T) {
+	s := modernSession()
+	s.BudgetReached, s.RecordBudget = true, 256<<10
+	s.Rejections = []result.Rejection{{Command: "NOOP", Reply: esmtp.Reply{Code: 421, Enhanced: "4.7.0", Lines: []string{"Too much in one session, closing transmission channel"}}}}
+	r := DeviceResult(copierBlock(t), &s, "reception copier", 0)
+	if r.Status != result.Failed || r.Diagnosis == nil || !strings.Contains(r.Diagnosis.Summary, "more than the listener records (256 KiB)") {
+		t.Fatalf("result %+v", r.Diagnosis)
+	}
+}

@@ -197,3 +197,115 @@ var errKeep = &keepError{}
 type keepError struct{}
 
 func (*keepError) Error() string { return "disk full" }
+
+// scan is a connection that never sends EHLO or HELO: a port scan or a
+// health check.
+func (f *fakeServer) scan(n int) *result.DeviceSession {
+	s := f.connect(n)
+	s.SentHello, s.Helo = false, ""
+	return s
+}
+
+// A port scan or a health check is recorded as a skipped check, not
+// judged, and does not end --once; the device after it is judged.
+func TestListenOnceSkipsConnectionsWithoutSMTP(t *testing.T) {
+	run := startListen(t, context.Background(), ListenOptions{Once: true}, func(f *fakeServer) {
+		f.finish(f.scan(1))
+		refused := f.connect(2)
+		refused.Refused = "another device session was being tested (one session at a time)"
+		f.finish(refused)
+		f.finish(f.connect(3))
+	})
+	if run.err != nil || len(run.res.Checks) != 3 {
+		t.Fatalf("err %v, checks %+v", run.err, run.res.Checks)
+	}
+	scan, refused, device := run.res.Checks[0], run.res.Checks[1], run.res.Checks[2]
+	if scan.Status != result.Skipped || scan.Label != "reception copier #1 (192.0.2.7)" ||
+		!strings.Contains(scan.Error, "not judged: a connection without SMTP") || scan.Device == nil {
+		t.Errorf("scan: %+v", scan)
+	}
+	if refused.Status != result.Skipped || !strings.Contains(refused.Error, "refused with 421 4.3.2: another device session") {
+		t.Errorf("refused: %+v", refused)
+	}
+	if device.Status != result.Passed || device.Label != "reception copier" || device.Device.Number != 3 {
+		t.Errorf("device: %+v", device)
+	}
+	if c := result.Tally([]*result.Suite{run.res}); c.Failed != 0 || c.Passed != 1 || c.Skipped != 2 {
+		t.Errorf("tally %+v", c)
+	}
+}
+
+// With --once, a session still open when the device's session was judged
+// is cut and recorded, never dropped.
+func TestListenOnceRecordsTheOthers(t *testing.T) {
+	run := startListen(t, context.Background(), ListenOptions{Once: true}, func(f *fakeServer) {
+		f.scan(1) // stays open
+		f.finish(f.connect(2))
+	})
+	if run.err != nil || len(run.res.Checks) != 2 || run.res.Checks[0].Device.Number != 2 ||
+		run.res.Checks[1].Status != result.Skipped || run.res.Checks[1].Device.Number != 1 ||
+		run.res.Checks[1].Device.End != "the listener stopped" {
+		t.Fatalf("err %v, checks %+v", run.err, run.res.Checks)
+	}
+}
+
+// At the deadline no new connection is accepted, and the grace ends as
+// soon as the open session ends, not when the grace runs out.
+func TestListenGraceEndsWithTheSession(t *testing.T) {
+	run := startListen(t, context.Background(), ListenOptions{Timeout: 100 * time.Millisecond, Grace: time.Hour}, func(f *fakeServer) {
+		s := f.connect(1)
+		time.Sleep(300 * time.Millisecond)
+		f.finish(s)
+	})
+	if run.err != nil || len(run.res.Checks) != 1 || run.res.Checks[0].Status != result.Passed {
+		t.Fatalf("err %v, checks %+v", run.err, run.res.Checks)
+	}
+	if !run.srv.stopped {
+		t.Error("the server still accepted connections after the deadline")
+	}
+	if !strings.Contains(strings.Join(run.progress, "\n"), "no new connection is accepted") {
+		t.Errorf("progress %q", run.progress)
+	}
+}
+
+// Sessions that are no test are listed up to maxListed, then counted in
+// one line; a block that only saw them fails as no device.
+func TestListenBoundsWhatItLists(t *testing.T) {
+	run := startListen(t, context.Background(), ListenOptions{Timeout: 300 * time.Millisecond}, func(f *fakeServer) {
+		for i := 1; i <= maxListed+10; i++ {
+			f.finish(f.scan(i))
+		}
+	})
+	if run.err != nil || len(run.res.Checks) != maxListed+2 {
+		t.Fatalf("err %v, %d checks", run.err, len(run.res.Checks))
+	}
+	more, noShow := run.res.Checks[maxListed], run.res.Checks[maxListed+1]
+	if more.Status != result.Skipped || more.Label != "reception copier: 10 more sessions" || more.Device != nil {
+		t.Errorf("the count: %+v", more)
+	}
+	if noShow.Status != result.Failed || !strings.Contains(noShow.FirstFailure(), "no device spoke SMTP to 127.0.0.1:2525") ||
+		!strings.Contains(noShow.FirstFailure(), "30 connections without EHLO or HELO") || noShow.Diagnosis == nil {
+		t.Errorf("no-show: %+v", noShow)
+	}
+	if n := strings.Count(strings.Join(run.progress, "\n"), "connection from"); n != 30 {
+		t.Errorf("%d progress lines about connections", n)
+	}
+}
+
+// A run judges at most MaxSessions sessions.
+func TestListenMaxSessions(t *testing.T) {
+	run := startListen(t, context.Background(), ListenOptions{MaxSessions: 3}, func(f *fakeServer) {
+		for i := 1; i <= 5; i++ {
+			f.finish(f.connect(i))
+		}
+	})
+	judged := 0
+	for _, c := range run.res.Checks {
+		if c.Status != result.Skipped {
+			judged++
+		}
+	}
+	if run.err != nil || judged != 3 || !strings.Contains(strings.Join(run.progress, "\n"), "3 sessions judged, the most one run takes") {
+		t.Fatalf("err %v, %d judged of %d, progress %q", run.err, judged, len(run.res.Checks), run.progress)
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,13 +25,22 @@ the block's expect attributes.
 
 Each device session is one test case: its TLS ClientHello (offered
 versions, cipher suites, SNI), the negotiated TLS, AUTH mechanism and user
-(never the password), envelope, and each message's header fields and size.
+(never the password), and each message's envelope, header fields and size.
 Passwords are never recorded, and message bodies are not kept unless
---keep-message names a directory.
+--keep-message names a directory (one only you can write to), where each
+message is written as it arrives, under a name new to this run.
 
-smtpdiag listens until --once has seen one session, or until the timeout
-(the device block's timeout, or --timeout), or until Ctrl-C. Progress goes
-to standard error; the summary, JUnit, JSON and report are those of run.
+A connection that never sends EHLO or HELO (a port scan, a health check)
+and a session the listener refuses (more than 8 at once; with --once, any
+but the one being tested) are listed as skipped, not judged. A session
+that sends more than smtpdiag records (256 KiB of record) is ended with
+421 4.7.0.
+
+smtpdiag listens until --once has judged one session, or until the
+timeout (the device block's timeout, or --timeout; then no new connection
+is accepted, and a session still open gets a minute to end), or until
+Ctrl-C. Progress goes to standard error; the summary, JUnit, JSON and
+report are those of run.
 
 Exit codes: 0 every session passed, 1 a session failed or no device came,
 2 suite or usage error (including an address smtpdiag may not listen on),
@@ -64,7 +71,7 @@ func cmdListen(args []string, e env) error {
 	fs.StringVar(&f.listen, "listen", "", "listen on `ADDR` (ip:port) instead of the device block's listen")
 	fs.BoolVar(&f.once, "once", false, "end after the first device session")
 	fs.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the device, e.g. 10m (overrides the device block)")
-	fs.StringVar(&f.keepMessage, "keep-message", "", "write each message the device sends to `DIR` as an .eml file")
+	fs.StringVar(&f.keepMessage, "keep-message", "", "write each message the device sends to `DIR` as an .eml file (a directory only you can write to)")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -112,8 +119,8 @@ func (f *listenFlags) check() error {
 		f.listen = addr
 	}
 	if f.keepMessage != "" {
-		if st, err := os.Stat(f.keepMessage); err != nil || !st.IsDir() {
-			return usagef("--keep-message %s: not a directory", f.keepMessage)
+		if err := listener.CheckKeepDir(f.keepMessage); err != nil {
+			return usagef("--keep-message %v", err)
 		}
 	}
 	return nil
@@ -166,7 +173,8 @@ func (f *listenFlags) listenerConfig(d *suite.Device) listener.Config {
 		AcceptAuth:     d.AcceptAuth,
 		Mechanisms:     d.AuthMechanisms,
 		AllowLegacyTLS: d.AllowLegacyTLS,
-		KeepMessage:    f.keepMessage != "",
+		KeepDir:        f.keepMessage,
+		OneSession:     f.once,
 	}
 	if f.listen != "" {
 		cfg.Addr = f.listen
@@ -207,7 +215,7 @@ func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFla
 		Progress: func(line string) { fmt.Fprintln(e.stderr, line) },
 	}
 	if f.keepMessage != "" {
-		opts.Keep = func(sess *result.DeviceSession) error { return keepMessages(f.keepMessage, sess) }
+		opts.Keep = func(sess *result.DeviceSession) error { return keptMessages(e, sess) }
 	}
 	if err := clearOutputs(f.reports.outputs()); err != nil {
 		return nil, err
@@ -241,6 +249,9 @@ func announce(e env, l *listener.Listener, d *suite.Device, deadline time.Time) 
 	for _, c := range l.Certificates() {
 		fmt.Fprintf(e.stderr, "certificate %s, SHA-256 %s\n", c.Key, c.SHA256)
 	}
+	if id := l.RunID(); id != "" {
+		fmt.Fprintf(e.stderr, "keeping messages as %s-session-N-message-M.eml\n", id)
+	}
 	addr := l.Addr()
 	host, port, _ := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
@@ -267,12 +278,15 @@ func localAddresses() []string {
 	return out
 }
 
-// keepMessages writes each message of a session to dir.
-func keepMessages(dir string, s *result.DeviceSession) error {
+// keptMessages tells where the listener wrote each message of a session
+// as it arrived, and returns the first message it could not write.
+func keptMessages(e env, s *result.DeviceSession) error {
 	for i, m := range s.Messages {
-		path := filepath.Join(dir, fmt.Sprintf("session-%d-message-%d.eml", s.Number, i+1))
-		if err := os.WriteFile(path, m.Body, 0o600); err != nil {
-			return fmt.Errorf("--keep-message: %w", err)
+		switch {
+		case m.File != "":
+			fmt.Fprintf(e.stderr, "session %d, message %d kept as %s\n", s.Number, i+1, m.File)
+		case m.KeepError != "":
+			return fmt.Errorf("--keep-message: session %d, message %d: %s", s.Number, i+1, m.KeepError)
 		}
 	}
 	return nil

@@ -31,11 +31,35 @@ func DeviceNoShow(listen string) *result.Diagnosis {
 	}
 }
 
+// DeviceNoSMTP explains why a device block failed when connections came
+// to the listener at listen but none of them spoke SMTP (no EHLO or
+// HELO) or each was refused: connections of them.
+func DeviceNoSMTP(listen string, connections int) *result.Diagnosis {
+	return &result.Diagnosis{
+		Category: result.Network,
+		Summary:  fmt.Sprintf("no device spoke SMTP to %s (%d %s without EHLO or HELO, or refused)", listen, connections, plural(connections, "connection")),
+		Meaning: "Something opened TCP connections to the listener but never greeted it with EHLO or HELO: a port scan, a " +
+			"monitoring system's health check, or a device that gave up at once. They are listed, not judged.",
+		Fix: "Check that the device's SMTP server and port point at this computer and that it sends a scan or its " +
+			"connection test while smtpdiag listens; find out what else connects to that port (the addresses are listed).",
+		Source: deviceSource,
+	}
+}
+
+// plural is word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
 // DiagnoseDevice explains a failed device session (smtpdiag listen) of the
 // device block labelled label, most fundamental problem first: a TLS
-// offer Microsoft 365 refuses, implicit TLS, a failed handshake, a
+// offer Microsoft 365 refuses, implicit TLS, a failed handshake,
+// credentials sent without TLS, a session that outgrew its record, a
 // rejection the knowledge base explains, then the failed expectations
-// themselves.
+// the device reached, and last where it stopped before the others.
 func DiagnoseDevice(label string, s *result.DeviceSession, failures []result.Failure) *result.Diagnosis {
 	if h := s.ClientHello; h != nil {
 		if best := bestVersion(h.Versions); best < 1.2 {
@@ -91,6 +115,22 @@ func DiagnoseDevice(label string, s *result.DeviceSession, failures []result.Fai
 	if s.StartTLS && s.TLS == nil {
 		return handshakeDiagnosis(s)
 	}
+	for _, a := range s.Auth {
+		if a.InClear && a.Reply.Code >= 400 {
+			return inClearDiagnosis(a)
+		}
+	}
+	if s.BudgetReached {
+		return &result.Diagnosis{
+			Category: result.Configuration,
+			Summary:  fmt.Sprintf("the session sent more than the listener records (%d KiB), so it was ended with 421 4.7.0", s.RecordBudget>>10),
+			Meaning: "A copier sends a few dozen commands per scan; this client sent so many commands, recipients or " +
+				"header lines in one session that its record reached the listener's budget. That is a misbehaving program " +
+				"or a test tool rather than a device's scan to e-mail.",
+			Fix:    "Find out what is at the client's address; test the device with a single scan to e-mail.",
+			Source: deviceSource,
+		}
+	}
 	for _, rej := range s.Rejections {
 		if diag := FromReply(stepOf(rej.Command), rej.Reply); diag != nil {
 			if rej.Command != "" {
@@ -99,21 +139,78 @@ func DiagnoseDevice(label string, s *result.DeviceSession, failures []result.Fai
 			return diag
 		}
 	}
-	return expectationDiagnosis(label, failures)
+	return expectationDiagnosis(label, s, failures)
+}
+
+// inClearDiagnosis explains AUTH credentials sent before STARTTLS that
+// the listener refused, as smtp.office365.com does.
+func inClearDiagnosis(a result.AuthAttempt) *result.Diagnosis {
+	as := ""
+	if a.User != "" {
+		as = " as " + a.User
+	}
+	return &result.Diagnosis{
+		Category: result.TLS,
+		Summary:  fmt.Sprintf("the device sent its credentials without TLS (AUTH %s%s, before STARTTLS)", a.Mechanism, as),
+		Meaning: "The device sent AUTH with its user name and password (or token) in plaintext, before any STARTTLS " +
+			"(RFC 3207), although the listener did not offer AUTH there (" + a.Reply.Codes() + "). Anyone on the network " +
+			"path could read the password; smtp.office365.com offers AUTH only inside TLS and refuses it before.",
+		Fix: "Enable STARTTLS on the device (port 587; the security setting often labelled \"TLS\" or \"STARTTLS\", " +
+			"not \"None\"), then change the mailbox's password: it crossed the network in the clear.",
+		Source: deviceSource,
+		Step:   result.StepAuth,
+		Code:   a.Reply.Codes(),
+	}
+}
+
+// certificateAlerts name the TLS alerts (RFC 8446 section 6) with which
+// a client refuses the server's certificate.
+var certificateAlerts = map[string]string{
+	"bad_certificate":         "bad certificate",
+	"unsupported_certificate": "unsupported certificate",
+	"certificate_revoked":     "certificate revoked",
+	"certificate_expired":     "certificate expired",
+	"certificate_unknown":     "certificate unknown",
+	"unknown_ca":              "unknown CA",
+}
+
+// certificateRefusal names why the device refused the listener's
+// certificate, from the alert it sent or crypto/tls's words for it
+// ("remote error: tls: unknown certificate authority"); "" when the
+// handshake failed otherwise.
+func certificateRefusal(s *result.DeviceSession) string {
+	if why, ok := certificateAlerts[s.HandshakeAlert]; ok {
+		return why
+	}
+	lower := strings.ToLower(s.HandshakeError)
+	for _, w := range []struct{ text, why string }{
+		{"unknown certificate authority", "unknown CA"}, {"unknown ca", "unknown CA"},
+		{"bad certificate", "bad certificate"}, {"unknown certificate", "certificate unknown"},
+		{"certificate unknown", "certificate unknown"}, {"expired certificate", "certificate expired"},
+		{"revoked certificate", "certificate revoked"}, {"unsupported certificate", "unsupported certificate"},
+	} {
+		if strings.Contains(lower, w.text) {
+			return w.why
+		}
+	}
+	return ""
 }
 
 // handshakeDiagnosis explains a failed handshake after STARTTLS.
 func handshakeDiagnosis(s *result.DeviceSession) *result.Diagnosis {
 	err := s.HandshakeError
-	lower := strings.ToLower(err)
-	if strings.Contains(lower, "bad certificate") || strings.Contains(lower, "unknown certificate") ||
-		strings.Contains(lower, "certificate unknown") || strings.Contains(lower, "unknown ca") {
+	if why := certificateRefusal(s); why != "" {
+		meaning := "The device verifies the server certificate and does not trust the listener's self-signed one. " +
+			"smtp.office365.com presents a certificate from a public CA, which the device accepts only if its CA list " +
+			"and clock are current."
+		if strings.Contains(err, "plaintext record") {
+			meaning += " Under TLS 1.3 the device sent its alert unencrypted, as OpenSSL-based clients do, which Go's TLS " +
+				"stack reports as \"bad record MAC\"; smtpdiag read the alert itself."
+		}
 		return &result.Diagnosis{
 			Category: result.TLS,
-			Summary:  "the device refused the listener's certificate: " + err,
-			Meaning: "The device verifies the server certificate and does not trust the listener's self-signed one. " +
-				"smtp.office365.com presents a certificate from a public CA, which the device accepts only if its CA list " +
-				"and clock are current.",
+			Summary:  "the device refused the listener's certificate (" + why + ")",
+			Meaning:  meaning,
 			Fix: "For this test, switch off certificate verification on the device, import the listener's certificate, or " +
 				"give the device block a certificate the device trusts (certificate and key). Before going live, check the " +
 				"device's date and time and that its firmware knows Microsoft's root CAs (DigiCert).",
@@ -133,13 +230,25 @@ func handshakeDiagnosis(s *result.DeviceSession) *result.Diagnosis {
 }
 
 // expectationDiagnosis explains failed expectations that no rejection or
-// TLS problem accounts for.
-func expectationDiagnosis(label string, failures []result.Failure) *result.Diagnosis {
-	names := make([]string, 0, len(failures))
+// TLS problem accounts for. Only those the device reached count: one it
+// never reached (a connection test ends after AUTH, before MAIL FROM)
+// gets no advice meant for a different fault; when no other failed, the
+// diagnosis says where the device stopped.
+func expectationDiagnosis(label string, s *result.DeviceSession, failures []result.Failure) *result.Diagnosis {
+	var names []string
+	first := ""
 	for _, f := range failures {
+		if unreached(s, f.Expectation) {
+			continue
+		}
+		if first == "" {
+			first = f.Message
+		}
 		names = append(names, f.Expectation)
 	}
-	first := failures[0].Message
+	if len(names) == 0 {
+		return stoppedDiagnosis(s, failures[0].Message)
+	}
 	switch {
 	case slices.Contains(names, "starttls") || slices.Contains(names, "tls_version"):
 		e, _ := Lookup(451, "5.7.3", "STARTTLS")
@@ -175,6 +284,58 @@ func expectationDiagnosis(label string, failures []result.Failure) *result.Diagn
 		Meaning:  fmt.Sprintf("The device did not do what the device block %q expects.", label),
 		Fix:      "Compare the device's SMTP settings (server, port 587, STARTTLS, authentication, sender address) with the suite.",
 		Source:   deviceSource,
+	}
+}
+
+// unreached reports whether the session ended before the device could
+// meet the expectation: no AUTH, no MAIL FROM, no recipient or no whole
+// message.
+func unreached(s *result.DeviceSession, expectation string) bool {
+	switch expectation {
+	case "auth_mechanism", "auth_user":
+		return len(s.Auth) == 0
+	case "mail_from":
+		return s.MailFrom == nil && len(s.Messages) == 0
+	case "rcpt_count":
+		return len(s.Recipients) == 0 && len(s.Messages) == 0
+	case "message_size":
+		return len(s.Messages) == 0
+	}
+	return false
+}
+
+// stoppedDiagnosis explains a session whose failed expectations all lie
+// beyond where the device stopped: summary is the first of them.
+func stoppedDiagnosis(s *result.DeviceSession, summary string) *result.Diagnosis {
+	stopped := s.Stopped()
+	if s.EndedInMessage {
+		d := &result.Diagnosis{
+			Category: result.Network,
+			Summary:  summary,
+			Meaning: "Part of a message arrived, but not its end (the \".\" line of RFC 5321 section 4.1.1.4, or the last " +
+				"BDAT chunk): " + stopped + ". The listener accepts messages up to 150 MB and did not refuse this one, " +
+				"so the transfer broke off on the device's side or on the way.",
+			Fix: "Look in the device's log or job history for why the transfer stopped; check the network between the " +
+				"device and this computer (cable, Wi-Fi, switch port) and the device's SMTP timeout setting, then send the " +
+				"scan again.",
+			Source: "https://www.rfc-editor.org/rfc/rfc5321#section-4.1.1.4",
+			Step:   result.StepMessage,
+		}
+		if s.EndedBy == result.EndedByTimeout {
+			d.Meaning = "Part of a message arrived, then the device sent nothing more until the listener's idle timeout: " +
+				stopped + "."
+		}
+		return d
+	}
+	return &result.Diagnosis{
+		Category: result.Configuration,
+		Summary:  summary,
+		Meaning: "Everything the device did is recorded above, but " + stopped + ": what it would have sent next (the " +
+			"sender, the recipients, the message) was never seen, so the expectations on it could not be checked. A " +
+			"device's connection test stops like this.",
+		Fix: "Send a real scan to e-mail (not the connection test) while smtpdiag listens; if a real scan stops at the " +
+			"same place, look in the device's log or job history for the reason.",
+		Source: deviceSource,
 	}
 }
 

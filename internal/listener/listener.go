@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +43,21 @@ var Mechanisms = smtpd.Mechanisms
 
 // DefaultIdleTimeout ends the session of a device that stalls.
 const DefaultIdleTimeout = 2 * time.Minute
+
+// DefaultMaxSessions and DefaultRecordBudget bound what one listener
+// holds, whatever the clients send.
+const (
+	// DefaultMaxSessions is how many sessions the listener serves at once;
+	// a client beyond it gets 421 4.3.2 in place of the greeting and is
+	// recorded as refused. A copier opens one session per scan.
+	DefaultMaxSessions = 8
+	// DefaultRecordBudget bounds the text one session's record keeps:
+	// transcript lines, rejections, envelopes and header fields, each
+	// counted with an overhead (recordOverhead). A scan's session takes a
+	// few KiB; past the budget the listener ends the session with 421
+	// 4.7.0 (RFC 5321 section 3.8) and the record says so.
+	DefaultRecordBudget = 256 << 10
+)
 
 // Config configures a Listener.
 type Config struct {
@@ -69,8 +85,26 @@ type Config struct {
 	// it. Without it the device's next command gets 421 4.7.66, as on
 	// the default endpoints.
 	AllowLegacyTLS bool
-	// KeepMessage keeps each message's full text in Message.Body.
-	KeepMessage bool
+	// KeepDir, when not "", is a directory each message is written to as
+	// it arrives, never held in memory: RunID-session-N-message-M.eml,
+	// created anew (never overwriting, never following a symbolic link);
+	// Message.File names it. Listen refuses a directory that CheckKeepDir
+	// refuses.
+	KeepDir string
+	// RunID names this run's kept messages; "" makes one from the time
+	// and a random number (see Listener.RunID).
+	RunID string
+	// MaxSessions bounds the sessions served at once (DefaultMaxSessions
+	// when 0); one more gets 421 4.3.2 and is recorded as refused.
+	MaxSessions int
+	// RecordBudget bounds each session's record (DefaultRecordBudget when
+	// 0).
+	RecordBudget int
+	// OneSession tests one device session: the first session that sends
+	// EHLO or HELO (or begins TLS at once) takes the listener, and any
+	// other session's EHLO or HELO, or a later connection, gets 421 4.3.2
+	// and is recorded as refused (smtpdiag listen --once).
+	OneSession bool
 	// IdleTimeout ends a session whose device sends nothing for that long;
 	// 0 means DefaultIdleTimeout.
 	IdleTimeout time.Duration
@@ -96,6 +130,9 @@ type Listener struct {
 	certs  []CertificateInfo
 	server *smtpd.Server
 	ep     smtpd.Endpoint
+
+	mu     sync.Mutex
+	tested *device // the session that took the listener (OneSession)
 }
 
 // BindError is a failure to listen, with a hint for the person running
@@ -161,8 +198,22 @@ func Listen(cfg Config) (*Listener, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.RecordBudget <= 0 {
+		cfg.RecordBudget = DefaultRecordBudget
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.KeepDir != "" {
+		if err := CheckKeepDir(cfg.KeepDir); err != nil {
+			return nil, err
+		}
+		if cfg.RunID == "" {
+			cfg.RunID = newRunID(cfg.Now())
+		}
 	}
 	certs := cfg.Certificates
 	if certs == nil {
@@ -188,8 +239,9 @@ func Listen(cfg Config) (*Listener, error) {
 			MinVersion:   tls.VersionTLS10,
 			CipherSuites: allSuites(),
 		},
-		IdleTimeout: cfg.IdleTimeout,
-		Now:         cfg.Now,
+		IdleTimeout:    cfg.IdleTimeout,
+		Now:            cfg.Now,
+		MaxConnections: cfg.MaxSessions,
 	})
 	l.ep = smtpd.Endpoint{
 		Hostname:          cfg.Hostname,
@@ -249,7 +301,36 @@ func (l *Listener) Addr() string { return l.net.Addr().String() }
 // running the test can compare the fingerprint with what the device shows.
 func (l *Listener) Certificates() []CertificateInfo { return l.certs }
 
+// RunID is the name of this run's kept messages ("" without KeepDir).
+func (l *Listener) RunID() string { return l.cfg.RunID }
+
+// StopAccepting stops listening: no device can connect any more, and the
+// sessions already open go on until they end or Close ends them.
+func (l *Listener) StopAccepting() { l.server.StopAccepting() }
+
 // Close stops listening, ends open sessions (their records say "the
 // listener stopped") and waits until every session was handed to
 // OnSession.
 func (l *Listener) Close() error { return l.server.Close() }
+
+// take gives d the listener under OneSession, unless another session
+// has it; it reports whether d has it. Without OneSession every session
+// has it.
+func (l *Listener) take(d *device) bool {
+	if !l.cfg.OneSession {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tested == nil {
+		l.tested = d
+	}
+	return l.tested == d
+}
+
+// taken reports whether a session has taken the listener (OneSession).
+func (l *Listener) taken() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tested != nil
+}

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/smtpdiag/smtpdiag/internal/esmtp"
 	"github.com/smtpdiag/smtpdiag/internal/msreply"
@@ -59,15 +62,27 @@ type Conn struct {
 	// server forget what it learned before TLS, so the client must send
 	// EHLO again before anything else.
 	needHello bool
-	// lastWord is the first word of the last command line, for the reply
-	// to an unknown command.
+	// lastWord is the first word of the last command line as recorded
+	// (masked where the line is), for the reply to an unknown command.
 	lastWord string
+	// auth follows the last AUTH command: until a line that is a
+	// command, every client line is a SASL response and is masked.
+	auth authState
+	// refusal, when set, is sent in place of the greeting, and the
+	// session ends (Config.MaxConnections, Refuse); counted is set while
+	// the connection takes a place under MaxConnections.
+	refusal []string
+	counted bool
+	// ended is set once the front ended the session with a 421.
+	ended bool
 
 	// Write side.
 	replies  msreply.ReplyBuffer
 	rewriter msreply.Rewriter
 
 	closeOnce sync.Once
+	// inputDone: EventInputEnded was reported.
+	inputDone bool
 }
 
 func newConn(raw net.Conn, srv *Server, ep *Endpoint, number int) *Conn {
@@ -103,19 +118,49 @@ func (c *Conn) ClientIP() string { return c.clientIP }
 // Encrypted reports whether TLS is up on the connection.
 func (c *Conn) Encrypted() bool { return c.tlsState != nil }
 
+// Refuse, called from Backend.Connect, turns the connection away: reply
+// (a 421, RFC 5321 section 3.1) is sent in place of the greeting and the
+// connection is closed. A connection beyond Config.MaxConnections is
+// refused already.
+func (c *Conn) Refuse(reply []string) {
+	if c.refusal == nil {
+		c.refusal = reply
+	}
+}
+
+// Refusal is the reply that turns the connection away, nil when it is
+// served.
+func (c *Conn) Refusal() []string { return c.refusal }
+
 // Read gives go-smtp the client's input, at most one line at a time,
 // after answering STARTTLS itself.
 func (c *Conn) Read(p []byte) (int, error) {
 	if err := c.startImplicitTLS(); err != nil {
 		return 0, io.EOF
 	}
+	if c.refusal != nil {
+		if !c.ended {
+			// go-smtp greets first; a client that sends before the
+			// greeting still gets the refusal.
+			c.ended = true
+			c.send(c.refusal)
+			c.inputEnd(Event{Kind: EventInputEnded, Err: ErrSessionEnded})
+		}
+		return 0, io.EOF
+	}
 	for len(c.pending) == 0 {
 		if err := c.fill(); err != nil {
-			if c.srv.stopping() {
-				c.h.Event(Event{Kind: EventInputEnded, Err: ErrServerClosed})
-			} else {
-				c.h.Event(Event{Kind: EventInputEnded, Err: err})
+			ev := Event{Kind: EventInputEnded, Err: err}
+			switch {
+			case c.srv.stopping():
+				ev.Err = ErrServerClosed
+			case c.ended:
+				ev.Err = ErrSessionEnded
 			}
+			if c.mode == inputData || c.mode == inputChunk {
+				ev.InMessage, ev.Octets = true, c.messageOctets
+			}
+			c.inputEnd(ev)
 			return 0, err
 		}
 	}
@@ -191,6 +236,7 @@ func (c *Conn) fill() error {
 		// A SASL response carries the user name, the password or the
 		// token; none of it is written down.
 		c.h.Transcript(result.Client, redact.Mask)
+		c.credential(strings.TrimRight(string(line), "\r\n"))
 	case inputCommand:
 		if !continued {
 			handled, err := c.command(string(line))
@@ -205,15 +251,63 @@ func (c *Conn) fill() error {
 
 // command looks at a command line before go-smtp does. It reports
 // handled when the front answered the command itself.
+//
+// After an AUTH command, every line until one that is a command (its
+// first word a verb go-smtp knows) is a SASL response (RFC 4954 section
+// 4) and carries credentials: also when no exchange runs, because AUTH
+// was refused (504 before STARTTLS) and the client sends its user name
+// and password anyway, each of which go-smtp then refuses as an unknown
+// command. Such a line is recorded and handed on as redact.Mask, and the
+// reply echoing it names the mask. A first word is split at any white
+// space, so that "auth<TAB>plain<TAB>response", which go-smtp cannot
+// parse, is an AUTH command too.
 func (c *Conn) command(line string) (handled bool, err error) {
+	text := strings.TrimRight(line, "\r\n")
 	verb, arg := msreply.ParseCommand(line)
-	shown := maskCommand(verb, strings.TrimRight(line, "\r\n"))
-	c.h.Transcript(result.Client, shown)
-	c.lastWord, _, _ = strings.Cut(strings.TrimSpace(line), " ")
+	fields := strings.Fields(text)
+	word := ""
+	if len(fields) > 0 {
+		word = strings.ToUpper(fields[0])
+	}
+	cmd := Command{Verb: verb, Arg: arg, Line: text}
+	response := "" // credentials on this line
+	switch {
+	case word == "AUTH":
+		c.auth = authState{active: true}
+		if len(fields) > 1 {
+			c.auth.mech = strings.ToUpper(fields[1])
+		}
+		cmd.Mechanism = c.auth.mech
+		if len(fields) > 2 {
+			response = fields[2]
+			cmd.Line = fields[0] + " " + fields[1] + " " + redact.Mask
+			cmd.Arg = fields[1] + " " + redact.Mask
+		} else {
+			cmd.Line = strings.Join(fields, " ")
+		}
+		if verb != "AUTH" {
+			cmd.Arg = ""
+		}
+	case c.auth.active && !knownVerbs[word]:
+		cmd = Command{Line: redact.Mask}
+		response = text
+	default:
+		c.auth.active = false
+	}
+	c.h.Transcript(result.Client, cmd.Line)
+	c.lastWord = ""
+	if f := strings.Fields(cmd.Line); len(f) > 0 {
+		c.lastWord = f[0]
+	}
 
-	if refuse := c.h.Command(Command{Verb: verb, Arg: arg, Line: shown}); refuse != nil {
+	refuse := c.h.Command(cmd)
+	if response != "" {
+		c.credential(response)
+	}
+	if refuse != nil {
 		err := c.send(refuse)
 		if replyCode(refuse[len(refuse)-1]) == 421 {
+			c.ended = true
 			// go-smtp ends the session on io.EOF (and only on exactly
 			// that) without a reply of its own.
 			return true, io.EOF
@@ -246,15 +340,81 @@ func (c *Conn) command(line string) (handled bool, err error) {
 	return false, nil
 }
 
-// maskCommand hides an AUTH command's initial response, which carries
-// credentials (RFC 4954 section 4).
-func maskCommand(verb, line string) string {
-	if verb == "AUTH" {
-		if f := strings.Fields(line); len(f) > 2 {
-			return f[0] + " " + f[1] + " " + redact.Mask
+// knownVerbs are the command verbs go-smtp answers (besides unknown
+// ones): a line after AUTH whose first word is one of them is a command,
+// not a SASL response.
+var knownVerbs = map[string]bool{
+	"HELO": true, "EHLO": true, "LHLO": true, "MAIL": true, "RCPT": true, "DATA": true, "BDAT": true,
+	"RSET": true, "VRFY": true, "EXPN": true, "HELP": true, "NOOP": true, "QUIT": true, "AUTH": true,
+	"STARTTLS": true, "SEND": true, "SOML": true, "SAML": true, "TURN": true,
+}
+
+// authState follows the SASL responses of the last AUTH command.
+type authState struct {
+	// active is set from an AUTH command until a line that is a command.
+	active bool
+	// mech is the mechanism AUTH named, upper-case.
+	mech string
+	// responses counts the responses sent for it, the initial response
+	// included: LOGIN's first names the user, its second is the password.
+	responses int
+}
+
+// credential notes one SASL response of the current AUTH; sent without
+// TLS, it is reported as EventCredentialsInClear with the user name it
+// names, if any.
+func (c *Conn) credential(response string) {
+	index := c.auth.responses
+	c.auth.responses++
+	// "*" cancels the exchange and "=" is an empty response (RFC 4954
+	// section 4): neither carries anything.
+	if c.Encrypted() || response == "*" || response == "=" || response == "" {
+		return
+	}
+	c.h.Event(Event{Kind: EventCredentialsInClear, User: saslUser(c.auth.mech, response, index)})
+}
+
+// maxUserName bounds a user name read from credentials sent in clear.
+const maxUserName = 320
+
+// saslUser reads the user name from the index-th response (base64, RFC
+// 4954 section 4) of a mechanism: PLAIN's authentication identity (RFC
+// 4616 section 2), LOGIN's first response, XOAUTH2's user field, the
+// CRAM-MD5 response's name (RFC 2195 section 2). It returns "" for a
+// response that names none (LOGIN's second is the password) or that is
+// not printable text, so that a secret is never taken for a name.
+func saslUser(mech, response string, index int) string {
+	raw, err := base64.StdEncoding.DecodeString(response)
+	if err != nil {
+		return ""
+	}
+	var user string
+	switch mech {
+	case "PLAIN":
+		parts := strings.Split(string(raw), "\x00")
+		if len(parts) != 3 {
+			return ""
+		}
+		user = parts[1]
+	case "LOGIN":
+		if index != 0 {
+			return ""
+		}
+		user = string(raw)
+	case "XOAUTH2":
+		user, _, _ = parseXOAUTH2(string(raw))
+	case "CRAM-MD5":
+		user, _, _ = strings.Cut(string(raw), " ")
+	}
+	if len(user) > maxUserName || !utf8.ValidString(user) {
+		return ""
+	}
+	for _, r := range user {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return ""
 		}
 	}
-	return line
+	return user
 }
 
 // Write takes go-smtp's reply lines, rewrites each complete reply into
@@ -262,6 +422,16 @@ func maskCommand(verb, line string) string {
 func (c *Conn) Write(b []byte) (int, error) {
 	if err := c.startImplicitTLS(); err != nil {
 		return 0, err
+	}
+	if c.refusal != nil || c.ended {
+		// The refusal goes in place of the greeting (Read sends it), and
+		// nothing follows a 421.
+		if !c.ended && c.refusal != nil {
+			c.ended = true
+			c.send(c.refusal)
+			c.inputEnd(Event{Kind: EventInputEnded, Err: ErrSessionEnded})
+		}
+		return len(b), nil
 	}
 	if err := c.replies.Add(b, func(reply []string) error { return c.send(c.rewrite(reply)) }); err != nil {
 		return 0, err
@@ -311,16 +481,70 @@ func (c *Conn) rewrite(reply []string) []string {
 	return out
 }
 
-// Close closes the TCP connection (and with it any TLS session above
-// it) and reports EventClosed.
+// Close closes the TCP connection and reports EventClosed. A TLS
+// session above it is ended first with a close_notify alert (RFC 8446
+// section 6.1; RFC 5246 section 7.2.1), so that the client can tell the
+// end of the session, after 221 for instance, from a truncation.
 func (c *Conn) Close() error {
 	err := net.ErrClosed
 	c.closeOnce.Do(func() {
-		err = c.raw.Close()
+		if c.ended {
+			c.linger()
+		}
+		if tc, ok := c.transport.(*tls.Conn); ok {
+			// tls.Conn.Close sends close_notify, bounded by a deadline
+			// of its own, and closes the TCP connection.
+			err = tc.Close()
+		} else {
+			err = c.raw.Close()
+		}
+		if !c.inputDone && c.srv.stopping() {
+			// Close ended the connection before go-smtp read from it
+			// again (it sets a read deadline first, which fails on the
+			// closed connection, and never calls Read): the end of input
+			// is still the server's.
+			c.inputEnd(Event{Kind: EventInputEnded, Err: ErrServerClosed})
+		}
 		c.h.Event(Event{Kind: EventClosed})
 		c.srv.forget(c)
 	})
 	return err
+}
+
+// inputEnd reports the end of the client's input, once.
+func (c *Conn) inputEnd(ev Event) {
+	if c.inputDone {
+		return
+	}
+	c.inputDone = true
+	c.h.Event(ev)
+}
+
+// lingerTime and lingerBytes bound the lingering close after a 421 of
+// the server's own (Conn.linger).
+const (
+	lingerTime  = 250 * time.Millisecond
+	lingerBytes = 256 << 10
+)
+
+// linger lets a 421 the server sent reach a client that is still
+// sending (pipelining, a flood): closing a TCP connection with unread
+// input makes the system send RST, on which the client's system drops
+// the reply it has not yet read. So the server ends its side first (with
+// close_notify inside TLS, then FIN) and reads, briefly and boundedly,
+// what the client still sends.
+func (c *Conn) linger() {
+	tcp, ok := c.raw.(*net.TCPConn)
+	if !ok || c.srv.stopping() {
+		return
+	}
+	if tc, ok := c.transport.(*tls.Conn); ok {
+		tc.SetWriteDeadline(time.Now().Add(lingerTime))
+		tc.CloseWrite()
+	}
+	tcp.CloseWrite()
+	tcp.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, tcp, lingerBytes)
 }
 
 // LocalAddr returns the server's side of the connection.

@@ -66,6 +66,17 @@ const (
 // ended (EventInputEnded).
 var ErrServerClosed = errors.New("smtpd: server closed")
 
+// ErrSessionEnded is the end of input of a connection the server ended
+// itself with a 421 reply (RFC 5321 section 3.8): a Handler's refusal, or
+// a Refusal in place of the greeting (EventInputEnded).
+var ErrSessionEnded = errors.New("smtpd: the server ended the session with 421")
+
+// TooManyConnections is Exchange Online's greeting to a client beyond its
+// limit of concurrent connections (Config.MaxConnections), sent in place
+// of the 220 greeting before the connection is closed (RFC 5321 section
+// 3.1 allows 421 there).
+const TooManyConnections = "421 4.3.2 The maximum number of concurrent server connections has exceeded a limit, closing transmission channel"
+
 // Config configures a Server.
 type Config struct {
 	// TLS is the TLS server configuration for STARTTLS and implicit TLS.
@@ -77,6 +88,11 @@ type Config struct {
 	ErrorLog *log.Logger
 	// Now is the clock of the greeting; nil means time.Now.
 	Now func() time.Time
+	// MaxConnections bounds the connections served at once, over all
+	// endpoints; a client beyond it gets TooManyConnections in place of
+	// the greeting, its Handler sees a Conn whose Refusal is set, and the
+	// connection is closed. 0 means no limit.
+	MaxConnections int
 }
 
 // Endpoint is one listening address of a Server: what it offers and the
@@ -125,9 +141,10 @@ func (f BackendFunc) Connect(c *Conn) Handler { return f(c) }
 type Handler interface {
 	// Transcript takes each line of the conversation: the client's
 	// command lines (result.Client) with any AUTH initial response
-	// masked, "****" for each SASL response, a summary in place of
-	// message text or chunk data, and each reply line sent
-	// (result.Server).
+	// masked, "****" for each SASL response and for every line after an
+	// AUTH command that is not a command (a response sent out of turn,
+	// see Conn.command), a summary in place of message text or chunk
+	// data, and each reply line sent (result.Server).
 	Transcript(dir result.Direction, text string)
 	// Event reports what the front did on its own.
 	Event(e Event)
@@ -179,10 +196,18 @@ const (
 	// it is known: LOGIN names it before the password is asked for.
 	EventAuthUser
 	// EventInputEnded: reading from the client failed (Err: io.EOF, a
-	// timeout, ErrServerClosed, ...). It may come more than once.
+	// timeout, ErrServerClosed, ErrSessionEnded, ...); InMessage is set
+	// when it ended inside message text or a BDAT chunk, of which Octets
+	// had arrived. It may come more than once.
 	EventInputEnded
 	// EventClosed: the connection is closed; the last event.
 	EventClosed
+	// EventCredentialsInClear: the client sent credentials without TLS
+	// (an AUTH initial response, or a SASL response: in an exchange, or
+	// out of turn after a refused AUTH); User is the user name they name,
+	// when it can be read, never the password. It follows the AUTH
+	// command's Command call; it may come once per response line.
+	EventCredentialsInClear
 )
 
 // Event is something the front did on its own. Only the fields its Kind
@@ -194,6 +219,11 @@ type Event struct {
 	Err    error
 	Octets int
 	User   string
+	// Alert is, for EventHandshakeFailed, the alert the client sent in a
+	// plaintext record, nil when it sent none (see AlertError).
+	Alert *Alert
+	// InMessage is set on EventInputEnded inside message text or a chunk.
+	InMessage bool
 }
 
 // Command is a client's command line.
@@ -204,8 +234,13 @@ type Command struct {
 	// Arg is the rest of the line.
 	Arg string
 	// Line is the line as recorded: without CRLF, an AUTH initial
-	// response masked.
+	// response masked; redact.Mask for a line after AUTH that is not a
+	// command (Verb and Arg are then "").
 	Line string
+	// Mechanism is the SASL mechanism an AUTH command names, upper-case,
+	// also when go-smtp cannot split the line ("auth\tplain\t..."), in
+	// which case Verb is ""; "" for other commands.
+	Mechanism string
 }
 
 // Transaction is the envelope of a message (RFC 5321 section 3.3).
@@ -227,6 +262,7 @@ type Server struct {
 	mu        sync.Mutex
 	closed    bool
 	seq       int
+	active    int // connections counted against MaxConnections
 	conns     map[*Conn]struct{}
 	listeners []net.Listener
 }
@@ -304,6 +340,18 @@ func (s *Server) Close() error {
 	return err
 }
 
+// StopAccepting closes the listening sockets: no client can connect any
+// more, and the connections already open go on until they end or Close
+// ends them.
+func (s *Server) StopAccepting() {
+	s.mu.Lock()
+	listeners := s.listeners
+	s.mu.Unlock()
+	for _, l := range listeners {
+		l.Close()
+	}
+}
+
 // stopping reports whether Close has begun.
 func (s *Server) stopping() bool {
 	s.mu.Lock()
@@ -315,6 +363,9 @@ func (s *Server) stopping() bool {
 func (s *Server) forget(c *Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	if c.counted {
+		s.active--
+	}
 	s.mu.Unlock()
 	s.open.Done()
 }
@@ -341,9 +392,22 @@ func (fl *frontListener) Accept() (net.Conn, error) {
 	}
 	s.seq++
 	c := newConn(raw, s, fl.ep, s.seq)
+	if s.cfg.MaxConnections > 0 && s.active >= s.cfg.MaxConnections {
+		c.refusal = []string{TooManyConnections}
+	} else {
+		c.counted = true
+		s.active++
+	}
 	s.conns[c] = struct{}{}
 	s.open.Add(1)
 	s.mu.Unlock()
 	c.h = fl.ep.Backend.Connect(c)
+	if c.refusal != nil && c.counted {
+		// The Backend refused it: it does not take a place.
+		s.mu.Lock()
+		c.counted = false
+		s.active--
+		s.mu.Unlock()
+	}
 	return c, nil
 }

@@ -297,7 +297,11 @@ func TestSASLIsMasked(t *testing.T) {
 			t.Errorf("the transcript shows %q:\n%s", s, joined)
 		}
 	}
-	for _, s := range []string{"C: AUTH PLAIN ****", "C: AUTH LOGIN ****", "S: 334 UGFzc3dvcmQ6\nC: ****\nS: 235 2.7.0 Authentication successful"} {
+	// Without TLS each response is also reported as credentials sent in
+	// clear (EventCredentialsInClear).
+	inClear := fmt.Sprintf("event %d", EventCredentialsInClear)
+	for _, s := range []string{"C: AUTH PLAIN ****", "C: AUTH LOGIN ****",
+		"S: 334 UGFzc3dvcmQ6\nC: ****\n" + inClear + "\nS: 235 2.7.0 Authentication successful"} {
 		if !strings.Contains(joined, s) {
 			t.Errorf("the transcript lacks %q:\n%s", s, joined)
 		}
@@ -411,7 +415,9 @@ func TestSTARTTLS(t *testing.T) {
 			t.Errorf("dropped %d octets", e.Octets)
 		}
 	}
-	if !slices.Equal(kinds, []EventKind{EventDropped, EventClientHello, EventTLS, EventClosed}) {
+	// The AUTH PLAIN with an initial response before TLS sent
+	// credentials in clear.
+	if !slices.Equal(kinds, []EventKind{EventCredentialsInClear, EventDropped, EventClientHello, EventTLS, EventClosed}) {
 		t.Errorf("events = %v", kinds)
 	}
 	if n := strings.Count(strings.Join(log, "\n"), "C: NOOP"); n != 1 {
@@ -532,4 +538,331 @@ func TestCRAMMD5Exchange(t *testing.T) {
 		}
 		c.want(b64("tim "+hex.EncodeToString(mac.Sum(nil))), code)
 	}
+}
+
+// A misconfigured device sends AUTH before STARTTLS, gets 504, and sends
+// its user name and password anyway; each line then gets "unrecognized
+// command". None of it may be written down or echoed, in any spelling of
+// AUTH.
+func TestAuthResponsesOutOfTurnAreMasked(t *testing.T) {
+	const user, secret = "scanner@example.test", "Pa55-Out-0f-Turn"
+	plain := b64("\x00" + user + "\x00" + secret)
+	f := serve(t, Endpoint{Mechanisms: []string{"LOGIN", "PLAIN"}, RequireTLS: true, RequireAuth: true}, nil)
+	for _, script := range [][]string{
+		{"AUTH LOGIN", b64(user), b64(secret)},
+		{"auth login", b64(user), b64(secret)},
+		{"AUTH   LOGIN   " + b64(user), b64(secret)},
+		{"auth\tplain\t" + plain},
+		{"AUTH PLAIN", plain},
+	} {
+		c := dial(t, f)
+		rec := f.recorder(t)
+		c.want("EHLO client", 250)
+		for _, line := range script {
+			// 504 for AUTH before STARTTLS, 500 for a line go-smtp cannot
+			// read as a command.
+			if err := c.text.PrintfLine("%s", line); err != nil {
+				t.Fatal(err)
+			}
+			code, msg, _ := c.text.ReadResponse(0)
+			if code < 500 || strings.Contains(msg, secret) || strings.Contains(msg, b64(secret)) || strings.Contains(msg, plain) {
+				t.Errorf("%q: %d %q", line, code, msg)
+			}
+		}
+		// The next command is a command again, and shown as it is.
+		c.want("MAIL FROM:<a@example.test>", 451)
+		c.want("QUIT", 221)
+		rec.waitClosed(t)
+		log, _ := rec.snapshot()
+		joined := strings.Join(log, "\n")
+		for _, s := range []string{secret, b64(secret), strings.TrimRight(b64(secret), "="), plain, b64(user)} {
+			if strings.Contains(joined, s) {
+				t.Errorf("%q: the transcript shows %q:\n%s", script, s, joined)
+			}
+		}
+		if !strings.Contains(joined, "C: MAIL FROM:<a@example.test>") {
+			t.Errorf("%q: the command after the credentials is not shown:\n%s", script, joined)
+		}
+	}
+}
+
+// Credentials sent without TLS are reported with the user name they
+// name, never the password.
+func TestCredentialsInClearAreReported(t *testing.T) {
+	const user, secret = "scanner@example.test", "Pa55-In-C1ear"
+	f := serve(t, Endpoint{Mechanisms: []string{"LOGIN"}, RequireTLS: true}, nil)
+	c := dial(t, f)
+	rec := f.recorder(t)
+	c.want("EHLO client", 250)
+	c.want("AUTH LOGIN", 504)
+	c.want(b64(user), 500)
+	c.want(b64(secret), 500)
+	c.want("AUTH PLAIN "+b64("\x00other@example.test\x00"+secret), 504)
+	c.want("QUIT", 221)
+	rec.waitClosed(t)
+	_, events := rec.snapshot()
+	var users []string
+	for _, e := range events {
+		if e.Kind == EventCredentialsInClear {
+			users = append(users, e.User)
+		}
+	}
+	// LOGIN's first response is the user name, its second the password.
+	if !slices.Equal(users, []string{user, "", "other@example.test"}) {
+		t.Errorf("EventCredentialsInClear users = %q", users)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !slices.Equal(rec.commands, []string{"EHLO", "AUTH", "", "", "AUTH", "QUIT"}) {
+		t.Errorf("commands = %q", rec.commands)
+	}
+}
+
+func TestSASLUser(t *testing.T) {
+	for _, tc := range []struct {
+		mech, response string
+		index          int
+		want           string
+	}{
+		{"PLAIN", b64("\x00u@example.test\x00pw"), 0, "u@example.test"},
+		{"PLAIN", b64("admin\x00u@example.test\x00pw"), 0, "u@example.test"},
+		{"PLAIN", b64("pw-only"), 0, ""},
+		{"LOGIN", b64("u@example.test"), 0, "u@example.test"},
+		{"LOGIN", b64("the password"), 1, ""},
+		{"XOAUTH2", b64("user=u@example.test\x01auth=Bearer tok\x01\x01"), 0, "u@example.test"},
+		{"CRAM-MD5", b64("tim b913a602c7eda7a495b4e6e7334d3890"), 0, "tim"},
+		{"LOGIN", "not base64!", 0, ""},
+		{"LOGIN", b64("two words"), 0, ""},
+		{"LOGIN", b64("\x00\x01binary"), 0, ""},
+	} {
+		if got := saslUser(tc.mech, tc.response, tc.index); got != tc.want {
+			t.Errorf("saslUser(%s, %q, %d) = %q, want %q", tc.mech, tc.response, tc.index, got, tc.want)
+		}
+	}
+}
+
+// serveWith is serve with a Config of the test's and a record of each
+// connection's Refusal.
+func serveWith(t *testing.T, cfg Config, ep Endpoint) (*fixture, chan []string) {
+	t.Helper()
+	cert, err := pki.SelfSigned(pki.LeafOptions{Names: []string{"mx.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{addr: nl.Addr().String(), recs: make(chan *recorder, 16)}
+	refusals := make(chan []string, 16)
+	cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	f.srv = NewServer(cfg)
+	ep.Hostname = "mx.example.test"
+	ep.Backend = BackendFunc(func(c *Conn) Handler {
+		r := &recorder{closed: make(chan struct{})}
+		refusals <- c.Refusal()
+		f.recs <- r
+		return r
+	})
+	f.srv.Serve(nl, &ep)
+	t.Cleanup(func() { f.srv.Close() })
+	return f, refusals
+}
+
+// A connection beyond MaxConnections gets 421 4.3.2 in place of the
+// greeting; its Handler knows, and a place that frees up is served again.
+func TestMaxConnections(t *testing.T) {
+	f, refusals := serveWith(t, Config{MaxConnections: 2}, Endpoint{})
+	first, second := dial(t, f), dial(t, f)
+	<-refusals
+	<-refusals
+	f.recorder(t)
+	f.recorder(t)
+
+	conn, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	text := textproto.NewConn(conn)
+	code, msg, _ := text.ReadResponse(0)
+	if code != 421 || !strings.HasPrefix(msg, "4.3.2 ") {
+		t.Fatalf("third connection: %d %q", code, msg)
+	}
+	if _, err := text.ReadLine(); err == nil {
+		t.Error("the refused connection stayed open")
+	}
+	if r := <-refusals; len(r) != 1 || r[0] != TooManyConnections {
+		t.Errorf("Refusal = %q", r)
+	}
+	third := f.recorder(t)
+	third.waitClosed(t)
+	log, _ := third.snapshot()
+	if !slices.Contains(log, "S: "+TooManyConnections) {
+		t.Errorf("transcript:\n%s", strings.Join(log, "\n"))
+	}
+
+	first.want("QUIT", 221)
+	second.want("EHLO client", 250)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// The first one's place frees up once its connection is closed.
+		c, err := net.Dial("tcp", f.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		code, _, _ := textproto.NewConn(c).ReadResponse(0)
+		c.Close()
+		<-refusals
+		if code == 220 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a freed place was not given to a new connection")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// recordingConn keeps what the client reads from the wire.
+type recordingConn struct {
+	net.Conn
+	mu  sync.Mutex
+	got []byte
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.got = append(c.got, p[:n]...)
+	c.mu.Unlock()
+	return n, err
+}
+
+// After 221 the server ends the TLS session with close_notify (RFC 8446
+// section 6.1) before it closes the connection.
+func TestCloseNotifyAfterQuit(t *testing.T) {
+	f := serve(t, Endpoint{}, nil)
+	c := dial(t, f)
+	c.want("EHLO client", 250)
+	c.want("STARTTLS", 220)
+	raw := &recordingConn{Conn: c.conn}
+	// TLS 1.2 leaves record types visible: an alert is content type 21.
+	tc := tls.Client(raw, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	c.conn, c.text = tc, textproto.NewConn(tc)
+	c.want("EHLO client", 250)
+	c.want("QUIT", 221)
+	if _, err := io.ReadAll(tc); err != nil {
+		t.Fatalf("after 221: %v", err)
+	}
+	raw.mu.Lock()
+	defer raw.mu.Unlock()
+	last := -1
+	for b := raw.got; len(b) >= 5; {
+		n := int(b[3])<<8 | int(b[4])
+		if len(b) < 5+n {
+			break
+		}
+		last = int(b[0])
+		b = b[5+n:]
+	}
+	if last != 21 {
+		t.Errorf("the last record the server sent has content type %d, want an alert (21): no close_notify", last)
+	}
+}
+
+// plaintextAlertConn plays an OpenSSL client that refuses the server's
+// certificate under TLS 1.3: it sends its alert as a plaintext record.
+type plaintextAlertConn struct {
+	net.Conn
+	writes int
+}
+
+func (c *plaintextAlertConn) Write(p []byte) (int, error) {
+	c.writes++
+	if c.writes == 1 {
+		return c.Conn.Write(p) // the ClientHello
+	}
+	// unknown_ca (48), fatal (2), in a plaintext record (RFC 8446
+	// section 5.1: content type 21, legacy version 3,3).
+	c.Conn.Write([]byte{21, 3, 3, 0, 2, 2, 48})
+	return len(p), nil
+}
+
+func TestPlaintextAlertUnderTLS13(t *testing.T) {
+	f := serve(t, Endpoint{}, nil)
+	c := dial(t, f)
+	rec := f.recorder(t)
+	c.want("EHLO client", 250)
+	c.want("STARTTLS", 220)
+	tc := tls.Client(&plaintextAlertConn{Conn: c.conn}, &tls.Config{MinVersion: tls.VersionTLS13, ServerName: "mx.example.test"})
+	if err := tc.Handshake(); err == nil {
+		t.Fatal("a self-signed certificate verified")
+	}
+	rec.waitClosed(t)
+	_, events := rec.snapshot()
+	i := slices.IndexFunc(events, func(e Event) bool { return e.Kind == EventHandshakeFailed })
+	if i < 0 {
+		t.Fatalf("no EventHandshakeFailed: %+v", events)
+	}
+	if msg := events[i].Err.Error(); !strings.Contains(msg, "unknown_ca") {
+		t.Errorf("handshake error %q does not name the client's alert", msg)
+	}
+	if a := events[i].Alert; a == nil || a.Description != 48 || a.Name() != "unknown_ca" {
+		t.Errorf("Alert = %+v", a)
+	}
+}
+
+func TestPlaintextAlertParser(t *testing.T) {
+	hello := []byte{22, 3, 1, 0, 3, 1, 2, 3}
+	ccs := []byte{20, 3, 3, 0, 1, 1}
+	alert := []byte{21, 3, 3, 0, 2, 2, 42}
+	encrypted := []byte{23, 3, 3, 0, 4, 9, 9, 9, 9}
+	join := func(parts ...[]byte) []byte { return slices.Concat(parts...) }
+	if a := plaintextAlert(join(hello, ccs, alert)); a == nil || a.Description != 42 || a.Name() != "bad_certificate" {
+		t.Errorf("alert after CCS: %+v", a)
+	}
+	for _, b := range [][]byte{join(hello, ccs, encrypted), join(hello, alert[:6]), {0x47, 0x45, 0x54, 0x20, 0x2f}, nil} {
+		if a := plaintextAlert(b); a != nil {
+			t.Errorf("plaintextAlert(% x) = %+v", b, a)
+		}
+	}
+}
+
+// A client that stops in the middle of the message text is reported as
+// such, with what had arrived of it.
+func TestInputEndedInMessage(t *testing.T) {
+	f := serve(t, Endpoint{}, nil)
+	c := dial(t, f)
+	rec := f.recorder(t)
+	c.want("EHLO client", 250)
+	c.want("MAIL FROM:<a@example.test>", 250)
+	c.want("RCPT TO:<b@example.test>", 250)
+	c.want("DATA", 354)
+	c.write("Subject: half\r\n\r\nfirst part\r\n")
+	c.conn.Close()
+	rec.waitClosed(t)
+	_, events := rec.snapshot()
+	i := slices.IndexFunc(events, func(e Event) bool { return e.Kind == EventInputEnded })
+	if i < 0 || !events[i].InMessage || events[i].Octets != len("Subject: half\r\n\r\nfirst part\r\n") {
+		t.Errorf("events = %+v", events)
+	}
+}
+
+// StopAccepting closes the listening socket and lets open sessions go on.
+func TestStopAccepting(t *testing.T) {
+	f := serve(t, Endpoint{}, nil)
+	c := dial(t, f)
+	f.srv.StopAccepting()
+	if conn, err := net.DialTimeout("tcp", f.addr, time.Second); err == nil {
+		conn.Close()
+		t.Error("a connection was accepted after StopAccepting")
+	}
+	c.want("EHLO client", 250)
+	c.want("QUIT", 221)
 }
