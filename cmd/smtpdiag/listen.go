@@ -60,8 +60,8 @@ type listenFlags struct {
 func cmdListen(args []string, e env) error {
 	var f listenFlags
 	fs := newFlagSet("listen", listenUsage, e.stdout)
-	fs.Var(&f.reports.vars, "var", "set a variable: -var name=value (repeatable)")
-	fs.Var(&f.reports.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
+	fs.Var(&f.reports.vars, "var", "set a variable, `NAME=VALUE` (repeatable)")
+	fs.Var(&f.reports.varFiles, "var-file", "read variables from an HCL `FILE` of name = value lines (repeatable)")
 	fs.StringVar(&f.reports.junit, "junit", "", "write JUnit XML to `FILE`")
 	fs.StringVar(&f.reports.json, "json", "", "write the full results as JSON to `FILE`")
 	fs.StringVar(&f.reports.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
@@ -70,7 +70,7 @@ func cmdListen(args []string, e env) error {
 	fs.StringVar(&f.device, "device", "", "the device block to use, by `LABEL` (needed when the suite has several)")
 	fs.StringVar(&f.listen, "listen", "", "listen on `ADDR` (ip:port) instead of the device block's listen")
 	fs.BoolVar(&f.once, "once", false, "end after the first device session")
-	fs.DurationVar(&f.timeout, "timeout", 0, "how long to wait for the device, e.g. 10m (overrides the device block)")
+	fs.Var(durationFlag{&f.timeout}, "timeout", "how long (`DURATION`) to wait for the device, e.g. 10m (overrides the device block)")
 	fs.StringVar(&f.keepMessage, "keep-message", "", "write each message the device sends to `DIR` as an .eml file (a directory only you can write to)")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -193,6 +193,7 @@ func listenFor(s *suite.Suite, d *suite.Device, cfg listener.Config, f listenFla
 		Color:    colorFor(e.stdout, f.reports.noColor, e.getenv),
 		Verbose:  f.reports.verbose,
 		Redactor: red,
+		Width:    outputWidth(e.stdout, e.getenv),
 	})
 	opts := runner.ListenOptions{
 		Start: func(connected func(int, string), finished func(*result.DeviceSession)) (runner.DeviceServer, error) {
