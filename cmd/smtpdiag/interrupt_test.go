@@ -227,16 +227,20 @@ smtp "never greets" {
 	}
 }
 
-// TestInterruptWhileLoading presses Ctrl-C while the suites are still being
-// read (a -var-file that is a pipe nobody writes to): nothing has been sent
-// and no check has started, so the process ends at once, by the signal, and
-// writes no report.
-func TestInterruptWhileLoading(t *testing.T) {
+// TestLoadingRefusesSpecialFiles: a -var-file or suite file that is a
+// FIFO, or a committed symlink to /dev/stdin with a terminal or pipe
+// behind it that never ends, is refused at once with exit code 2 and the
+// reason, instead of blocking `run` or `validate` until it is killed.
+// Nothing is sent and no report is written. (It replaces
+// TestInterruptWhileLoading, which blocked loading with a FIFO -var-file
+// to press Ctrl-C during it: loading no longer blocks on anything.)
+func TestLoadingRefusesSpecialFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "vars.hcl")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("cannot make a FIFO here: %v", err)
 	}
+	// Nobody writes to the FIFO: a reader would wait for a writer forever.
 	suiteFile := filepath.Join(dir, "suite.hcl")
 	if err := os.WriteFile(suiteFile, []byte(`suite { name = "never runs" }
 variable "host" {
@@ -254,28 +258,67 @@ smtp "c" {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	stdinLink := filepath.Join(dir, "committed.hcl")
+	if err := os.Symlink("/dev/stdin", stdinLink); err != nil {
+		t.Fatal(err)
+	}
 	junitFile := filepath.Join(dir, "junit.xml")
-	cmd, stdout, stderr, exited := startCLI(t, dir, "run", "-var-file", fifo, "--junit", junitFile, suiteFile)
-	// Open the write end so that the reader blocks on data, not on open;
-	// keep it open and silent until the process has gone.
-	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	time.Sleep(200 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	waitErr := waitExit(t, cmd, exited)
-	var ee *exec.ExitError
-	if !errors.As(waitErr, &ee) {
-		t.Fatalf("exit %v, want death by SIGINT\n%s%s", waitErr, stdout, stderr)
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
-		t.Errorf("exit status %v, want death by SIGINT\n%s%s", ee, stdout, stderr)
-	}
-	if _, err := os.Stat(junitFile); err == nil {
-		t.Errorf("a JUnit file was written for a run interrupted before any check")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"run with a FIFO -var-file", []string{"run", "-var-file", fifo, "--junit", junitFile, suiteFile}, "Cannot read variables file"},
+		{"validate a FIFO suite file", []string{"validate", fifo}, "Cannot read suite file"},
+		{"validate a symlink to /dev/stdin", []string{"validate", stdinLink}, "Cannot read suite file"},
+		{"run a symlink to /dev/stdin", []string{"run", "--junit", junitFile, stdinLink}, "Cannot read suite file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			self, err := os.Executable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bin := filepath.Join(t.TempDir(), "smtpdiag")
+			if err := os.Symlink(self, bin); err != nil {
+				t.Fatal(err)
+			}
+			// Standard input is a pipe nobody writes to, as in a CI job
+			// or a terminal nobody types in.
+			stdinR, stdinW, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdinW.Close()
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(bin, tc.args...)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinR, &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			stdinR.Close()
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			var waitErr error
+			select {
+			case waitErr = <-exited:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+				t.Fatalf("still loading after 10s\n%s%s", stdout.String(), stderr.String())
+			}
+			var ee *exec.ExitError
+			if !errors.As(waitErr, &ee) || ee.ExitCode() != exitUsage {
+				t.Errorf("exit %v, want exit code %d\n%s%s", waitErr, exitUsage, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.want) || !strings.Contains(stderr.String(), "not a regular file") {
+				t.Errorf("stderr does not give the reason:\n%s", stderr.String())
+			}
+			if strings.Contains(stderr.String(), "goroutine ") {
+				t.Errorf("a stack trace:\n%s", stderr.String())
+			}
+			if _, err := os.Stat(junitFile); err == nil {
+				t.Errorf("a JUnit file was written for a run refused while loading")
+			}
+		})
 	}
 }

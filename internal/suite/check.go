@@ -13,6 +13,7 @@ var smtpSchema = &hcl.BodySchema{
 		{Name: "endpoint", Required: true},
 		{Name: "mail_from"},
 		{Name: "rcpt_to"},
+		{Name: "check_timeout"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "auth"},
@@ -29,6 +30,7 @@ var authSchema = &hcl.BodySchema{
 		{Name: "password"},
 		{Name: "token"},
 		{Name: "mechanism"},
+		{Name: "force_mechanism"},
 	},
 }
 
@@ -89,6 +91,7 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 	}
 	if attr := attrs["mail_from"]; attr != nil {
 		if from, sens, ok := d.str(attr, false); ok {
+			from = d.wire(attr.Expr, from)
 			// "" is the null reverse-path of RFC 5321 section 4.5.5.
 			if err := checkAddress(from); from != "" && err != nil {
 				d.errorAt(attr.Expr.Range(), "Invalid address", fmt.Sprintf("mail_from %s %s.", show(from, sens), err))
@@ -99,6 +102,7 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 	}
 	if attr := attrs["rcpt_to"]; attr != nil {
 		if list, ranges, sens, ok := d.stringList(attr); ok {
+			list = d.wireList(attr.Expr, list)
 			if len(list) == 0 {
 				d.errorAt(attr.Expr.Range(), "Invalid address",
 					"rcpt_to is an empty list; name at least one recipient, or leave rcpt_to out to send no RCPT TO.")
@@ -118,6 +122,12 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 					"RCPT TO is only accepted after MAIL FROM (RFC 5321 section 3.3); set mail_from as well "+
 						`(mail_from = "" sends the null sender <>).`)
 			}
+		}
+	}
+
+	if attr := attrs["check_timeout"]; attr != nil {
+		if t, ok := d.duration(attr, false); ok {
+			c.CheckTimeout = t
 		}
 	}
 
@@ -143,7 +153,7 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 		case "expect":
 			c.Expect, expectAttrs = d.decodeExpect(inner)
 		case "assert":
-			if a := d.decodeAssert(inner); a != nil {
+			if a := d.decodeAssert(inner, "smtp"); a != nil {
 				c.Assertions = append(c.Assertions, *a)
 			}
 		}
@@ -166,6 +176,7 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 	a := &Auth{}
 	if attr := attrs["username"]; attr != nil {
 		if u, sens, ok := d.str(attr, true); ok {
+			u = d.wire(attr.Expr, u)
 			switch err := checkLine(u); {
 			case u == "":
 				d.errorAt(attr.Expr.Range(), "Invalid username", "username must not be empty.")
@@ -182,15 +193,25 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 		if !ok {
 			return ""
 		}
+		s = d.wire(attr.Expr, s)
 		if s == "" {
-			d.errorAt(attr.Expr.Range(), "Empty "+attr.Name,
-				fmt.Sprintf("The %s is empty. If it comes from a variable, give the variable a value with -var, "+
-					"a -var-file or %s<name>.", attr.Name, EnvVarPrefix))
+			detail := fmt.Sprintf("The %s is empty. If it comes from a variable, give the variable a value with -var, "+
+				"a -var-file or %s<name>.", attr.Name, EnvVarPrefix)
+			if hint := d.unsetEnvHint(attr.Expr); hint != "" {
+				detail = fmt.Sprintf("The %s is empty: %s.", attr.Name, hint)
+			}
+			d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty " + attr.Name, Detail: detail, Subject: attr.Expr.Range().Ptr()})
 			return ""
 		}
 		if err := checkLine(s); err != nil {
 			// Never quote a secret, even in an error.
 			d.errorAt(attr.Expr.Range(), "Invalid "+attr.Name, fmt.Sprintf("The %s %s.", attr.Name, err))
+			return ""
+		}
+		if len(s) < 3 && !d.refersTo(attr.Expr, d.refusedShort) {
+			d.errorAt(attr.Expr.Range(), "Sensitive value too short to mask",
+				fmt.Sprintf("The %s is %d bytes long: values shorter than 3 bytes are not masked in output, since "+
+					"masking them would mask ordinary words and numbers too. Use a longer one.", attr.Name, len(s)))
 			return ""
 		}
 		return s
@@ -234,6 +255,17 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 	if a.Mechanism == "" && tokenAttr != nil && pwAttr == nil {
 		a.Mechanism = "XOAUTH2"
 	}
+	if attr := attrs["force_mechanism"]; attr != nil {
+		if force, ok := d.boolean(attr); ok {
+			if force && attrs["mechanism"] == nil && a.Mechanism == "" {
+				d.errorAt(attr.Range, "force_mechanism without mechanism",
+					"force_mechanism = true tries the mechanism named by mechanism even when the server does not "+
+						"offer it; name one, such as mechanism = \"LOGIN\".")
+			} else {
+				a.ForceMechanism = force
+			}
+		}
+	}
 	return a
 }
 
@@ -252,6 +284,7 @@ func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
 	m.To = append([]string(nil), c.RcptTo...)
 	if attr := attrs["subject"]; attr != nil {
 		if s, sens, ok := d.str(attr, false); ok {
+			s = d.wire(attr.Expr, s)
 			if err := checkLine(s); err != nil {
 				d.errorAt(attr.Expr.Range(), "Invalid subject", fmt.Sprintf("The subject %s %s.", show(s, sens), err))
 			} else {
@@ -261,6 +294,7 @@ func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
 	}
 	if attr := attrs["body"]; attr != nil {
 		if s, _, ok := d.str(attr, false); ok {
+			s = d.wire(attr.Expr, s)
 			if strings.ContainsRune(s, 0) {
 				d.errorAt(attr.Expr.Range(), "Invalid body", "The body contains a NUL character.")
 			} else {
@@ -270,6 +304,7 @@ func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
 	}
 	if attr := attrs["from"]; attr != nil {
 		if s, sens, ok := d.str(attr, false); ok {
+			s = d.wire(attr.Expr, s)
 			if err := checkAddress(s); err != nil {
 				d.errorAt(attr.Expr.Range(), "Invalid address", fmt.Sprintf("The header From address %s %s.", show(s, sens), err))
 			} else {
@@ -279,6 +314,7 @@ func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
 	}
 	if attr := attrs["to"]; attr != nil {
 		if list, ranges, sens, ok := d.stringList(attr); ok {
+			list = d.wireList(attr.Expr, list)
 			valid := len(list) > 0
 			if !valid {
 				d.errorAt(attr.Expr.Range(), "Invalid address", "to is an empty list; leave it out to use rcpt_to.")
@@ -296,6 +332,7 @@ func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {
 	}
 	if attr := attrs["headers"]; attr != nil {
 		if headers, keyRanges, sens, ok := d.stringMap(attr); ok {
+			headers = d.wireMap(attr.Expr, headers)
 			m.Headers = map[string]string{}
 			for _, k := range sortedKeys(headers) {
 				v := headers[k]
@@ -337,47 +374,4 @@ func (d *decoder) decodeRetry(b *hcl.Block) Retry {
 		r.Delay = DefaultRetryDelay
 	}
 	return r
-}
-
-func (d *decoder) decodeAssert(b *hcl.Block) *Assertion {
-	content, diags := d.content(b.Body, assertSchema)
-	d.add(diags...)
-	condAttr, msgAttr := content.Attributes["condition"], content.Attributes["error_message"]
-	if condAttr == nil || msgAttr == nil {
-		return nil
-	}
-	a := &Assertion{Condition: condAttr.Expr, DeclRange: b.DefRange}
-	// Say so rather than let a condition that is never checked look like
-	// one that holds.
-	d.add(&hcl.Diagnostic{
-		Severity: hcl.DiagWarning,
-		Summary:  "assert blocks are not evaluated yet",
-		Detail: "This version of smtpdiag checks an assert block's syntax and references but does not " +
-			"evaluate its condition; use the attributes of the expect block for checks that must hold.",
-		Subject: b.DefRange.Ptr(),
-	})
-	if cdiags := d.checkExpr(condAttr.Expr, modeAssert); cdiags.HasErrors() {
-		d.add(cdiags...)
-		return nil
-	}
-	resultRefs := false
-	for _, t := range msgAttr.Expr.Variables() {
-		resultRefs = resultRefs || t.RootName() == "result"
-	}
-	if resultRefs {
-		if mdiags := d.checkExpr(msgAttr.Expr, modeAssert); mdiags.HasErrors() {
-			d.add(mdiags...)
-			return nil
-		}
-		a.ErrorMessageExpr = msgAttr.Expr
-		return a
-	}
-	if msg, _, ok := d.str(msgAttr, true); ok {
-		if msg == "" {
-			d.errorAt(msgAttr.Expr.Range(), "Invalid assertion error message", "error_message must not be empty.")
-			return nil
-		}
-		a.ErrorMessage = msg
-	}
-	return a
 }

@@ -194,9 +194,10 @@ func refRoot(blockType string) string {
 }
 
 // sensitiveValues collects what must be masked in every output: the
-// values of sensitive variables (each element of a list; bools are left
-// out, masking "true" would hide too much) and every auth password and
-// token.
+// values of sensitive variables (each element of a list; a number in
+// cty's form and as it was written, 0123 as well as 123; bools are left
+// out, masking "true" would hide too much), in the form they were given
+// in and in cty's NFC form, and every auth password and token.
 func (d *decoder) sensitiveValues() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -211,23 +212,37 @@ func (d *decoder) sensitiveValues() []string {
 		if !v.Sensitive || v.Value == cty.NilVal || !v.Value.IsWhollyKnown() || v.Value.IsNull() {
 			continue
 		}
+		raw := d.raw[name]
 		switch {
 		case v.Value.Type() == cty.String:
 			addValue(v.Value.AsString())
+			if raw.ok {
+				addValue(raw.s)
+			}
 		case v.Value.Type() == cty.Number:
 			addValue(v.Value.AsBigFloat().Text('f', -1))
+			if decl := d.decls[name]; decl != nil {
+				for _, w := range decl.written {
+					addValue(strings.TrimSpace(w))
+				}
+			}
 		case v.Value.Type().IsListType():
 			for _, e := range v.Value.AsValueSlice() {
 				if !e.IsNull() {
 					addValue(e.AsString())
 				}
 			}
+			for _, e := range raw.list {
+				addValue(e)
+			}
 		}
 	}
 	for _, c := range d.suite.Checks {
 		if c.Auth != nil {
 			addValue(c.Auth.Password)
+			addValue(cty.NormalizeString(c.Auth.Password))
 			addValue(c.Auth.Token)
+			addValue(cty.NormalizeString(c.Auth.Token))
 		}
 	}
 	for _, c := range d.suite.DNSBLChecks {

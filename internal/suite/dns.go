@@ -29,8 +29,10 @@ type DNSCheck struct {
 	Timeout time.Duration
 	// Expect is nil without an expect block: the lookup must then find at
 	// least one record.
-	Expect    *assertions.DNSExpect
-	DeclRange hcl.Range
+	Expect *assertions.DNSExpect
+	// Assertions are the check's assert blocks (Assertion.Check).
+	Assertions []Assertion
+	DeclRange  hcl.Range
 }
 
 // DNSBLCheck is one decoded dnsbl block.
@@ -124,7 +126,7 @@ var dnsSchema = &hcl.BodySchema{
 		{Name: "resolver"},
 		{Name: "timeout"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "expect"}},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "expect"}, {Type: "assert"}},
 }
 
 var dnsExpectSchema = &hcl.BodySchema{
@@ -216,6 +218,12 @@ func (d *decoder) decodeDNS(b *hcl.Block) *DNSCheck {
 	}
 	var expectBlock *hcl.Block
 	for _, inner := range content.Blocks {
+		if inner.Type == "assert" {
+			if a := d.decodeAssert(inner, "dns"); a != nil {
+				c.Assertions = append(c.Assertions, *a)
+			}
+			continue
+		}
 		if expectBlock != nil {
 			d.duplicateBlock(inner, expectBlock, "in a dns block")
 			continue
@@ -381,6 +389,10 @@ func (d *decoder) decodeDNSBL(b *hcl.Block, smtpLabels []string) *DNSBLCheck {
 			if key == "" || len(key) > 63 || strings.Trim(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
 				d.errorAt(attr.Expr.Range(), "Invalid dqs_key",
 					"dqs_key must be a Spamhaus DQS key: letters and digits only, as on the Spamhaus account page.")
+			} else if len(key) < 3 {
+				d.errorAt(attr.Expr.Range(), "Sensitive value too short to mask",
+					fmt.Sprintf("dqs_key is %d bytes long: values shorter than 3 bytes are not masked in output; "+
+						"a Spamhaus DQS key is much longer.", len(key)))
 			} else {
 				c.DQSKey = key
 			}

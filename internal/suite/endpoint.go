@@ -33,6 +33,7 @@ var endpointSchema = &hcl.BodySchema{
 		{Name: "source_address"},
 		{Name: "ip_version"},
 		{Name: "mx"}, // instead of host: resolve the domain's MX
+		{Name: "check_timeout"},
 	},
 }
 
@@ -125,14 +126,26 @@ func (d *decoder) endpointAddress(ep *Endpoint, b *hcl.Block, attrs hcl.Attribut
 			}
 		}
 	default:
-		d.errorAt(b.Body.MissingItemRange(), "Missing required argument",
-			`The argument "host" is required, but no definition was found. Set it to a host name or IP address, `+
-				`for example host = "smtp.office365.com", or set mx to a domain to connect to its MX host.`)
+		diag := &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing required argument",
+			Detail: `The argument "host" is required, but no definition was found. Set it to a host name or IP address, ` +
+				`for example host = "smtp.office365.com", or set mx to a domain to connect to its MX host.`,
+			Subject: b.Body.MissingItemRange().Ptr(),
+		}
+		for _, name := range []string{"host", "mx"} {
+			if rng, ok := d.misspelt[misspeltKey{b.Body.MissingItemRange(), name}]; ok {
+				d.misspeltMissing(diag, rng)
+				break
+			}
+		}
+		d.add(diag)
 	}
 }
 
 // endpointConnection decodes the TLS mode, the port (whose default
-// depends on the mode), the EHLO name and the timeout.
+// depends on the mode), the EHLO name, the timeout of each step and the
+// deadline of each whole check.
 func (d *decoder) endpointConnection(ep *Endpoint, attrs hcl.Attributes) {
 	if attr := attrs["tls"]; attr != nil {
 		if mode, _, ok := d.str(attr, false); ok {
@@ -157,6 +170,7 @@ func (d *decoder) endpointConnection(ep *Endpoint, attrs hcl.Attributes) {
 	}
 	if attr := attrs["helo"]; attr != nil {
 		if helo, sens, ok := d.str(attr, false); ok {
+			helo = d.wire(attr.Expr, helo)
 			if helo == "" {
 				d.errorAt(attr.Expr.Range(), "Invalid helo", "helo must not be empty; leave it out to use the machine's name.")
 			} else if err := checkWord(helo); err != nil {
@@ -169,6 +183,11 @@ func (d *decoder) endpointConnection(ep *Endpoint, attrs hcl.Attributes) {
 	if attr := attrs["timeout"]; attr != nil {
 		if t, ok := d.duration(attr, false); ok {
 			ep.Timeout = t
+		}
+	}
+	if attr := attrs["check_timeout"]; attr != nil {
+		if t, ok := d.duration(attr, false); ok {
+			ep.CheckTimeout = t
 		}
 	}
 }

@@ -31,6 +31,17 @@ type Options struct {
 	// Environ holds "KEY=value" pairs, as os.Environ returns them;
 	// SMTPDIAG_VAR_<name> and env() read from it. nil means os.Environ().
 	Environ []string
+	// AllowRead are directories file() may read in besides the suite
+	// file's own directory tree (--allow-read).
+	AllowRead []string
+	// Validate loads suites for `smtpdiag validate`: syntax, types and
+	// references are checked without variable values, as terraform
+	// validate does. A variable without a value, or whose default reads
+	// an environment variable that is not set, keeps an unknown value of
+	// its type instead of being an error; what depends on it is checked
+	// as far as its type allows. Values that are given are checked as
+	// run checks them.
+	Validate bool
 }
 
 // Loader decodes suite files. It keeps every file it parsed, so that
@@ -48,6 +59,20 @@ type Loader struct {
 	fileVars    map[string]*hcl.Attribute
 	fileVarList []string
 	varFileAbs  map[string]bool // var files, never loaded as suites
+
+	// varFiles are the -var-files by the name diagnostics give them, with
+	// their attributes where they could be parsed; their snippets show
+	// only the values of variables known not to be secret (declared, and
+	// hidden).
+	varFiles map[string]hcl.Attributes
+	declared map[string]bool
+	hidden   map[string]bool
+	// sources are texts parsed outside any file (a list given with
+	// -var), by the name their ranges give.
+	sources map[string][]byte
+	// secrets are the strings of every loaded suite that no diagnostic
+	// may quote.
+	secrets []string
 }
 
 // NewLoader returns a Loader that resolves variables from opts.
@@ -63,6 +88,10 @@ func NewLoader(opts Options) *Loader {
 		cliVars:    map[string]string{},
 		fileVars:   map[string]*hcl.Attribute{},
 		varFileAbs: map[string]bool{},
+		varFiles:   map[string]hcl.Attributes{},
+		declared:   map[string]bool{},
+		hidden:     map[string]bool{},
+		sources:    map[string][]byte{},
 	}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -101,6 +130,7 @@ func (l *Loader) prepare() hcl.Diagnostics {
 		if abs, err := filepath.Abs(path); err == nil {
 			l.varFileAbs[abs] = true
 		}
+		l.varFiles[path] = nil
 		src, err := sandbox.ReadSource(path)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
@@ -119,10 +149,11 @@ func (l *Loader) prepare() hcl.Diagnostics {
 		if file != nil {
 			l.parser.AddFile(path, file)
 		}
-		diags = append(diags, fdiags...)
 		if fdiags.HasErrors() {
+			diags = append(diags, firstSyntaxError(fdiags)...)
 			continue
 		}
+		diags = append(diags, fdiags...)
 		if body, ok := file.Body.(*hclsyntax.Body); ok {
 			if limit := sandbox.CheckSyntax(body); limit.HasErrors() {
 				diags = append(diags, limit...)
@@ -131,6 +162,7 @@ func (l *Loader) prepare() hcl.Diagnostics {
 		}
 		attrs, adiags := file.Body.JustAttributes()
 		diags = append(diags, adiags...)
+		l.varFiles[path] = attrs
 		for _, attr := range attrs {
 			if len(attr.Expr.Variables()) > 0 {
 				diags = append(diags, &hcl.Diagnostic{
@@ -171,6 +203,9 @@ func (l *Loader) LoadPaths(paths []string) ([]*Suite, hcl.Diagnostics) {
 			files = append(files, p)
 		}
 	}
+	// dirOf maps a file found in a directory to that directory, for the
+	// hint on a variables file found there.
+	dirOf := map[string]string{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -195,22 +230,30 @@ func (l *Loader) LoadPaths(paths []string) ([]*Suite, hcl.Diagnostics) {
 			continue
 		}
 		found := 0
+		var varFiles []string
 		for _, e := range entries {
 			if e.IsDir() || !strings.HasSuffix(e.Name(), ".hcl") {
 				continue
 			}
 			fp := filepath.Join(p, e.Name())
 			if abs, err := filepath.Abs(fp); err == nil && l.varFileAbs[abs] {
+				varFiles = append(varFiles, e.Name())
 				continue
 			}
 			found++
+			dirOf[fp] = p
 			addFile(fp)
 		}
 		if found == 0 {
+			detail := fmt.Sprintf("The directory %s holds no *.hcl files (subdirectories are not searched).", p)
+			if len(varFiles) > 0 {
+				detail = fmt.Sprintf("The directory %s holds no suite files: its *.hcl files (%s) are given with "+
+					"-var-file, and subdirectories are not searched.", p, strings.Join(varFiles, ", "))
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "No suite files",
-				Detail:   fmt.Sprintf("The directory %s holds no *.hcl files (subdirectories are not searched).", p),
+				Detail:   detail + suitesHint(p),
 			})
 		}
 	}
@@ -218,13 +261,23 @@ func (l *Loader) LoadPaths(paths []string) ([]*Suite, hcl.Diagnostics) {
 	var declared []map[string]bool
 	for _, f := range files {
 		s, decl, more := l.loadFile(f)
+		if dir, ok := dirOf[f]; ok {
+			for _, d := range more {
+				if d.Summary == summaryVarsFile {
+					d.Detail += suitesHint(dir)
+				}
+			}
+		}
 		diags = append(diags, more...)
 		if s != nil {
 			suites = append(suites, s)
 		}
 		declared = append(declared, decl)
 	}
-	diags = append(diags, l.undeclared(declared, files)...)
+	if len(files) > 0 {
+		// With no suite file at all, every value would be "undeclared".
+		diags = append(diags, l.undeclared(declared, files)...)
+	}
 	return suites, diags
 }
 
@@ -290,11 +343,34 @@ func (l *Loader) loadFile(path string) (*Suite, map[string]bool, hcl.Diagnostics
 	return l.loadSource(path, src)
 }
 
+// summaryVarsFile is the summary of the error for a file that holds only
+// attributes, as a -var-file does, given or found as a suite.
+const summaryVarsFile = "Variables file, not a suite"
+
+// suitesHint points at dir's suites/ subdirectory when it has one that
+// holds *.hcl files: the layout of a client repo, where the variables
+// file sits next to the suites directory.
+func suitesHint(dir string) string {
+	sub := filepath.Join(dir, "suites")
+	matches, err := filepath.Glob(filepath.Join(sub, "*.hcl"))
+	if err != nil || len(matches) == 0 {
+		return ""
+	}
+	name := filepath.ToSlash(sub) + "/"
+	noun := "files"
+	if len(matches) == 1 {
+		noun = "file"
+	}
+	return fmt.Sprintf(" The suites are probably in %s (%d *.hcl %s): give %s as the path.", name, len(matches), noun, name)
+}
+
 // loadSource parses and decodes one file and returns the names of the
 // variables it declares (nil when it could not be parsed).
 //
 // Nothing is parsed when the source exceeds the limits of package
-// sandbox, and nothing is evaluated when its syntax does.
+// sandbox, and nothing is evaluated when its syntax does. A file with
+// syntax errors gets one error, the first (firstSyntaxError). A file
+// that holds only attributes is a variables file, not a suite.
 func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]bool, hcl.Diagnostics) {
 	if diags := sandbox.CheckSource(src, filename, "suite file"); diags.HasErrors() {
 		l.parser.AddFile(filename, &hcl.File{Bytes: src[:min(len(src), sandbox.MaxSourceBytes)]})
@@ -305,7 +381,7 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 		l.parser.AddFile(filename, file)
 	}
 	if diags.HasErrors() || file == nil {
-		return nil, nil, diags
+		return nil, nil, firstSyntaxError(diags)
 	}
 	body, ok := file.Body.(*hclsyntax.Body)
 	if !ok {
@@ -314,35 +390,146 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 	if limit := sandbox.CheckSyntax(body); limit.HasErrors() {
 		return nil, nil, append(diags, limit...)
 	}
+	if len(body.Blocks) == 0 && len(body.Attributes) > 0 {
+		// Not a suite: it declares no variable. Its snippet hides values
+		// as a -var-file's does: it may hold a password.
+		attrs, _ := body.JustAttributes()
+		l.varFiles[filename] = attrs
+		return nil, map[string]bool{}, append(diags, varsFileDiagnostic(filename, body))
+	}
 	d := &decoder{
-		l:         l,
-		filename:  filename,
-		dir:       filepath.Dir(filename),
-		vars:      map[string]*Variable{},
-		endpoints: map[string]*Endpoint{},
-		noCalls:   !callsFunctions(body),
+		l:            l,
+		filename:     filename,
+		dir:          filepath.Dir(filename),
+		vars:         map[string]*Variable{},
+		decls:        map[string]*variableDecl{},
+		endpoints:    map[string]*Endpoint{},
+		noCalls:      !callsFunctions(body),
+		secretVars:   secretVariables(body),
+		hidden:       map[string]secrecy{},
+		hints:        map[hcl.Range]string{},
+		unsetEnv:     map[string]string{},
+		raw:          map[string]rawValue{},
+		rawReads:     map[string]string{},
+		refusedShort: map[string]bool{},
+		misspelt:     map[misspeltKey]hcl.Range{},
 	}
 	s := d.decodeFile(body)
 	s.Redactor = redactorFor(s)
-	scrubDiagnostics(d.diags, s.Redactor)
+	d.hideQuoted(d.diags)
+	d.scrub(d.diags, s.Redactor)
 	declared := map[string]bool{}
-	for name := range d.vars {
+	for name, v := range d.vars {
 		declared[name] = true
+		l.declared[name] = true
+		if v.Sensitive || d.secretVars[name] {
+			l.hidden[name] = true
+		}
 	}
+	for secret := range d.hidden {
+		l.secrets = append(l.secrets, secret)
+	}
+	l.secrets = append(l.secrets, s.Sensitive...)
 	diags = append(diags, d.diags...)
 	sortDiagnostics(diags)
 	return s, declared, diags
 }
 
-// scrubDiagnostics replaces sensitive values in diagnostic texts: the
-// decoder never quotes them, but cty's function errors quote their
-// arguments ("cannot convert "..." to number"). Values shorter than three
-// bytes are left alone, as in package redact, so as not to mangle words.
-func scrubDiagnostics(diags hcl.Diagnostics, red *redact.Redactor) {
+// firstSyntaxError keeps the first of a file's syntax errors: after a
+// missing quote or brace the parser reads the rest of the file askew,
+// and every later error follows from the first. Where several start at
+// the same place, the one that names the cause ("Unterminated template
+// string") wins. A hint says what a missing closing quote looks like.
+func firstSyntaxError(diags hcl.Diagnostics) hcl.Diagnostics {
+	var first *hcl.Diagnostic
 	for _, d := range diags {
-		d.Summary = red.String(d.Summary)
-		d.Detail = red.String(d.Detail)
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		switch {
+		case first == nil:
+			first = d
+		case d.Subject == nil || first.Subject == nil:
+		case d.Subject.Start.Byte < first.Subject.Start.Byte:
+			first = d
+		case d.Subject.Start.Byte == first.Subject.Start.Byte &&
+			strings.HasPrefix(d.Summary, "Unterminated") && !strings.HasPrefix(first.Summary, "Unterminated"):
+			first = d
+		}
 	}
+	if first == nil {
+		return diags
+	}
+	out := *first
+	if strings.HasPrefix(out.Summary, "Unterminated template string") || out.Summary == "Invalid multi-line string" {
+		out.Detail += " If the string should end on this line, its closing quote is missing."
+	}
+	switch n := len(diags.Errs()) - 1; {
+	case n == 1:
+		out.Detail += " (1 more syntax error after this one is not shown: it follows from this one.)"
+	case n > 1:
+		out.Detail += fmt.Sprintf(" (%d more syntax errors after this one are not shown: they follow from this one.)", n)
+	}
+	return hcl.Diagnostics{&out}
+}
+
+// varsFileDiagnostic reports a file that holds only name = value lines,
+// like a -var-file, given or found as a suite, at its first attribute.
+func varsFileDiagnostic(filename string, body *hclsyntax.Body) *hcl.Diagnostic {
+	var first *hclsyntax.Attribute
+	for _, a := range body.Attributes {
+		if first == nil || a.SrcRange.Start.Byte < first.SrcRange.Start.Byte {
+			first = a
+		}
+	}
+	base := filepath.Base(filename)
+	rename := strings.TrimSuffix(base, ".hcl")
+	if !strings.HasSuffix(rename, ".vars") {
+		rename += ".vars"
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summaryVarsFile,
+		Detail: fmt.Sprintf("%s holds only name = value lines and no blocks: it is a variables file, not a suite. "+
+			"Give it with -var-file %s; to keep directory scans from loading it as a suite, name it without "+
+			".hcl (such as %s).", base, filename, rename),
+		Subject: first.NameRange.Ptr(),
+	}
+}
+
+// source returns the text a range's filename names: a parsed file, or a
+// text parsed outside any file (a -var list).
+func (l *Loader) source(filename string) []byte {
+	if f := l.parser.Files()[filename]; f != nil {
+		return f.Bytes
+	}
+	return l.sources[filename]
+}
+
+// writtenText returns the source text of a literal value as written
+// (0123, 1.50, "0123" without its quotes), or "" for an expression that
+// is not one.
+func (l *Loader) writtenText(expr hcl.Expression) string {
+	sx, ok := expr.(hclsyntax.Expression)
+	if !ok || len(expr.Variables()) > 0 {
+		return ""
+	}
+	calls := false
+	hclsyntax.VisitAll(sx, func(n hclsyntax.Node) hcl.Diagnostics {
+		_, isCall := n.(*hclsyntax.FunctionCallExpr)
+		calls = calls || isCall
+		return nil
+	})
+	src := l.source(expr.Range().Filename)
+	r := expr.Range()
+	if calls || r.Start.Byte < 0 || r.End.Byte > len(src) || r.Start.Byte >= r.End.Byte {
+		return ""
+	}
+	text := strings.TrimSpace(string(src[r.Start.Byte:r.End.Byte]))
+	if len(text) >= 2 && text[0] == '"' && text[len(text)-1] == '"' {
+		text = text[1 : len(text)-1]
+	}
+	return text
 }
 
 // redactorFor builds the suite's Redactor from the values it declared

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ const (
 // only their number is given. Each diagnostic costs time in proportion to
 // its own snippet, not to the file.
 func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool, width uint) error {
-	r := &renderer{w: w, files: l.parser.Files(), lines: map[string][]int{}, width: width, color: color}
+	r := &renderer{w: w, files: l.parser.Files(), lines: map[string][]int{}, width: width, color: color, l: l}
 	shown := 0
 	for i, diag := range diags {
 		if diag == nil {
@@ -70,12 +71,14 @@ func (l *Loader) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color bool
 }
 
 // renderer writes diagnostics; lines caches the line starts of each file.
+// l says which files are -var-files and which values are secret.
 type renderer struct {
 	w     io.Writer
 	files map[string]*hcl.File
 	lines map[string][]int
 	width uint
 	color bool
+	l     *Loader
 }
 
 func (r *renderer) write(diag *hcl.Diagnostic) error {
@@ -179,6 +182,10 @@ func (r *renderer) snippet(buf *bytes.Buffer, diag *hcl.Diagnostic, highlightCod
 			continue
 		}
 		shown++
+		if hidden, ok := r.hideVarFileLine(subject.Filename, i+1, lineRange.SliceBytes(src)); ok {
+			fmt.Fprintf(buf, "%4d: %s\n", i+1, sanitize(hidden))
+			continue
+		}
 		before, highlighted, after := lineRange.PartitionAround(highlightRange)
 		if highlighted.Empty() {
 			fmt.Fprintf(buf, "%4d: %s\n", i+1, sanitize(string(cutEnd(lineRange.SliceBytes(src), maxSnippetLine))))
@@ -234,8 +241,12 @@ func (r *renderer) values(buf *bytes.Buffer, diag *hcl.Diagnostic) {
 			continue
 		}
 		switch {
-		case !val.IsKnown(), val.IsMarked():
+		case !val.IsKnown():
 			continue
+		case val.IsMarked():
+			stmts = append(stmts, name+" as "+sensitiveText(val))
+		case r.secret(val):
+			stmts = append(stmts, name+" as "+sensitiveText(val.Mark(sensitiveMark)))
 		case val.IsNull():
 			stmts = append(stmts, name+" set to null")
 		default:
@@ -282,15 +293,102 @@ func traversalText(t hcl.Traversal) string {
 	return b.String()
 }
 
-// sensitiveText describes a sensitive value without quoting it: its length
+// sensitiveText describes a marked value without quoting it: its length
 // is what a user needs to tell an empty or truncated secret from the
 // right one.
 func sensitiveText(v cty.Value) string {
-	u, _ := v.Unmark()
+	u, marks := v.UnmarkDeep()
+	h := secrecyOf(marks)
 	if u.IsKnown() && !u.IsNull() && u.Type() == cty.String {
-		return fmt.Sprintf("(sensitive value, %d bytes)", len(u.AsString()))
+		return h.describe(u.AsString())
+	}
+	if h == external {
+		return "(value read by env() or file())"
 	}
 	return "(sensitive value)"
+}
+
+// secret reports whether an unmarked value holds a string that no
+// diagnostic may quote: a secret of a suite this Loader loaded (its
+// sensitive values, auth secrets, what env() and file() read).
+func (r *renderer) secret(v cty.Value) bool {
+	if r.l == nil || len(r.l.secrets) == 0 || !v.IsWhollyKnown() || v.IsNull() {
+		return false
+	}
+	found := false
+	var walk func(cty.Value)
+	walk = func(v cty.Value) {
+		switch ty := v.Type(); {
+		case found || v.IsNull() || !v.IsKnown():
+		case ty == cty.String:
+			s := v.AsString()
+			for _, secret := range r.l.secrets {
+				if secret != "" && (s == secret || len(secret) >= 3 && strings.Contains(s, secret)) {
+					found = true
+					return
+				}
+			}
+		case ty.IsCollectionType() || ty.IsTupleType() || ty.IsObjectType():
+			for it := v.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return found
+}
+
+// varFileLine matches the start of a -var-file line that sets a value.
+var varFileLine = regexp.MustCompile(`^(\s*)([A-Za-z_][A-Za-z0-9_-]*)(\s*=\s*)(.*)$`)
+
+// hideVarFileLine returns what to show of line n of a -var-file in a
+// snippet, with ok, when the line must not be shown as it is: a value is
+// shown only for a variable that some loaded suite declares and none
+// holds secret (sensitive, or going into an auth block). A -var-file
+// holds values, not code, and one that cannot be parsed or that sets an
+// undeclared (perhaps misspelt) name may hold a password in any line.
+func (r *renderer) hideVarFileLine(filename string, n int, line []byte) (string, bool) {
+	if r.l == nil {
+		return "", false
+	}
+	attrs, isVarFile := r.l.varFiles[filename]
+	if !isVarFile {
+		return "", false
+	}
+	text := strings.TrimRight(string(line), "\r\n")
+	trimmed := strings.TrimSpace(text)
+	if trimmed == "" || strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, "//") {
+		return "", false
+	}
+	name := ""
+	for _, a := range attrs {
+		if a.Range.Start.Line <= n && n <= a.Range.End.Line {
+			name = a.Name
+			if a.Range.Start.Line != n {
+				// A line inside a value written over several lines.
+				if r.l.declared[name] && !r.l.hidden[name] {
+					return "", false
+				}
+				return fmt.Sprintf("(%d bytes of the value of %s not shown)", len(text), name), true
+			}
+		}
+	}
+	m := varFileLine.FindStringSubmatch(text)
+	if m == nil {
+		return fmt.Sprintf("(a line of %d bytes, not shown: it may hold a secret)", len(text)), true
+	}
+	if name == "" {
+		name = m[2]
+	}
+	if r.l.declared[name] && !r.l.hidden[name] {
+		return "", false
+	}
+	why := "sensitive value"
+	if !r.l.declared[name] {
+		why = "value not shown: no loaded suite declares " + name
+	}
+	return fmt.Sprintf("%s%s%s(%s, %d bytes)", m[1], m[2], m[3], why, len(m[4])), true
 }
 
 // valueText renders a value as HCL's diagnostic writer does, with strings

@@ -108,6 +108,10 @@ type Endpoint struct {
 	CACertificates []*x509.Certificate
 	SourceAddress  string
 	IPVersion      int // 0, 4 or 6
+	// CheckTimeout bounds each whole check on this endpoint (every step,
+	// every retry; check_timeout); 0 when unset. A check's own
+	// check_timeout and max_duration win.
+	CheckTimeout time.Duration
 
 	DeclRange hcl.Range
 }
@@ -121,26 +125,33 @@ type SMTPCheck struct {
 	RcptTo   []string
 	Message  *Message
 	Retry    Retry
+	// CheckTimeout bounds the whole check (every step, every retry;
+	// check_timeout); 0 when unset. max_duration wins over it, and it
+	// wins over the endpoint's.
+	CheckTimeout time.Duration
 	// Expect is nil when the check has no expect block (then every step
 	// must get a positive reply).
 	Expect *assertions.Expect
-	// Assertions are the check's assert blocks, decoded but not evaluated:
-	// their conditions refer to the conversation's result.
+	// Assertions are the check's assert blocks: conditions over the
+	// check's result, evaluated once it has run (Assertion.Check).
 	Assertions []Assertion
 
 	DeclRange hcl.Range
 }
 
-// Assertion is one assert block of an smtp check.
+// Assertion is one assert block of an smtp or dns check.
 type Assertion struct {
-	// Condition is evaluated against the conversation's result by the runner.
+	// Condition is evaluated against the check's result (Check).
 	Condition hcl.Expression
 	// ErrorMessage is the evaluated error_message when it refers to nothing
-	// but input variables; otherwise it is "" and ErrorMessageExpr must be
+	// but input variables; otherwise it is "" and ErrorMessageExpr is
 	// evaluated together with Condition.
 	ErrorMessage     string
 	ErrorMessageExpr hcl.Expression
 	DeclRange        hcl.Range
+
+	// eval holds what Check needs: set by the decoder.
+	eval *assertEval
 }
 
 // Auth is a decoded auth block.
@@ -149,6 +160,11 @@ type Auth struct {
 	Password  string
 	Token     string // XOAUTH2 bearer token
 	Mechanism string // PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or "" (best offered)
+	// ForceMechanism tries Mechanism even when the server does not
+	// advertise it (force_mechanism); without it, a mechanism the server
+	// does not offer fails the step and nothing is sent. It needs
+	// Mechanism.
+	ForceMechanism bool
 }
 
 // Message is a decoded message block; only its presence makes the runner send DATA.

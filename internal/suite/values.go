@@ -17,13 +17,48 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/suite/sandbox"
 )
 
-// sensitiveMark marks the values of sensitive variables while expressions
-// are evaluated. HCL's diagnostic writer leaves marked values out of its
-// "with var.x as ..." notes, and the decoder never quotes a marked value in
-// its own messages.
-const sensitiveMark = valueMark("sensitive")
+// sensitiveMark marks the values of sensitive variables, and of the
+// variables that go into an auth block's password or token, while
+// expressions are evaluated; externalMark marks what env() and file()
+// read, and the variables whose defaults read it. The renderer gives only
+// the length of a marked value in its "with var.x as ..." notes, and the
+// decoder never quotes one in its own messages.
+const (
+	sensitiveMark = valueMark("sensitive")
+	externalMark  = valueMark("external")
+)
 
 type valueMark string
+
+// secrecy says whether a value may be quoted in a diagnostic: plain values
+// may; values read by env() or file(), and sensitive ones, may not. The
+// higher one wins where values are combined.
+type secrecy int
+
+const (
+	plain secrecy = iota
+	external
+	sensitive
+)
+
+// secrecyOf is the secrecy of a value with the given marks.
+func secrecyOf(marks cty.ValueMarks) secrecy {
+	switch {
+	case marks.Has(sensitiveMark):
+		return sensitive
+	case marks.Has(externalMark):
+		return external
+	}
+	return plain
+}
+
+// describe names a value that may not be quoted by its length.
+func (h secrecy) describe(s string) string {
+	if h == external {
+		return fmt.Sprintf("(value read by env() or file(), %d bytes)", len(s))
+	}
+	return fmt.Sprintf("(sensitive value, %d bytes)", len(s))
+}
 
 // exprMode says where an expression sits, which decides what it may refer
 // to and whether it may call env().
@@ -48,6 +83,7 @@ type decoder struct {
 
 	vars          map[string]*Variable
 	varNames      []string
+	decls         map[string]*variableDecl
 	endpoints     map[string]*Endpoint
 	endpointNames []string
 
@@ -63,13 +99,45 @@ type decoder struct {
 	// contexts then hold none but the budget guard.
 	noCalls bool
 
+	// secretVars are the variables that go into an auth block's password
+	// or token, or a dnsbl block's dqs_key (secretVariables): their values
+	// are as secret as those declared sensitive.
+	secretVars map[string]bool
+	// hidden are the strings of values no diagnostic may quote, with
+	// their secrecy (hideStrings); reads are the texts env() and file()
+	// returned, which are hidden from HCL's messages too (scrub).
+	hidden map[string]secrecy
+	reads  []string
+	// hints are sentences added to the errors about a range (errorAt):
+	// what to set when a value is empty because the environment
+	// variable its default reads is not set.
+	hints map[hcl.Range]string
+	// unsetEnv maps a variable whose value is the "" of an env() default
+	// to the environment variable that is not set.
+	unsetEnv map[string]string
+	// raw are the variables' values as given, before cty normalized them
+	// (raw.go); rawReads maps the normalized form of what env() and
+	// file() returned to the text as read.
+	raw      map[string]rawValue
+	rawReads map[string]string
+	// refusedShort are the sensitive variables whose values were refused
+	// as too short to mask (refuseShort).
+	refusedShort map[string]bool
+	// misspelt maps a required argument missing from a body to the
+	// unsupported argument whose name is close to it (content).
+	misspelt map[misspeltKey]hcl.Range
+
 	diags hcl.Diagnostics
 }
 
 func (d *decoder) add(diags ...*hcl.Diagnostic) { d.diags = append(d.diags, diags...) }
 
-// errorAt records an error whose subject is rng.
+// errorAt records an error whose subject is rng, with the hint str
+// recorded for rng, if any.
 func (d *decoder) errorAt(rng hcl.Range, summary, detail string) {
+	if hint := d.hints[rng]; hint != "" && !strings.Contains(detail, hint) {
+		detail += " " + hint
+	}
 	d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()})
 }
 
@@ -97,11 +165,11 @@ func suggestion(given string, names []string) string {
 	return ""
 }
 
-// show quotes a value for a message, unless it is sensitive; a long one is
-// cut to maxQuoted bytes.
-func show(s string, sensitive bool) string {
-	if sensitive {
-		return fmt.Sprintf("(sensitive value, %d bytes)", len(s))
+// show quotes a value for a message, unless it may not be quoted (then it
+// gives its length); a long one is cut to maxQuoted bytes.
+func show(s string, h secrecy) string {
+	if h != plain {
+		return h.describe(s)
 	}
 	return quote(s)
 }
@@ -249,46 +317,68 @@ func (d *decoder) evalContext(mode exprMode) *hcl.EvalContext {
 }
 
 // functions returns the functions of the file's expressions: those of
-// sandbox.Functions, or none when the file calls none, and in either case
-// the function the budget guards call. HCL suggests a name for a misspelt
-// function from this table.
+// sandbox.FunctionsFor, or none when the file calls none, and in either
+// case the function the budget guards call. file() reads inside the suite
+// file's directory tree and the Options' AllowRead directories; what
+// env() and file() return is marked (externalMark) and recorded (read).
+// HCL suggests a name for a misspelt function from this table.
 func (d *decoder) functions(withEnv bool) map[string]function.Function {
 	fns := map[string]function.Function{}
 	if !d.noCalls {
-		fns = sandbox.Functions(d.dir, d.l.environ, withEnv)
+		fns = sandbox.FunctionsFor(sandbox.FunctionOptions{
+			Dir:          d.dir,
+			Roots:        d.l.opts.AllowRead,
+			Environ:      d.l.environ,
+			WithEnv:      withEnv,
+			UnknownUnset: d.l.opts.Validate,
+			Mark:         externalMark,
+			Read:         d.read,
+		})
 	}
 	d.budget.AddFunction(fns)
 	return fns
 }
 
+// read records a text env() or file() returned: it is never quoted in a
+// diagnostic, and it goes on the wire as it was read.
+func (d *decoder) read(text string) {
+	d.reads = append(d.reads, text)
+	if n := cty.NormalizeString(text); n != text {
+		d.rawReads[n] = text
+	}
+}
+
 // attrValue evaluates an attribute and converts it to ty. The value comes
-// back unmarked with sensitive saying whether a sensitive variable went
-// into it. ok is false when the value cannot be used: an error (reported),
-// a value that depends on a missing variable, or null for an optional
-// attribute (null means unset, as in Terraform).
-func (d *decoder) attrValue(attr *hcl.Attribute, ty cty.Type, required bool) (v cty.Value, sensitive, ok bool) {
+// back unmarked with sens saying whether a sensitive variable, or what
+// env() or file() read, went into it; the strings of such a value are
+// remembered, so that no diagnostic quotes them (hideQuoted). ok is false
+// when the value cannot be used: an error (reported), a value that
+// depends on a missing variable, or null for an optional attribute (null
+// means unset, as in Terraform).
+func (d *decoder) attrValue(attr *hcl.Attribute, ty cty.Type, required bool) (v cty.Value, sens secrecy, ok bool) {
 	v = d.eval(attr.Expr, modeGeneral)
 	if !v.IsWhollyKnown() {
-		return cty.NilVal, false, false
+		return cty.NilVal, plain, false
 	}
 	v, marks := v.UnmarkDeep()
-	sensitive = len(marks) > 0
+	sens = secrecyOf(marks)
+	d.hideStrings(v, sens)
 	if v.IsNull() {
 		if required {
 			d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("The argument %q is required and must not be null.", attr.Name))
 		}
-		return cty.NilVal, sensitive, false
+		return cty.NilVal, sens, false
 	}
 	cv, err := convertValue(v, ty)
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type",
 			fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, convertMessage(err)))
-		return cty.NilVal, sensitive, false
+		return cty.NilVal, sens, false
 	}
 	if !cv.IsWhollyKnown() {
-		return cty.NilVal, sensitive, false
+		return cty.NilVal, sens, false
 	}
-	return cv, sensitive, true
+	return cv, sens, true
 }
 
 // convertValue is convert.Convert, made linear for the tuples and objects
@@ -348,13 +438,20 @@ func convertMessage(err error) string {
 	return err.Error()
 }
 
-// str evaluates a string attribute.
-func (d *decoder) str(attr *hcl.Attribute, required bool) (s string, sensitive, ok bool) {
-	v, sensitive, ok := d.attrValue(attr, cty.String, required)
+// str evaluates a string attribute. An empty string that comes from an
+// env() default whose environment variable is not set gets a hint on
+// what to set in any error about the attribute (unsetEnvHint).
+func (d *decoder) str(attr *hcl.Attribute, required bool) (s string, sens secrecy, ok bool) {
+	v, sens, ok := d.attrValue(attr, cty.String, required)
 	if !ok {
-		return "", sensitive, false
+		return "", sens, false
 	}
-	return v.AsString(), sensitive, true
+	if v.AsString() == "" {
+		if hint := d.unsetEnvHint(attr.Expr); hint != "" {
+			d.hints[attr.Expr.Range()] = hint
+		}
+	}
+	return v.AsString(), sens, true
 }
 
 // boolean evaluates a bool attribute.
@@ -388,28 +485,28 @@ func (d *decoder) integer(attr *hcl.Attribute, lo, hi int64, what string) (int, 
 // stringList evaluates an attribute that holds a list of strings (a single
 // string is taken as a list of one), with the range of each element where
 // the source spells the list out.
-func (d *decoder) stringList(attr *hcl.Attribute) (list []string, ranges []hcl.Range, sensitive, ok bool) {
-	v, sensitive, ok := d.attrValue(attr, cty.DynamicPseudoType, false)
+func (d *decoder) stringList(attr *hcl.Attribute) (list []string, ranges []hcl.Range, sens secrecy, ok bool) {
+	v, sens, ok := d.attrValue(attr, cty.DynamicPseudoType, false)
 	if !ok {
-		return nil, nil, sensitive, false
+		return nil, nil, sens, false
 	}
 	if v.Type() == cty.String {
-		return []string{v.AsString()}, []hcl.Range{attr.Expr.Range()}, sensitive, true
+		return []string{v.AsString()}, []hcl.Range{attr.Expr.Range()}, sens, true
 	}
 	cv, err := convertValue(v, cty.List(cty.String))
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type",
 			fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, convertMessage(err)))
-		return nil, nil, sensitive, false
+		return nil, nil, sens, false
 	}
 	for _, e := range cv.AsValueSlice() {
 		if e.IsNull() {
 			d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("The list %q must not contain null.", attr.Name))
-			return nil, nil, sensitive, false
+			return nil, nil, sens, false
 		}
 		list = append(list, e.AsString())
 	}
-	return list, elementRanges(attr.Expr, len(list)), sensitive, true
+	return list, elementRanges(attr.Expr, len(list)), sens, true
 }
 
 // elementRanges returns the range of each element of a list written out in
@@ -429,17 +526,17 @@ func elementRanges(expr hcl.Expression, n int) []hcl.Range {
 
 // stringMap evaluates a map(string) attribute, with the range of each key
 // where the source spells the map out.
-func (d *decoder) stringMap(attr *hcl.Attribute) (m map[string]string, keyRanges map[string]hcl.Range, sensitive, ok bool) {
-	v, sensitive, ok := d.attrValue(attr, cty.Map(cty.String), false)
+func (d *decoder) stringMap(attr *hcl.Attribute) (m map[string]string, keyRanges map[string]hcl.Range, sens secrecy, ok bool) {
+	v, sens, ok := d.attrValue(attr, cty.Map(cty.String), false)
 	if !ok {
-		return nil, nil, sensitive, false
+		return nil, nil, sens, false
 	}
 	m = map[string]string{}
 	keyRanges = map[string]hcl.Range{}
 	for k, e := range v.AsValueMap() {
 		if e.IsNull() {
 			d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("The value of %q in %s must not be null.", k, attr.Name))
-			return nil, nil, sensitive, false
+			return nil, nil, sens, false
 		}
 		m[k] = e.AsString()
 		keyRanges[k] = attr.Expr.Range()
@@ -456,7 +553,7 @@ func (d *decoder) stringMap(attr *hcl.Attribute) (m map[string]string, keyRanges
 			}
 		}
 	}
-	return m, keyRanges, sensitive, true
+	return m, keyRanges, sens, true
 }
 
 // sortedKeys returns a map's keys in order, for stable diagnostics.
@@ -504,6 +601,9 @@ func (d *decoder) duplicateBlock(b, first *hcl.Block, where string) {
 // content applies a schema to a body. HCL suggests a name for an
 // unsupported argument only among the arguments not yet set; a typo of
 // one that is set ("hots" next to "host") gets its suggestion here too.
+// A typo of a required argument that is missing ("hots" for "host")
+// makes two errors; the "Missing required argument" one is moved to the
+// misspelt name, after the suggestion, which is the one to read first.
 func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, hcl.Diagnostics) {
 	content, diags := body.Content(schema)
 	sb, ok := body.(*hclsyntax.Body)
@@ -515,20 +615,61 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyConte
 		names = append(names, a.Name)
 	}
 	for _, diag := range diags {
-		if diag.Summary != "Unsupported argument" || diag.Subject == nil || strings.Contains(diag.Detail, "Did you mean") {
+		if diag.Summary != "Unsupported argument" || diag.Subject == nil {
 			continue
 		}
 		for name, attr := range sb.Attributes {
 			if attr.NameRange != *diag.Subject {
 				continue
 			}
-			if n := closest(name, names); n != "" {
+			n := closest(name, names)
+			if n == "" {
+				continue
+			}
+			if !strings.Contains(diag.Detail, "Did you mean") {
 				diag.Detail += fmt.Sprintf(" Did you mean %q?", n)
 				if set := content.Attributes[n]; set != nil {
 					diag.Detail += fmt.Sprintf(" It is already set at %s.", posString(set.NameRange))
 				}
 			}
+			if content.Attributes[n] == nil {
+				d.misspelt[misspeltKey{sb.MissingItemRange(), n}] = attr.NameRange
+			}
 		}
 	}
-	return content, diags
+	// Move HCL's own "Missing required argument" after the suggestion.
+	var moved hcl.Diagnostics
+	kept := diags[:0]
+	for _, diag := range diags {
+		if diag.Summary == "Missing required argument" {
+			for _, a := range schema.Attributes {
+				if rng, ok := d.misspelt[misspeltKey{sb.MissingItemRange(), a.Name}]; ok &&
+					strings.Contains(diag.Detail, fmt.Sprintf("%q", a.Name)) {
+					d.misspeltMissing(diag, rng)
+					moved = append(moved, diag)
+					break
+				}
+			}
+			if len(moved) > 0 && moved[len(moved)-1] == diag {
+				continue
+			}
+		}
+		kept = append(kept, diag)
+	}
+	return content, append(kept, moved...)
+}
+
+// misspeltKey names an argument of a body: the body's MissingItemRange,
+// which identifies it, and the argument's name.
+type misspeltKey struct {
+	body hcl.Range
+	name string
+}
+
+// misspeltMissing points a "Missing required argument" error at the name
+// that looks like a misspelling of the argument (rng), which the error
+// about that name suggests replacing.
+func (d *decoder) misspeltMissing(diag *hcl.Diagnostic, rng hcl.Range) {
+	diag.Subject = rng.Ptr()
+	diag.Detail += fmt.Sprintf(" The argument at %s looks like a misspelling of it.", posString(rng))
 }

@@ -38,6 +38,28 @@ type variableDecl struct {
 	typeRange   *hcl.Range
 	def         *hcl.Attribute
 	validations []*hcl.Block
+	// external is set when the value came from a default that read it
+	// with env() or file().
+	external bool
+	// written are the value's forms as written, for a number: "0123"
+	// or "1.50" besides cty's 123 and 1.5, so that a sensitive number
+	// is masked in the form it was given in.
+	written []string
+	// valueRange is where the value was written (a default, a -var-file
+	// entry), nil when it came from outside any file.
+	valueRange *hcl.Range
+}
+
+// hide reports whether the variable's value may not be quoted in a
+// diagnostic, and why.
+func (d *decoder) hide(decl *variableDecl) secrecy {
+	switch {
+	case decl.v.Sensitive || d.secretVars[decl.v.Name]:
+		return sensitive
+	case decl.external:
+		return external
+	}
+	return plain
 }
 
 // The variable types a suite may declare.
@@ -61,6 +83,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 		}
 		decl := d.declareVariable(b)
 		d.vars[name] = decl.v
+		d.decls[name] = decl
 		d.varNames = append(d.varNames, name)
 		d.suite.Variables = append(d.suite.Variables, decl.v)
 		decls = append(decls, decl)
@@ -71,9 +94,13 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 	for _, decl := range decls {
 		d.resolveVariable(decl)
 		v := decl.v.Value
-		if decl.v.Sensitive {
+		switch d.hide(decl) {
+		case sensitive:
 			v = v.Mark(sensitiveMark)
+		case external:
+			v = v.Mark(externalMark)
 		}
+		d.hideStrings(decl.v.Value, d.hide(decl))
 		values[decl.v.Name] = v
 	}
 	d.ctx = &hcl.EvalContext{
@@ -177,15 +204,19 @@ func (decl *variableDecl) typeSubject() hcl.Range {
 }
 
 // resolveVariable sets the variable's value from the highest-precedence
-// source that has one.
+// source that has one. When loading for validate, a variable without a
+// value, or whose default reads an environment variable that is not set,
+// keeps an unknown value of its type: validate checks the suite without
+// values, as terraform validate does.
 func (d *decoder) resolveVariable(decl *variableDecl) {
 	v := decl.v
 	envName := EnvVarPrefix + v.Name
 	if cv, ok := d.l.cliVars[v.Name]; ok {
 		shown := fmt.Sprintf("-var %q", v.Name+"="+cv)
-		if v.Sensitive {
+		if d.hide(decl) != plain {
 			shown = fmt.Sprintf("-var %q", v.Name+"=...")
 		}
+		decl.written = append(decl.written, cv)
 		d.setFromString(decl, cv, SourceVar, shown)
 		return
 	}
@@ -195,10 +226,13 @@ func (d *decoder) resolveVariable(decl *variableDecl) {
 		if diags.HasErrors() {
 			return
 		}
+		decl.written = append(decl.written, d.l.writtenText(attr.Expr))
 		d.setValue(decl, val, SourceVarFile, attr.Expr.Range().Ptr(), "the value in the variables file")
+		d.rawGiven(v, "", attr.Expr)
 		return
 	}
 	if s, ok := d.l.environ[envName]; ok {
+		decl.written = append(decl.written, s)
 		d.setFromString(decl, s, SourceEnv, "the environment variable "+envName)
 		return
 	}
@@ -207,10 +241,22 @@ func (d *decoder) resolveVariable(decl *variableDecl) {
 		if !val.IsWhollyKnown() {
 			return
 		}
+		_, marks := val.UnmarkDeep()
+		decl.external = marks.Has(externalMark)
 		if !val.IsNull() {
+			decl.written = append(decl.written, d.l.writtenText(decl.def.Expr))
 			d.setValue(decl, val, SourceDefault, decl.def.Expr.Range().Ptr(), "the default")
+			d.rawGiven(v, "", decl.def.Expr)
+			if env := envDefault(decl.def); env != "" && v.Value.Type() == cty.String && v.Value.AsString() == "" {
+				if _, set := d.l.environ[env]; !set {
+					d.unsetEnv[v.Name] = env
+				}
+			}
 			return
 		}
+	}
+	if d.l.opts.Validate {
+		return
 	}
 	d.add(&hcl.Diagnostic{
 		Severity: hcl.DiagError,
@@ -227,6 +273,7 @@ func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource
 	v := decl.v
 	if !v.Type.IsListType() {
 		d.setValue(decl, cty.StringVal(s), source, nil, shown)
+		d.rawGiven(v, s, nil)
 		return
 	}
 	// The value is parsed like a suite file, with the same limits.
@@ -234,6 +281,7 @@ func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource
 	var expr hclsyntax.Expression
 	if !diags.HasErrors() {
 		expr, diags = hclsyntax.ParseExpression([]byte(s), "-var "+v.Name, hcl.InitialPos)
+		d.l.sources["-var "+v.Name] = []byte(s)
 	}
 	if diags.HasErrors() {
 		d.add(&hcl.Diagnostic{
@@ -256,6 +304,7 @@ func (d *decoder) setFromString(decl *variableDecl, s string, source ValueSource
 		return
 	}
 	d.setValue(decl, val, source, nil, shown)
+	d.rawGiven(v, "", expr)
 }
 
 // setValue converts val to the variable's type and stores it. subject is
@@ -292,6 +341,51 @@ func (d *decoder) setValue(decl *variableDecl, val cty.Value, source ValueSource
 	}
 	v.Value = cv
 	v.Source = source
+	decl.valueRange = subject
+	if v.Sensitive {
+		d.refuseShort(decl)
+	}
+}
+
+// refuseShort reports a sensitive value of one or two bytes (or a list
+// element, or a number in the form it was written or in cty's): package
+// redact does not mask values that short, since masking them would mask
+// ordinary words and numbers too, and a secret that cannot be masked must
+// not be used. Empty values have nothing to mask.
+func (d *decoder) refuseShort(decl *variableDecl) {
+	v := decl.v
+	if !v.Value.IsWhollyKnown() || v.Value.IsNull() || v.Type == cty.Bool {
+		return
+	}
+	var forms []string
+	switch {
+	case v.Type == cty.String:
+		forms = []string{v.Value.AsString()}
+	case v.Type == cty.Number:
+		forms = append([]string{numberText(v.Value.AsBigFloat())}, decl.written...)
+	case v.Type.IsListType():
+		for _, e := range v.Value.AsValueSlice() {
+			forms = append(forms, e.AsString())
+		}
+	}
+	for _, f := range forms {
+		if n := len(f); n > 0 && n < 3 {
+			subject := decl.valueRange
+			if subject == nil {
+				subject = v.DeclRange.Ptr()
+			}
+			d.add(&hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Sensitive value too short to mask",
+				Detail: fmt.Sprintf("The value of the sensitive variable %q (from %s) is %d bytes long: values "+
+					"shorter than 3 bytes are not masked in output, since masking them would mask ordinary words "+
+					"and numbers too. Use a longer value.", v.Name, describeSource(v.Source, v.Name), n),
+				Subject: subject,
+			})
+			d.refusedShort[v.Name] = true
+			return
+		}
+	}
 }
 
 func upperFirst(s string) string {
@@ -332,7 +426,11 @@ func (d *decoder) validateVariable(v *Variable, b *hcl.Block) bool {
 		return false
 	}
 	detail := msg
-	if v.Source != SourceUnset {
+	switch env := d.unsetEnv[v.Name]; {
+	case env != "":
+		detail += fmt.Sprintf("\n\nThe value of var.%s came from its default, env(%q), and %s is not set: set %s or -var %s=...",
+			v.Name, env, env, env, v.Name)
+	case v.Source != SourceUnset:
 		detail += fmt.Sprintf("\n\nThe value of var.%s came from %s.", v.Name, describeSource(v.Source, v.Name))
 	}
 	d.add(&hcl.Diagnostic{

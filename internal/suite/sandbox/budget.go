@@ -14,6 +14,10 @@ import (
 // so only the guards call it.
 const budgetFunction = "smtpdiag budget"
 
+// BudgetFunction is the name of the function AddBudgetGuards wraps
+// expressions in, for code that reads an expression after it was guarded.
+const BudgetFunction = budgetFunction
+
 // AddBudgetGuards rewrites expr in place, after CheckSyntax accepted it,
 // so that what it builds while evaluated is charged to the file's Budget:
 // the key, value and condition of every for-expression and every

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -126,14 +128,47 @@ var standardSet = sync.OnceValue(func() map[string]function.Function {
 
 // Functions returns the functions of a suite file's expressions: the
 // standard ones (StandardFunctions), file(path) reading a UTF-8 text file
-// of at most 1 MiB relative to dir, and env(name) reading from environ
-// when withEnv is set (in variable defaults) or failing otherwise. The
-// table is the caller's own, to add functions to.
+// of at most 1 MiB relative to dir and inside it, and env(name) reading
+// from environ when withEnv is set (in variable defaults) or failing
+// otherwise. The table is the caller's own, to add functions to.
 func Functions(dir string, environ map[string]string, withEnv bool) map[string]function.Function {
+	return FunctionsFor(FunctionOptions{Dir: dir, Environ: environ, WithEnv: withEnv})
+}
+
+// FunctionOptions say what file() and env() may read, and how what they
+// read is handed on.
+type FunctionOptions struct {
+	// Dir is the suite file's directory: file() reads a relative path
+	// from there.
+	Dir string
+	// Roots are the directories file() may read in, besides Dir's tree:
+	// a path is taken after resolving symlinks, so that neither ../ nor
+	// a symlink leads out of them.
+	Roots []string
+	// Environ is what env() reads; WithEnv makes env() available (in
+	// variable defaults) instead of failing.
+	Environ map[string]string
+	WithEnv bool
+	// UnknownUnset makes env() of a variable that is not set return an
+	// unknown string instead of "": the value is not known, as when
+	// validating a suite without its values.
+	UnknownUnset bool
+	// Mark, when not nil, marks what env() and file() return, so that
+	// it can be told from values written in the suite (never quoted in
+	// diagnostics).
+	Mark any
+	// Read, when not nil, is called with each text env() and file()
+	// return, before cty normalizes it to NFC, so that the caller can
+	// send the bytes as they were.
+	Read func(text string)
+}
+
+// FunctionsFor is Functions with every option.
+func FunctionsFor(opts FunctionOptions) map[string]function.Function {
 	fns := StandardFunctions()
-	fns["file"] = guarded(makeFileFunc(dir), nil)
-	if withEnv {
-		fns["env"] = makeEnvFunc(environ)
+	fns["file"] = guarded(makeFileFunc(opts), nil)
+	if opts.WithEnv {
+		fns["env"] = makeEnvFunc(opts)
 	} else {
 		fns["env"] = function.New(&function.Spec{
 			Description: "Not available here: env() is only allowed in variable defaults.",
@@ -147,24 +182,42 @@ func Functions(dir string, environ map[string]string, withEnv bool) map[string]f
 	return fns
 }
 
+// handOn passes text to opts.Read and returns it as a cty string, marked
+// with opts.Mark.
+func (opts FunctionOptions) handOn(text string) cty.Value {
+	if opts.Read != nil {
+		opts.Read(text)
+	}
+	v := cty.StringVal(text)
+	if opts.Mark != nil {
+		v = v.Mark(opts.Mark)
+	}
+	return v
+}
+
 // makeEnvFunc returns env(name): the value of an environment variable, or
 // "" when it is unset (as in Packer), so that a validation block can say
-// what to set.
-func makeEnvFunc(environ map[string]string) function.Function {
+// what to set; with UnknownUnset, an unknown string instead.
+func makeEnvFunc(opts FunctionOptions) function.Function {
 	return function.New(&function.Spec{
 		Description: "Returns the value of an environment variable, or \"\" when it is unset.",
 		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
 		Type:        function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			return cty.StringVal(environ[args[0].AsString()]), nil
+			v, set := opts.Environ[args[0].AsString()]
+			if !set && opts.UnknownUnset {
+				return cty.UnknownVal(cty.String), nil
+			}
+			return opts.handOn(v), nil
 		},
 	})
 }
 
 // makeFileFunc returns file(path): the contents of a UTF-8 text file of at
 // most maxReadBytes, the path taken relative to the suite file's
-// directory.
-func makeFileFunc(dir string) function.Function {
+// directory and read only inside it or another of opts.Roots.
+func makeFileFunc(opts FunctionOptions) function.Function {
+	roots := resolveRoots(append([]string{opts.Dir}, opts.Roots...))
 	return function.New(&function.Spec{
 		Description: "Reads a UTF-8 text file, relative to the suite file's directory.",
 		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
@@ -172,18 +225,82 @@ func makeFileFunc(dir string) function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			p := args[0].AsString()
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
+				p = filepath.Join(opts.Dir, p)
 			}
-			src, err := ReadFile(p)
+			// A device or pipe is refused as such wherever it is.
+			if fi, err := os.Stat(p); err == nil {
+				if err := checkRegular(fi); err != nil {
+					return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, err)
+				}
+			}
+			real, err := inside(p, roots)
+			if err != nil {
+				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, err)
+			}
+			src, err := ReadFile(real)
 			if err != nil {
 				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, err)
 			}
 			if !utf8.Valid(src) {
 				return cty.UnknownVal(cty.String), fmt.Errorf("%s is not valid UTF-8 text", p)
 			}
-			return cty.StringVal(string(src)), nil
+			return opts.handOn(string(src)), nil
 		},
 	})
+}
+
+// resolveRoots makes each directory absolute, with its symlinks resolved
+// where it exists.
+func resolveRoots(dirs []string) []string {
+	out := make([]string, 0, len(dirs))
+	for _, d := range dirs {
+		if d == "" {
+			d = "."
+		}
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
+		}
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// inside resolves p's symlinks and returns the path it leads to when that
+// lies inside one of roots (resolveRoots). A path that does not exist is
+// returned as it is, for the read to report.
+func inside(p string, roots []string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// Resolve what exists of it: a missing file under a
+			// symlinked directory is still judged by where it would be.
+			dir, rerr := filepath.EvalSymlinks(filepath.Dir(abs))
+			if rerr != nil {
+				return abs, nil
+			}
+			real = filepath.Join(dir, filepath.Base(abs))
+		} else {
+			return "", unwrapPathError(err)
+		}
+	}
+	for _, root := range roots {
+		rel, err := filepath.Rel(root, real)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
+			return real, nil
+		}
+	}
+	where := "outside the suite file's directory " + roots[0]
+	if real != abs {
+		where = "a link to " + real + ", " + where
+	}
+	return "", fmt.Errorf("it is %s; file() reads only inside the suite's directory tree (add a directory with --allow-read DIR)", where)
 }
 
 // lengthFunc is Terraform's length: the number of characters of a string,

@@ -19,25 +19,61 @@ func ReadFile(path string) ([]byte, error) {
 	return readRegularFile(path, maxReadBytes)
 }
 
-// readRegularFile is ReadFile with a limit of its own, in bytes.
-func readRegularFile(path string, limit int64) ([]byte, error) {
+// errNotRegular is what reading anything but a regular file (or a
+// symlink to one) returns.
+var errNotRegular = errors.New("is not a regular file (a device, pipe or socket)")
+
+// openRegular opens a regular file for reading, or refuses it: a
+// directory, and anything that is not a regular file, such as a FIFO, a
+// terminal, /dev/stdin or /dev/zero, which may block or never end. The
+// file is checked before it is opened, so that opening a device has no
+// effect, and again once it is open (openNoBlock), so that a file
+// swapped for a FIFO in between cannot block the caller.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, unwrapPathError(err)
+		return nil, nil, unwrapPathError(err)
 	}
+	if err := checkRegular(fi); err != nil {
+		return nil, nil, err
+	}
+	f, err := openNoBlock(path)
+	if err != nil {
+		return nil, nil, unwrapPathError(err)
+	}
+	fi, err = f.Stat()
+	if err == nil {
+		err = checkRegular(fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, unwrapPathError(err)
+	}
+	return f, fi, nil
+}
+
+// checkRegular refuses a directory and anything that is not a regular
+// file.
+func checkRegular(fi os.FileInfo) error {
 	switch {
 	case fi.IsDir():
-		return nil, errors.New("is a directory")
+		return errors.New("is a directory")
 	case !fi.Mode().IsRegular():
-		return nil, errors.New("is not a regular file (a device, pipe or socket)")
-	case fi.Size() > limit:
-		return nil, fmt.Errorf("is larger than %s", sizeText(limit))
+		return errNotRegular
 	}
-	f, err := os.Open(path)
+	return nil
+}
+
+// readRegularFile is ReadFile with a limit of its own, in bytes.
+func readRegularFile(path string, limit int64) ([]byte, error) {
+	f, fi, err := openRegular(path)
 	if err != nil {
-		return nil, unwrapPathError(err)
+		return nil, err
 	}
 	defer f.Close()
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("is larger than %s", sizeText(limit))
+	}
 	// The file may have grown since Stat: read one byte more than allowed.
 	src, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
@@ -59,20 +95,21 @@ func unwrapPathError(err error) error {
 }
 
 // ReadSource reads a suite file or -var-file named on the command line.
-// Unlike ReadFile it accepts any file that can be read, such as a pipe
-// from process substitution, but it never reads more than
-// MaxSourceBytes+1 bytes: a larger file comes back cut there, one byte
-// over the limit, for CheckSource to report. Its errors are those of
-// package os.
+// Like ReadFile it reads only a regular file (or a symlink to one): a
+// FIFO, a terminal or a symlink to /dev/stdin is refused at once rather
+// than read until it ends, which it may never do. It never reads more
+// than MaxSourceBytes+1 bytes: a larger file comes back cut there, one
+// byte over the limit, for CheckSource to report with a position. Its
+// errors name no path: the caller names it.
 func ReadSource(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	src, err := io.ReadAll(io.LimitReader(f, MaxSourceBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, unwrapPathError(err)
 	}
 	return src, nil
 }

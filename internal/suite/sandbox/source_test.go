@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -135,7 +137,7 @@ func TestReadSource(t *testing.T) {
 			t.Errorf("%d bytes: %#v", n, diags)
 		}
 	}
-	if _, err := ReadSource(filepath.Join(dir, "missing.hcl")); !os.IsNotExist(err) {
+	if _, err := ReadSource(filepath.Join(dir, "missing.hcl")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a missing file: %v", err)
 	}
 }
@@ -178,5 +180,19 @@ func TestCheckSource(t *testing.T) {
 				t.Errorf("the range %v does not cover one character", d.Subject)
 			}
 		})
+	}
+}
+
+// TestReadSourceRefusesSpecialFiles: a suite file or -var-file is read
+// only from a regular file, as ReadFile reads: a FIFO would block the
+// loader until someone writes to it, /dev/zero would never end.
+func TestReadSourceRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	refused := map[string]string{dir: "is a directory"}
+	maps.Copy(refused, specialFiles(t, dir))
+	for path, want := range refused {
+		if _, err := ReadSource(path); err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v, want %q without the path", path, err, want)
+		}
 	}
 }
