@@ -86,6 +86,10 @@ func TestDNSPeers(t *testing.T) {
 		"SMTPDIAG_PEERS_DNS": "127.0.0.1:5354",
 		"SMTPDIAG_PEERS_MX":  "127.0.0.1:2525",
 		"SMTPDIAG_PEERS_CA":  "/run/smtpdiag-peers/ca.pem",
+
+		"SMTPDIAG_PEERS_SUBMISSION": "127.0.0.1:5587",
+		"SMTPDIAG_PEERS_USER":       "scanner@contoso.test",
+		"SMTPDIAG_PEERS_PASSWORD":   "peers-scan-2026",
 	}
 	path := os.Getenv("SMTPDIAG_PEERS_ENV")
 	if path == "" {
@@ -102,7 +106,7 @@ func TestDNSPeers(t *testing.T) {
 		}
 		f.Close()
 	}
-	for _, k := range []string{"SMTPDIAG_PEERS_DNS", "SMTPDIAG_PEERS_MX"} {
+	for _, k := range []string{"SMTPDIAG_PEERS_DNS", "SMTPDIAG_PEERS_MX", "SMTPDIAG_PEERS_SUBMISSION"} {
 		if ap, err := netip.ParseAddrPort(env[k]); err != nil || !ap.Addr().IsLoopback() {
 			t.Fatalf("%s=%q: the peers must listen on a loopback address", k, env[k])
 		}
@@ -118,18 +122,71 @@ func TestDNSPeers(t *testing.T) {
 	}
 	c.Close()
 	_, mxPort, _ := net.SplitHostPort(env["SMTPDIAG_PEERS_MX"])
+	_, subPort, _ := net.SplitHostPort(env["SMTPDIAG_PEERS_SUBMISSION"])
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/dnspeers",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("DNS_RESOLVER", env["SMTPDIAG_PEERS_DNS"])
 			e.Setenv("MX_PORT", mxPort)
+			e.Setenv("SUBMISSION_PORT", subPort)
 			e.Setenv("CA_FILE", env["SMTPDIAG_PEERS_CA"])
+			e.Setenv("PEERS_USER", env["SMTPDIAG_PEERS_USER"])
+			e.Setenv("PEERS_PASSWORD", env["SMTPDIAG_PEERS_PASSWORD"])
 			e.Setenv("NO_COLOR", "")
 			return nil
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits": cmdExits,
-			"junit": cmdJUnit,
+			"exits":     cmdExits,
+			"junit":     cmdJUnit,
+			"replace":   cmdReplace,
+			"uncomment": cmdUncomment,
 		},
 	})
+}
+
+// replace FILE OLD NEW: replaces the one line of FILE that is OLD with
+// NEW; there must be exactly one.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	lines := strings.Split(ts.ReadFile(args[0]), "\n")
+	n := 0
+	for i, l := range lines {
+		if l == args[1] {
+			lines[i] = args[2]
+			n++
+		}
+	}
+	if n != 1 {
+		ts.Fatalf("replace: %d lines of %s are %q, want 1", n, args[0], args[1])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(lines, "\n")), 0o644))
+}
+
+// uncomment FILE: enables the commented-out blocks of a suite smtpdiag
+// init wrote, as a person does: from a "# smtp" or "# device" line to the
+// "# }" that closes it, the "# " in front of each line is removed.
+func cmdUncomment(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: uncomment FILE")
+	}
+	lines := strings.Split(ts.ReadFile(args[0]), "\n")
+	in, blocks := false, 0
+	for i, l := range lines {
+		if !in && (strings.HasPrefix(l, "# smtp \"") || strings.HasPrefix(l, "# device \"")) {
+			in = true
+			blocks++
+		}
+		if in {
+			lines[i] = strings.TrimPrefix(strings.TrimPrefix(l, "#"), " ")
+			if l == "# }" {
+				in = false
+			}
+		}
+	}
+	if blocks == 0 || in {
+		ts.Fatalf("uncomment: %s has %d commented-out blocks (unclosed: %v)", args[0], blocks, in)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Join(lines, "\n")), 0o644))
 }

@@ -67,6 +67,10 @@ application does or does not get through Microsoft 365 / Exchange Online.
 Usage:
   smtpdiag run [flags] [PATH...]     run suites (files, or directories of *.hcl; default .)
   smtpdiag validate [flags] [PATH...] check suites without any network traffic
+  smtpdiag init [flags] DOMAIN       write a starter suite for a client's domain from
+                                     what DNS says (MX, SPF, DMARC)
+  smtpdiag merge [flags] SHARD.json... combine the --json results of the shards of one
+                                     run (run --shard K/N) into the outputs of one run
   smtpdiag probe [flags] HOST[:PORT]... EHLO/STARTTLS/TLS capabilities of one or more
                                      servers, side by side (never sends MAIL or DATA)
   smtpdiag explain CODE|"REPLY"      what a reply code means on Exchange Online, and the fix
@@ -83,7 +87,7 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 suite or usage error
 `
 
 // commands are smtpdiag's subcommands, whose --help a usage error names.
-var commands = map[string]bool{"run": true, "validate": true, "demo": true, "explain": true, "probe": true, "listen": true, "version": true}
+var commands = map[string]bool{"run": true, "validate": true, "demo": true, "explain": true, "probe": true, "listen": true, "version": true, "merge": true, "init": true}
 
 func run(args []string, e env) (code int) {
 	defer func() {
@@ -104,6 +108,10 @@ func run(args []string, e env) (code int) {
 		err = cmdRun(args[1:], e)
 	case "validate":
 		err = cmdValidate(args[1:], e)
+	case "init":
+		err = cmdInit(args[1:], e)
+	case "merge":
+		err = cmdMerge(args[1:], e)
 	case "demo":
 		err = cmdDemo(args[1:], e)
 	case "explain":

@@ -182,6 +182,15 @@ func (s *Server) serve(w mdns.ResponseWriter, req *mdns.Msg) {
 	default:
 		m.Answer = answer
 	}
+	if transport == "udp" {
+		// Like a real server: an answer larger than the client can take
+		// over UDP (512 bytes, or its EDNS0 size) is cut, with TC set.
+		size := mdns.MinMsgSize
+		if opt := req.IsEdns0(); opt != nil {
+			size = int(opt.UDPSize())
+		}
+		m.Truncate(size)
+	}
 	w.WriteMsg(m)
 }
 
