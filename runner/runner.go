@@ -26,6 +26,7 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
+	"github.com/smtpdiag/smtpdiag/internal/suite/asserts"
 )
 
 // DefaultParallel is how many checks of a suite run at once when neither
@@ -62,6 +63,10 @@ type Options struct {
 	ResolvConf string
 	// DNSTimeout bounds each DNS exchange; 0 means dns.DefaultTimeout.
 	DNSTimeout time.Duration
+	// Shard, when set, runs only the checks of one slice of the run
+	// (smtpdiag run --shard K/N); suites none of whose checks is in it
+	// are left out of the results. The zero value runs every check.
+	Shard Shard
 
 	// Now and Converse are injected by tests; nil means time.Now and
 	// smtpclient.Converse.
@@ -75,8 +80,10 @@ type Options struct {
 	defaultServers func() ([]string, error)
 }
 
-// Run runs every suite in order and returns their results. emit, when not
-// nil, is called from a single goroutine at a time.
+// Run runs every suite in order and returns their results; with
+// opts.Shard, only the checks of that slice, and only the suites that
+// have some. emit, when not nil, is called from a single goroutine at a
+// time.
 func Run(ctx context.Context, suites []*suite.Suite, opts Options, emit func(result.Event)) []*result.Suite {
 	opts.fill()
 	if emit == nil {
@@ -84,7 +91,12 @@ func Run(ctx context.Context, suites []*suite.Suite, opts Options, emit func(res
 	}
 	results := make([]*result.Suite, 0, len(suites))
 	for _, s := range suites {
-		results = append(results, runSuite(ctx, s, opts, emit))
+		checks := s.AllChecks()
+		picked, ok := opts.Shard.pick(s.Path, checks)
+		if !ok {
+			continue
+		}
+		results = append(results, runSuite(ctx, s, checks, picked, opts, emit))
 	}
 	return results
 }
@@ -126,8 +138,14 @@ func DefaultHelo() string {
 	return h
 }
 
-func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(result.Event)) *result.Suite {
-	checks := s.AllChecks()
+// runSuite runs the checks of s (all, as AllChecks returns them) whose
+// indexes are picked, in that order. Each result keeps the check's index
+// in the suite.
+func runSuite(ctx context.Context, s *suite.Suite, all []suite.Check, picked []int, opts Options, emit func(result.Event)) *result.Suite {
+	checks := make([]suite.Check, len(picked))
+	for i, idx := range picked {
+		checks[i] = all[idx]
+	}
 	res := &result.Suite{Name: s.Name, Description: s.Description, Path: s.Path, Started: opts.Now()}
 	res.Checks = make([]*result.Check, len(checks))
 	emit(result.Event{Kind: result.SuiteStarted, Suite: res, Total: len(checks)})
@@ -143,7 +161,8 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 
 	// A dnsbl check that looks up the client IP an smtp check saw waits
 	// for that check; it takes no slot while it waits, so that waiting
-	// checks cannot starve the ones they wait for.
+	// checks cannot starve the ones they wait for. A shard always holds
+	// both (see Shard).
 	smtpIndex := map[string]int{}
 	for i, c := range checks {
 		if c.SMTP != nil {
@@ -165,6 +184,7 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 		go func() {
 			defer wg.Done()
 			defer close(finishedCh[i])
+			index := picked[i]
 			var from *result.Check
 			if c.DNSBL != nil && c.DNSBL.ClientIPOf != "" {
 				if j, ok := smtpIndex[c.DNSBL.ClientIPOf]; ok {
@@ -175,7 +195,7 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			if ctx.Err() != nil {
-				res.Checks[i] = notRun(ctx, i, c, opts)
+				res.Checks[i] = notRun(ctx, index, c, opts)
 				done <- i
 				return
 			}
@@ -184,12 +204,15 @@ func runSuite(ctx context.Context, s *suite.Suite, opts Options, emit func(resul
 			defer cancel()
 			switch {
 			case c.DNS != nil:
-				res.Checks[i] = runDNS(cctx, i, c.DNS, opts, red)
+				res.Checks[i] = runDNS(cctx, index, c.DNS, opts, red)
 			case c.DNSBL != nil:
-				res.Checks[i] = runDNSBL(cctx, i, c.DNSBL, from, opts, red)
+				res.Checks[i] = runDNSBL(cctx, index, c.DNSBL, from, opts, red)
 			default:
-				res.Checks[i] = runCheck(cctx, i, c.SMTP, opts, red)
+				res.Checks[i] = runCheck(cctx, index, c.SMTP, opts, red)
 			}
+			res.Checks[i].Line = declLine(c)
+			// assert blocks, once the expectations are judged.
+			asserts.Apply(c, res.Checks[i], red)
 			done <- i
 		}()
 	}
@@ -222,10 +245,17 @@ func Interruption(ctx context.Context) string {
 
 // checkDeadline is how long a whole check may take: its max_duration
 // expectation when set (the check fails past it anyway), else the
-// command line's --check-timeout, else DefaultCheckTimeout.
+// check's check_timeout, else its endpoint's, else the command line's
+// --check-timeout, else DefaultCheckTimeout.
 func checkDeadline(c suite.Check, opts Options) time.Duration {
 	if c.SMTP != nil && c.SMTP.Expect != nil && c.SMTP.Expect.MaxDuration != nil && *c.SMTP.Expect.MaxDuration > 0 {
 		return *c.SMTP.Expect.MaxDuration
+	}
+	if c.SMTP != nil && c.SMTP.CheckTimeout > 0 {
+		return c.SMTP.CheckTimeout
+	}
+	if c.SMTP != nil && c.SMTP.Endpoint != nil && c.SMTP.Endpoint.CheckTimeout > 0 {
+		return c.SMTP.Endpoint.CheckTimeout
 	}
 	if opts.CheckTimeout > 0 {
 		return opts.CheckTimeout
@@ -236,8 +266,21 @@ func checkDeadline(c suite.Check, opts Options) time.Duration {
 // notRun is the result of a check that an interruption kept from
 // starting.
 func notRun(ctx context.Context, index int, c suite.Check, opts Options) *result.Check {
-	return &result.Check{Index: index, Label: c.Label(), Kind: c.Kind(), Status: result.Skipped,
+	return &result.Check{Index: index, Label: c.Label(), Kind: c.Kind(), Line: declLine(c), Status: result.Skipped,
 		Error: "not run: " + Interruption(ctx), Started: opts.Now()}
+}
+
+// declLine is the line of c's block in its suite file.
+func declLine(c suite.Check) int {
+	switch {
+	case c.SMTP != nil:
+		return c.SMTP.DeclRange.Start.Line
+	case c.DNS != nil:
+		return c.DNS.DeclRange.Start.Line
+	case c.DNSBL != nil:
+		return c.DNSBL.DeclRange.Start.Line
+	}
+	return 0
 }
 
 // Redactor masks the secrets the suites declare: the union of their
@@ -375,7 +418,8 @@ func planFor(c *suite.SMTPCheck, opts Options) (smtpclient.Plan, error) {
 	// The certificates of ca_file, read when the suite was loaded.
 	p.ExtraRoots = e.CACertificates
 	if a := c.Auth; a != nil {
-		p.Auth = &smtpclient.Auth{Username: a.Username, Password: a.Password, Token: a.Token, Mechanism: a.Mechanism}
+		p.Auth = &smtpclient.Auth{Username: a.Username, Password: a.Password, Token: a.Token, Mechanism: a.Mechanism,
+			Force: a.ForceMechanism}
 	}
 	if m := c.Message; m != nil && !opts.NoSend {
 		p.Message = &smtpclient.Message{From: m.From, To: m.To, Subject: m.Subject, Body: m.Body, Headers: m.Headers}

@@ -36,6 +36,7 @@ func cmdDemo(args []string, e env) error {
 	fs.StringVar(&f.junit, "junit", "", "write JUnit XML to `FILE`")
 	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE`")
 	fs.StringVar(&f.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
+	fs.StringVar(&f.metrics, "metrics", "", metricsUsage)
 	fs.BoolVar(&f.verbose, "v", false, "show the transcript of every check")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	rest, err := parseInterleaved(fs, args)

@@ -31,6 +31,13 @@ No message is ever sent unless a check has a message block (and never with
 --no-send). Passwords, tokens and sensitive variables are masked in every
 output, also in base64 form.
 
+With --shard K/N (or SMTPDIAG_SHARD=K/N) only the K-th of N disjoint,
+stable slices of the checks runs, so that N runners share a fleet's
+suites; 'smtpdiag merge' combines their --json files into the outputs of
+one run. Under GitHub Actions (GITHUB_ACTIONS=true) each failed check is
+also annotated at its line in its suite file, and a summary is appended to
+$GITHUB_STEP_SUMMARY.
+
 Exit codes: 0 all checks passed, 1 a check failed, 2 suite or usage error,
 3 internal error.
 `
@@ -39,11 +46,15 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 suite or usage error,
 type runFlags struct {
 	vars     stringList
 	varFiles stringList
-	junit    string
-	json     string
-	report   string
-	parallel int
-	timeout  time.Duration
+	// allowRead are directories file() may read besides each suite's
+	// own directory tree (--allow-read).
+	allowRead stringList
+	junit     string
+	json      string
+	report    string
+	metrics   string // Prometheus text format
+	parallel  int
+	timeout   time.Duration
 	// checkTimeout bounds each whole check.
 	checkTimeout time.Duration
 	resolver     string
@@ -54,14 +65,19 @@ type runFlags struct {
 	// reportFormat is the evidence report's format, set by check from
 	// the name of report.
 	reportFormat evidence.Format
+
+	// fleet is run's --shard, and what the reports and GitHub get.
+	fleet fleetFlags
 }
 
 func (f *runFlags) register(fs *flagSet) {
 	fs.Var(&f.vars, "var", "set a variable, `NAME=VALUE` (repeatable)")
 	fs.Var(&f.varFiles, "var-file", "read variables from an HCL `FILE` of name = value lines (repeatable)")
+	fs.Var(&f.allowRead, "allow-read", allowReadUsage)
 	fs.StringVar(&f.junit, "junit", "", "write JUnit XML to `FILE`")
 	fs.StringVar(&f.json, "json", "", "write the full results as JSON to `FILE`")
 	fs.StringVar(&f.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
+	fs.StringVar(&f.metrics, "metrics", "", metricsUsage)
 	fs.Var(rangeFlag{&f.parallel, 1, 1000}, "parallel", "run `N` checks at once, 1 to 1000 (default: the suite's parallel, else 4)")
 	fs.Var(durationFlag{&f.timeout}, "timeout", "per-step `DURATION` for every endpoint, e.g. 10s (overrides the suites)")
 	fs.Var(durationFlag{&f.checkTimeout}, "check-timeout", "deadline (`DURATION`) of each whole check, every step and retry included (default 2m; a check's max_duration wins)")
@@ -77,6 +93,7 @@ func cmdRun(args []string, e env) error {
 	var f runFlags
 	fs := newFlagSet("run", runUsage, e.stdout)
 	f.register(fs)
+	f.fleet.register(fs)
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -84,9 +101,12 @@ func cmdRun(args []string, e env) error {
 	if err := f.check(); err != nil {
 		return err
 	}
+	if err := f.fleet.check(e); err != nil {
+		return err
+	}
 	interrupt := watchInterrupt()
 	defer interrupt.stop()
-	loader := suite.NewLoader(suite.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: e.environ})
+	loader := suite.NewLoader(suite.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: e.environ, AllowRead: f.allowRead})
 	suites, diags := loader.LoadPaths(paths)
 	if diags.HasErrors() {
 		loader.WriteDiagnostics(e.stderr, diags, colorFor(e.stderr, f.noColor, e.getenv), 100)
@@ -98,8 +118,12 @@ func cmdRun(args []string, e env) error {
 	if checks, devices := countChecks(suites); checks == 0 && devices > 0 {
 		return usagef("the suites hold only device blocks, which wait for a device to connect: run them with 'smtpdiag listen SUITE'")
 	}
+	f.fleet.describe(suites)
 	results, err := execute(interrupt.context(), suites, f, e)
 	if err != nil {
+		return err
+	}
+	if err := reportGitHub(results, runner.Redactor(suites...), true, e); err != nil {
 		return err
 	}
 	if c := result.Tally(results); c.Failed+c.Errored > 0 {
@@ -131,7 +155,7 @@ func (f *runFlags) check() error {
 		}
 		f.reportFormat = format
 	}
-	for _, out := range f.outputs() {
+	for _, out := range append(f.outputs(), f.metricsOutput()...) {
 		if err := checkOutput(out); err != nil {
 			return err
 		}
@@ -161,6 +185,7 @@ func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*
 		CheckTimeout: f.checkTimeout,
 		NoSend:       f.noSend,
 		Resolver:     f.resolver,
+		Shard:        f.fleet.shard,
 	}, sum.Handle)
 	sum.Finish(results)
 
@@ -191,27 +216,37 @@ func colorFor(w any, noColor bool, getenv func(string) string) bool {
 const validateUsage = `Usage: smtpdiag validate [flags] [PATH...]
 
 Parses and checks suites (files, or directories searched for *.hcl; default:
-the current directory) without any network traffic: syntax, unknown
-references, duplicate labels, durations, reply patterns, addresses, and
-variable values and validations. Problems are shown with file:line:col.
+the current directory) without any network traffic: syntax, types, unknown
+references, duplicate labels, durations, reply patterns and addresses.
+Problems are shown with file:line:col.
+
+Like terraform validate, it needs no variable values: a variable without
+one (or whose default reads an environment variable that is not set) is
+checked by its type alone, so that CI can validate without secrets. Values
+that are given (--var, --var-file, SMTPDIAG_VAR_<name>) are checked, with
+the validation blocks, as run checks them.
 
 Exit codes: 0 valid, 2 invalid.
 `
 
+// allowReadUsage is the help of --allow-read, for run and validate.
+const allowReadUsage = "let file() read in `DIR` too, besides each suite's own directory tree (repeatable)"
+
 func cmdValidate(args []string, e env) error {
 	var (
-		vars, varFiles stringList
-		noColor        bool
+		vars, varFiles, allowRead stringList
+		noColor                   bool
 	)
 	fs := newFlagSet("validate", validateUsage, e.stdout)
 	fs.Var(&vars, "var", "set a variable, `NAME=VALUE` (repeatable)")
 	fs.Var(&varFiles, "var-file", "read variables from an HCL `FILE` of name = value lines (repeatable)")
+	fs.Var(&allowRead, "allow-read", allowReadUsage)
 	fs.BoolVar(&noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	loader := suite.NewLoader(suite.Options{Vars: vars, VarFiles: varFiles, Environ: e.environ})
+	loader := suite.NewLoader(suite.Options{Vars: vars, VarFiles: varFiles, Environ: e.environ, AllowRead: allowRead, Validate: true})
 	suites, diags := loader.LoadPaths(paths)
 	if len(diags) > 0 {
 		loader.WriteDiagnostics(e.stderr, diags, colorFor(e.stderr, noColor, e.getenv), 100)

@@ -157,9 +157,20 @@ func Replace(s string, values []string, mask string) string {
 
 // replace does Replace for non-empty values sorted longest first.
 func replace(s string, values []string, mask string) string {
-	next := make([]int, len(values)) // where each value occurs next, -1: nowhere
-	for i, v := range values {
-		next[i] = strings.Index(s, v)
+	// next holds where each value occurs next, -1: nowhere. Most strings
+	// hold no secret: they cost no allocation.
+	var stack [32]int
+	next, found := stack[:0], false
+	if len(values) > len(stack) {
+		next = make([]int, 0, len(values))
+	}
+	for _, v := range values {
+		at := strings.Index(s, v)
+		next = append(next, at)
+		found = found || at >= 0
+	}
+	if !found {
+		return s
 	}
 	var b strings.Builder
 	pos := 0

@@ -21,6 +21,9 @@ type Check struct {
 	Index int    `json:"index"`
 	Label string `json:"name"`
 	Kind  string `json:"kind"` // "smtp", "dns", "dnsbl" or "device"
+	// Line is the line of the check's block in its suite file (the
+	// suite's Path), for annotations that point at it; 0 when not known.
+	Line int `json:"line,omitempty"`
 	// Endpoint is the endpoint's label, Target what it named ("host:port";
 	// for an mx endpoint the chosen MX host). For dns checks Target is the
 	// question ("MX contoso.com"), for dnsbl checks the IP looked up.
@@ -119,11 +122,12 @@ type Suite struct {
 }
 
 // Unfinished counts the checks an interruption kept from finishing:
-// those not run at all and those canceled while they ran.
+// those not run at all and those canceled while they ran. A connection
+// listen lists without judging it (skipped, with its session) finished.
 func (s *Suite) Unfinished() int {
 	n := 0
 	for _, c := range s.Checks {
-		if c.Status == Skipped {
+		if c.Status == Skipped && c.Device == nil {
 			n++
 			continue
 		}

@@ -171,9 +171,10 @@ type Conversation struct {
 
 	// EHLOBeforeTLS and EHLOAfterTLS hold the extension lines of the EHLO
 	// replies (every line after the greeting line), e.g. "AUTH LOGIN PLAIN".
-	// Nil when that EHLO did not happen.
-	EHLOBeforeTLS esmtp.Extensions `json:"ehlo_before_tls,omitempty"`
-	EHLOAfterTLS  esmtp.Extensions `json:"ehlo_after_tls,omitempty"`
+	// Nil when that EHLO did not happen (absent from JSON), empty when it
+	// offered nothing ([] in JSON).
+	EHLOBeforeTLS esmtp.Extensions `json:"ehlo_before_tls,omitzero"`
+	EHLOAfterTLS  esmtp.Extensions `json:"ehlo_after_tls,omitzero"`
 	// UsedHELO is true when EHLO was rejected with 5xx and HELO was used.
 	UsedHELO bool `json:"used_helo,omitempty"`
 

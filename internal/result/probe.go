@@ -23,8 +23,8 @@ type Probe struct {
 	BannerHost string `json:"banner_host,omitempty"`
 	// StartTLS is whether the first EHLO advertised STARTTLS.
 	StartTLS      bool             `json:"starttls"`
-	EHLOBeforeTLS esmtp.Extensions `json:"ehlo_before_tls,omitempty"`
-	EHLOAfterTLS  esmtp.Extensions `json:"ehlo_after_tls,omitempty"`
+	EHLOBeforeTLS esmtp.Extensions `json:"ehlo_before_tls,omitzero"`
+	EHLOAfterTLS  esmtp.Extensions `json:"ehlo_after_tls,omitzero"`
 	TLS           *TLSInfo         `json:"tls,omitempty"`
 	// AuthBeforeTLS and AuthAfterTLS are the mechanisms each EHLO
 	// offered: nil when that EHLO did not happen, empty when it offered

@@ -126,3 +126,20 @@ func TestRejection(t *testing.T) {
 		t.Errorf("%s, %v", b, err)
 	}
 }
+
+// An interruption's unfinished checks are those not run and those
+// canceled while they ran; a connection listen listed without judging
+// it is neither.
+func TestUnfinished(t *testing.T) {
+	canceled := &Conversation{}
+	canceled.Steps = append(canceled.Steps, StepRecord{Step: StepRcpt, Fault: &Fault{Kind: FaultCanceled, Message: "interrupted"}})
+	s := &Suite{Checks: []*Check{
+		{Label: "ran", Status: Passed},
+		{Label: "not run", Status: Skipped, Error: "not run: interrupted"},
+		{Label: "canceled", Status: Failed, Conversation: canceled},
+		{Label: "scan", Status: Skipped, Error: "not judged: a connection without SMTP", Device: &DeviceSession{Number: 2}},
+	}}
+	if got := s.Unfinished(); got != 2 {
+		t.Errorf("Unfinished = %d, want 2 (not run, canceled)", got)
+	}
+}

@@ -53,6 +53,15 @@ func escape(s string, keepNewline bool) string {
 
 func clean(s string, keepNewline bool) bool {
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII, most of any text: only the C0 controls but tab (and
+			// newline in blocks) and DEL are unsafe.
+			if (c < 0x20 && c != '\t' && !(keepNewline && c == '\n')) || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if (r == utf8.RuneError && size == 1) || (Unsafe(r) && !(keepNewline && r == '\n')) {
 			return false

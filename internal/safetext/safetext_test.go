@@ -100,3 +100,15 @@ func TestSegments(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIIFastPath: the shortcut clean takes for ASCII agrees with Unsafe.
+func TestASCIIFastPath(t *testing.T) {
+	for r := rune(0); r < 0x80; r++ {
+		for _, keepNewline := range []bool{false, true} {
+			want := !Unsafe(r) || (keepNewline && r == '\n')
+			if got := clean("a"+string(r)+"b", keepNewline); got != want {
+				t.Errorf("clean(%q, %v) = %v, want %v", r, keepNewline, got, want)
+			}
+		}
+	}
+}

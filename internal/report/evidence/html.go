@@ -1,7 +1,7 @@
 package evidence
 
 import (
-	"bytes"
+	"bufio"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -23,12 +23,28 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Parse(htmlSource))
 })
 
-// WriteHTML renders rep as an HTML page to w.
+// WriteHTML renders rep as an HTML page to w, as it goes: the page is
+// never held in memory whole. On an error, w holds part of it.
 func (rep *Report) WriteHTML(w io.Writer) error {
-	var buf bytes.Buffer
-	if err := htmlTemplate().Execute(&buf, rep); err != nil {
+	return rep.writeHTML(w, func(i int) *Suite { return rep.Suites[i] })
+}
+
+// writeHTML renders the page: its head (the facts and the overview of
+// every check), then each suite's section with details(i) in place of
+// rep.Suites[i], then its foot; the template's "report" renders the same.
+func (rep *Report) writeHTML(w io.Writer, details func(int) *Suite) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	t := htmlTemplate()
+	if err := t.ExecuteTemplate(bw, "head", rep); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	for i := range rep.Suites {
+		if err := t.ExecuteTemplate(bw, "suite", details(i)); err != nil {
+			return fmt.Errorf("html report: %w", err)
+		}
+	}
+	if err := t.ExecuteTemplate(bw, "foot", rep); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	return bw.Flush()
 }

@@ -10,10 +10,24 @@ import (
 // a ticket: GitHub Flavored Markdown tables, run text backslash-escaped
 // (see markdown), transcripts in fenced code blocks.
 func (rep *Report) WriteMarkdown(w io.Writer) error {
+	return rep.writeMarkdown(w, func(i int) *Suite { return rep.Suites[i] })
+}
+
+// writeMarkdown renders the document with details(i) in place of
+// rep.Suites[i] for each suite's section.
+func (rep *Report) writeMarkdown(w io.Writer, details func(int) *Suite) error {
 	var m mdWriter
 	m.header(rep)
-	for _, s := range rep.Suites {
-		m.suite(s)
+	for i := range rep.Suites {
+		m.suite(details(i))
+		// Suite by suite: the document of a large run is never held in
+		// memory whole.
+		if m.Len() >= 64<<10 {
+			if _, err := io.WriteString(w, m.String()); err != nil {
+				return err
+			}
+			m.Reset()
+		}
 	}
 	m.line("---")
 	m.line("")

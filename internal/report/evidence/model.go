@@ -213,6 +213,15 @@ type Line struct {
 // Build assembles the view model of suites. Every string from the run
 // passes through opts.Redactor and then through visibleText.
 func Build(suites []*result.Suite, opts Options) *Report {
+	return build(suites, opts, true)
+}
+
+// build assembles the view model; without details, each check holds only
+// what the overview shows (verdict, label, where, duration, first
+// failure) and no suite a matrix: Write then builds each suite's details
+// as it renders it, so that the report of a large run is never held in
+// memory whole.
+func build(suites []*result.Suite, opts Options, details bool) *Report {
 	b := builder{red: opts.Redactor, now: opts.Generated}
 	rep := &Report{
 		Title:    "smtpdiag evidence report",
@@ -240,26 +249,8 @@ func Build(suites []*result.Suite, opts Options) *Report {
 				last = end
 			}
 		}
-		rs := &Suite{
-			Anchor:      fmt.Sprintf("suite-%d", si+1),
-			Name:        b.text(s.Name),
-			Description: b.text(s.Description),
-			Path:        b.text(s.Path),
-			Duration:    duration(s.Duration),
-			Counts:      s.Counts(),
-		}
-		if s.Interrupted != "" {
-			rs.Interrupted = b.text(fmt.Sprintf("%s; %d of %d checks did not finish.", s.Interrupted, s.Unfinished(), len(s.Checks)))
-		}
-		if !s.Started.IsZero() {
-			rs.Started = utc(s.Started)
-		}
-		rs.Tally = tally(rs.Counts)
-		for ci, c := range s.Checks {
-			rc := b.check(c)
-			rc.Anchor = fmt.Sprintf("check-%d-%d", si+1, ci+1)
-			rc.Suite = rs.Name
-			rs.Checks = append(rs.Checks, rc)
+		rep.Suites = append(rep.Suites, b.suite(si, s, details))
+		for _, c := range s.Checks {
 			if conv := c.Conversation; conv != nil {
 				if host, _, err := net.SplitHostPort(conv.LocalAddr); err == nil {
 					locals.add(b.red.String(host))
@@ -271,8 +262,6 @@ func Build(suites []*result.Suite, opts Options) *Report {
 				resolvers.add(b.red.String(l.Server))
 			}
 		}
-		rs.Matrix = b.matrix(s)
-		rep.Suites = append(rep.Suites, rs)
 	}
 	if !first.IsZero() {
 		rep.Started, rep.Ended = utc(first), utc(last)
@@ -288,6 +277,54 @@ func Build(suites []*result.Suite, opts Options) *Report {
 		rep.Resolvers = append(rep.Resolvers, visibleText(r))
 	}
 	return rep
+}
+
+// suite builds the si-th suite's part of the report; without details,
+// see build.
+func (b builder) suite(si int, s *result.Suite, details bool) *Suite {
+	rs := &Suite{
+		Anchor:      fmt.Sprintf("suite-%d", si+1),
+		Name:        b.text(s.Name),
+		Description: b.text(s.Description),
+		Path:        b.text(s.Path),
+		Duration:    duration(s.Duration),
+		Counts:      s.Counts(),
+	}
+	if s.Interrupted != "" {
+		rs.Interrupted = b.text(fmt.Sprintf("%s; %d of %d checks did not finish.", s.Interrupted, s.Unfinished(), len(s.Checks)))
+	}
+	if !s.Started.IsZero() {
+		rs.Started = utc(s.Started)
+	}
+	rs.Tally = tally(rs.Counts)
+	for ci, c := range s.Checks {
+		var rc *Check
+		if details {
+			rc = b.check(c)
+		} else {
+			rc = b.overview(c)
+		}
+		rc.Anchor = fmt.Sprintf("check-%d-%d", si+1, ci+1)
+		rc.Suite = rs.Name
+		rs.Checks = append(rs.Checks, rc)
+	}
+	if details {
+		rs.Matrix = b.matrix(s)
+	}
+	return rs
+}
+
+// overview builds what the overview shows of a check.
+func (b builder) overview(r *result.Check) *Check {
+	return &Check{
+		Label:        b.text(r.Label),
+		Kind:         r.Kind,
+		KindTag:      kindTags[r.Kind],
+		Verdict:      verdictOf(r.Status),
+		Where:        b.where(r),
+		Duration:     duration(r.Duration),
+		FirstFailure: b.text(r.FirstFailure()),
+	}
 }
 
 // distinct collects non-empty strings in order of first appearance.

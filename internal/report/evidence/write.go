@@ -40,14 +40,19 @@ func FormatOf(path string) (Format, error) {
 	return 0, fmt.Errorf("%s: the report's file name must end in .html, .htm or .md", path)
 }
 
-// Write builds the report of suites and renders it to w in format f.
+// Write builds the report of suites and renders it to w in format f, as
+// Build and WriteHTML or WriteMarkdown would, but it builds the details
+// of one suite at a time as it renders them: the report of a large run is
+// never held in memory whole. On an error, w holds part of the report.
 func Write(w io.Writer, f Format, suites []*result.Suite, opts Options) error {
-	rep := Build(suites, opts)
+	rep := build(suites, opts, false)
+	b := builder{red: opts.Redactor, now: opts.Generated}
+	details := func(i int) *Suite { return b.suite(i, suites[i], true) }
 	switch f {
 	case HTML:
-		return rep.WriteHTML(w)
+		return rep.writeHTML(w, details)
 	case Markdown:
-		return rep.WriteMarkdown(w)
+		return rep.writeMarkdown(w, details)
 	}
 	return fmt.Errorf("evidence report: unknown format %v", f)
 }

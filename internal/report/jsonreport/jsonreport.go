@@ -6,12 +6,14 @@
 package jsonreport
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
@@ -30,6 +32,10 @@ type Options struct {
 	Version string
 	// Started is when the run began; zero means the earliest suite start.
 	Started time.Time
+	// Shard, for a sharded run (smtpdiag run --shard), says which slice
+	// of the checks it ran and what the whole run holds, so that
+	// smtpdiag merge can combine the shards' reports; nil otherwise.
+	Shard *result.Shard
 }
 
 // Report is the document's top-level object.
@@ -39,8 +45,10 @@ type Report struct {
 	Started time.Time `json:"started"`
 	// Duration adds up the suites' durations.
 	Duration time.Duration `json:"duration_ns"`
-	Summary  Summary       `json:"summary"`
-	Suites   []Suite       `json:"suites"`
+	// Shard is there in the report of a sharded run only.
+	Shard   *result.Shard `json:"shard,omitempty"`
+	Summary Summary       `json:"summary"`
+	Suites  []Suite       `json:"suites"`
 }
 
 // Summary tallies verdicts. Failed does not include Errors.
@@ -68,6 +76,7 @@ func build(suites []*result.Suite, opts Options) Report {
 		Tool:    Tool,
 		Version: opts.Version,
 		Started: opts.Started,
+		Shard:   opts.Shard,
 		Summary: summaryOf(result.Tally(suites)),
 		Suites:  make([]Suite, 0, len(suites)),
 	}
@@ -85,9 +94,111 @@ func build(suites []*result.Suite, opts Options) Report {
 	return rep
 }
 
-// Write writes the report for suites to w, indented by two spaces.
+// Write writes the report for suites to w, indented by two spaces. It
+// writes one check at a time, so that the report of a large run never
+// has to be held in memory whole.
 func Write(w io.Writer, suites []*result.Suite, opts Options) error {
-	return encode(w, build(suites, opts), opts.Redactor)
+	mask := func(s string) string { return safetext.Block(opts.Redactor.String(s)) }
+	bw := bufio.NewWriterSize(w, 64<<10)
+	e := &streamer{w: bw, mask: mask}
+	if err := e.report(build(suites, opts)); err != nil {
+		return fmt.Errorf("json report: %w", err)
+	}
+	return bw.Flush()
+}
+
+// streamer writes a report the way encode would, as one indented
+// document, but marshals, masks and indents one check at a time.
+type streamer struct {
+	w    *bufio.Writer
+	mask func(string) string
+	// raw, its encoder and out are reused for every value.
+	raw bytes.Buffer
+	enc *json.Encoder
+	out []byte
+}
+
+// report writes rep: its members, then its suites one by one.
+func (e *streamer) report(rep Report) error {
+	suites := rep.Suites
+	rep.Suites = []Suite{}
+	head, err := e.indent(rep, "")
+	if err != nil {
+		return err
+	}
+	if err := e.around(head, "\n  \"suites\": []", len(suites), "  ", func(i int) error {
+		return e.suite(suites[i], "    ")
+	}); err != nil {
+		return err
+	}
+	return e.w.WriteByte('\n')
+}
+
+// suite writes one suite, at the indentation prefix: its members, then its
+// checks one by one.
+func (e *streamer) suite(s Suite, prefix string) error {
+	checks := s.Checks
+	shell := *s.Suite
+	shell.Checks = []*result.Check{}
+	head, err := e.indent(Suite{Suite: &shell, Summary: s.Summary}, prefix)
+	if err != nil {
+		return err
+	}
+	return e.around(head, "\n"+prefix+"  \"checks\": []", len(checks), prefix+"  ", func(i int) error {
+		text, err := e.indent(checks[i], prefix+"    ")
+		if err != nil {
+			return err
+		}
+		_, err = e.w.Write(text)
+		return err
+	})
+}
+
+// around writes head, an indented object whose member key (the whole
+// line, from its newline) holds an empty array, with the array's n
+// elements written by element in its place, each on a line of its own at
+// the indentation prefix+"  ", as json.Indent would have written them.
+func (e *streamer) around(head []byte, key string, n int, prefix string, element func(int) error) error {
+	at := bytes.Index(head, []byte(key))
+	if n == 0 || at < 0 {
+		_, err := e.w.Write(head)
+		return err
+	}
+	// head is e.indented's buffer, which element reuses: keep what follows
+	// the array.
+	tail := string(head[at+len(key):])
+	if _, err := e.w.Write(head[:at+len(key)-1]); err != nil {
+		return err
+	}
+	for i := range n {
+		if i > 0 {
+			e.w.WriteByte(',')
+		}
+		e.w.WriteString("\n" + prefix + "  ")
+		if err := element(i); err != nil {
+			return err
+		}
+	}
+	e.w.WriteString("\n" + prefix + "]")
+	_, err := e.w.WriteString(tail)
+	return err
+}
+
+// indent marshals v, masks its string values and indents it as the
+// element of a document at the indentation prefix, as json.Indent would.
+// The result is valid until the next call.
+func (e *streamer) indent(v any, prefix string) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.raw) // json.Marshal's encoding, into a reused buffer
+	}
+	e.raw.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	raw := bytes.TrimSuffix(e.raw.Bytes(), []byte("\n"))
+	var err error
+	e.out, err = transform(e.out[:0], raw, e.mask, true, prefix)
+	return e.out, err
 }
 
 // encode writes v as indented JSON. Every string value is masked, then
@@ -99,15 +210,11 @@ func encode(w io.Writer, v any, red *redact.Redactor) error {
 	if err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}
-	if raw, err = maskValues(raw, func(s string) string { return safetext.Block(red.String(s)) }); err != nil {
+	out, err := transform(nil, raw, func(s string) string { return safetext.Block(red.String(s)) }, true, "")
+	if err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, raw, "", "  "); err != nil {
-		return fmt.Errorf("json report: %w", err)
-	}
-	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
+	_, err = w.Write(append(out, '\n'))
 	return err
 }
 
@@ -117,69 +224,115 @@ func encode(w io.Writer, v any, red *redact.Redactor) error {
 // mask can neither break an escape sequence nor miss a secret that the
 // encoder escaped.
 func maskValues(doc []byte, mask func(string) string) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	type container struct {
-		object bool
-		n      int // values (and, in objects, names) written so far
+	if !json.Valid(doc) {
+		return nil, errors.New("not a valid JSON document")
 	}
-	var (
-		out   bytes.Buffer
-		stack []container
-		done  bool // a whole top-level value has been written
-	)
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
+	return maskCompact(nil, doc, mask)
+}
+
+// maskCompact appends doc, a valid JSON document, to dst with every string
+// value passed through mask, as maskValues.
+func maskCompact(dst, doc []byte, mask func(string) string) ([]byte, error) {
+	return transform(dst, doc, mask, false, "")
+}
+
+// transform appends doc, a valid compact JSON document (as json.Marshal
+// writes it), to dst with every string value passed through mask, and,
+// with indent, indented by two spaces after the prefix as json.Indent
+// indents it. A string without escapes that mask leaves alone is copied
+// as it is (json.Marshal would write it the same); any other is decoded,
+// masked and encoded again.
+func transform(dst, doc []byte, mask func(string) string, indent bool, prefix string) ([]byte, error) {
+	depth := 0
+	newline := func() {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		for range depth {
+			dst = append(dst, ' ', ' ')
 		}
+	}
+	for i := 0; i < len(doc); {
+		c := doc[i]
+		if c != '"' {
+			i++
+			if !indent {
+				dst = append(dst, c)
+				continue
+			}
+			switch c {
+			case '{', '[':
+				if i < len(doc) && (doc[i] == '}' || doc[i] == ']') {
+					dst = append(dst, c, doc[i])
+					i++
+					continue
+				}
+				dst = append(dst, c)
+				depth++
+				newline()
+			case '}', ']':
+				depth--
+				newline()
+				dst = append(dst, c)
+			case ',':
+				dst = append(dst, c)
+				newline()
+			case ':':
+				dst = append(dst, c, ' ')
+			case ' ', '\t', '\n', '\r':
+			default:
+				dst = append(dst, c)
+			}
+			continue
+		}
+		j, escaped := i+1, false
+		for j < len(doc) && doc[j] != '"' {
+			if doc[j] == '\\' {
+				escaped = true
+				j++
+			}
+			j++
+		}
+		if j >= len(doc) {
+			return nil, io.ErrUnexpectedEOF
+		}
+		tok := doc[i : j+1]
+		i = j + 1
+		k := i
+		for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\n' || doc[k] == '\r') {
+			k++
+		}
+		if k < len(doc) && doc[k] == ':' {
+			dst = append(dst, tok...) // a member name
+			continue
+		}
+		var s string
+		if !escaped {
+			if len(tok) == 2 {
+				dst = append(dst, tok...)
+				continue
+			}
+			// A view of the bytes, not a copy: most strings come through
+			// unchanged and are copied as they are, and a changed one is
+			// a new string (neither mask returns part of its input), which
+			// is encoded at once.
+			view := unsafe.String(&tok[1], len(tok)-2)
+			masked := mask(view)
+			if masked == view {
+				dst = append(dst, tok...)
+				continue
+			}
+			s = masked
+		} else {
+			if err := json.Unmarshal(tok, &s); err != nil {
+				return nil, err
+			}
+			s = mask(s)
+		}
+		b, err := json.Marshal(s)
 		if err != nil {
 			return nil, err
 		}
-		if done {
-			return nil, fmt.Errorf("data after the top-level value")
-		}
-		name := false
-		if d, ok := tok.(json.Delim); (!ok || d == '{' || d == '[') && len(stack) > 0 {
-			c := &stack[len(stack)-1]
-			switch {
-			case c.object && c.n%2 == 1:
-				out.WriteByte(':')
-			case c.n > 0:
-				out.WriteByte(',')
-			}
-			name = c.object && c.n%2 == 0
-			c.n++
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			out.WriteByte(byte(t))
-			switch t {
-			case '{', '[':
-				stack = append(stack, container{object: t == '{'})
-			default:
-				stack = stack[:len(stack)-1]
-			}
-		case string:
-			if !name {
-				t = mask(t)
-			}
-			b, err := json.Marshal(t)
-			if err != nil {
-				return nil, err
-			}
-			out.Write(b)
-		case json.Number:
-			out.WriteString(t.String())
-		case bool:
-			out.WriteString(strconv.FormatBool(t))
-		case nil:
-			out.WriteString("null")
-		}
-		done = len(stack) == 0
+		dst = append(dst, b...)
 	}
-	if !done {
-		return nil, io.ErrUnexpectedEOF
-	}
-	return out.Bytes(), nil
+	return dst, nil
 }

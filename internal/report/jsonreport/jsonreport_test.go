@@ -275,3 +275,34 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("interrupted: %+v", rep.Suites)
 	}
 }
+
+// TestTransformIndentsAsJSONIndent: masking and indenting in one pass
+// gives what masking and then json.Indent give, at any prefix.
+func TestTransformIndentsAsJSONIndent(t *testing.T) {
+	mask := func(s string) string { return strings.ReplaceAll(s, "Access", "A\x1bccess") }
+	docs := []any{reporttest.Results(), reporttest.DNSResults(), reporttest.HostileResults(), reporttest.HostileProbes(),
+		map[string]any{"a": []any{}, "b": map[string]any{}, "c": [][]int{{}, {1, 2}}, "d": "x\"y\\z<&>\u2028"}, []int{}, "s", 1.5}
+	for i, v := range docs {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		masked, err := maskValues(raw, mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, prefix := range []string{"", "    "} {
+			var want bytes.Buffer
+			if err := json.Indent(&want, masked, prefix, "  "); err != nil {
+				t.Fatal(err)
+			}
+			got, err := transform(nil, raw, mask, true, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("document %d, prefix %q:\n%s\nwant\n%s", i, prefix, got, want.Bytes())
+			}
+		}
+	}
+}

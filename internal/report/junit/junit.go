@@ -22,6 +22,8 @@
 package junit
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -43,28 +45,64 @@ type Options struct {
 	Hostname string
 }
 
-// Write writes the JUnit XML document for suites to w.
+// Write writes the JUnit XML document for suites to w. It renders one
+// <testsuite> at a time, so that the document of a large run is never held
+// in memory whole; on an error, w holds part of it.
 func Write(w io.Writer, suites []*result.Suite, opts Options) error {
-	doc := build(suites, opts)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := write(bw, suites, opts); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// write writes what build's document would be, encoded by WriteXML: the
+// <testsuites> element with the totals, then each <testsuite> encoded at
+// its depth.
+func write(w *bufio.Writer, suites []*result.Suite, opts Options) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
-	return doc.WriteXML(w)
-}
-
-func build(suites []*result.Suite, opts Options) junit.Testsuites {
-	t := text{opts.Redactor}
-	doc := junit.Testsuites{Name: "smtpdiag"}
+	head := junit.Testsuites{Name: "smtpdiag"}
 	var total time.Duration
-	for i, s := range suites {
-		doc.AddSuite(t.suite(i, s, opts.Hostname))
+	for _, s := range suites {
+		c := s.Counts()
+		head.Tests += len(s.Checks)
+		head.Failures += c.Failed
+		head.Errors += c.Errored
 		total += s.Duration
 	}
-	doc.Time = seconds(total)
+	head.Time = seconds(total)
 	// junit-10.xsd has no skipped or disabled attribute on <testsuites>;
 	// go-junit-report omits them when zero. Each <testsuite> keeps its own.
-	doc.Skipped, doc.Disabled = 0, 0
-	return doc
+	var envelope bytes.Buffer
+	if err := head.WriteXML(&envelope); err != nil {
+		return err
+	}
+	if len(suites) == 0 {
+		_, err := w.Write(envelope.Bytes())
+		return err
+	}
+	const end = "</testsuites>\n"
+	open, ok := bytes.CutSuffix(envelope.Bytes(), []byte(end))
+	if !ok {
+		return fmt.Errorf("junit: unexpected envelope %q", envelope.Bytes())
+	}
+	w.Write(open)
+	t := text{opts.Redactor}
+	for i, s := range suites {
+		w.WriteByte('\n')
+		enc := xml.NewEncoder(w)
+		enc.Indent("\t", "\t")
+		if err := enc.EncodeElement(t.suite(i, s, opts.Hostname), xml.StartElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
+			return err
+		}
+		if err := enc.Flush(); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "\n"+end)
+	return err
 }
 
 // text masks and sanitizes every string that goes into the document.
