@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -57,10 +58,15 @@ func readExample(t *testing.T, name string) string {
 
 // TestClientRepoGitHubWorkflow: pull requests validate on GitHub-hosted
 // runners and never reach the self-hosted office runner; the suites run
-// there only for the other events, and validation needs no password.
+// there, in shards, only for the other events; the shards are merged on a
+// GitHub-hosted runner; neither GitHub-hosted job sees a secret.
 func TestClientRepoGitHubWorkflow(t *testing.T) {
-	jobs := yamlSections(t, readExample(t, filepath.Join(".github", "workflows", "smtpdiag.yml")), "jobs", 0)
-	var hosted, office []string
+	doc := readExample(t, filepath.Join(".github", "workflows", "smtpdiag.yml"))
+	if !regexp.MustCompile(`(?m)^  schedule:\n    - cron: `).MatchString(doc) {
+		t.Errorf("the workflow has no scheduled run")
+	}
+	jobs := yamlSections(t, doc, "jobs", 0)
+	var validate, merge, office []string
 	for name, job := range jobs {
 		switch {
 		case strings.Contains(job, "self-hosted"):
@@ -71,10 +77,25 @@ func TestClientRepoGitHubWorkflow(t *testing.T) {
 			if !strings.Contains(job, "smtpdiag run ") {
 				t.Errorf("job %s on the office runner does not run the suites", name)
 			}
+			shards := regexp.MustCompile(`(?m)^        shard: \[([0-9, ]+)\]`).FindStringSubmatch(job)
+			if shards == nil {
+				t.Fatalf("job %s has no shard matrix:\n%s", name, job)
+			}
+			n := len(strings.Split(shards[1], ","))
+			if !strings.Contains(job, fmt.Sprintf("--shard ${{ matrix.shard }}/%d ", n)) {
+				t.Errorf("job %s runs a matrix of %d shards but not --shard ${{ matrix.shard }}/%d:\n%s", name, n, n, job)
+			}
 		case strings.Contains(job, "runs-on: ubuntu-"):
-			hosted = append(hosted, name)
-			if !strings.Contains(job, "smtpdiag validate ") {
-				t.Errorf("job %s on a GitHub-hosted runner does not validate", name)
+			switch {
+			case strings.Contains(job, "smtpdiag validate "):
+				validate = append(validate, name)
+			case strings.Contains(job, "smtpdiag merge "):
+				merge = append(merge, name)
+				if !strings.Contains(job, "needs: mail-flow") || !strings.Contains(job, "always()") {
+					t.Errorf("job %s does not wait for every shard, failed ones included:\n%s", name, job)
+				}
+			default:
+				t.Errorf("job %s on a GitHub-hosted runner neither validates nor merges", name)
 			}
 			if strings.Contains(job, "smtpdiag run ") || strings.Contains(job, "SMTP_PASSWORD") || strings.Contains(job, "secrets.") {
 				t.Errorf("job %s on a GitHub-hosted runner runs suites or sees a secret:\n%s", name, job)
@@ -83,8 +104,8 @@ func TestClientRepoGitHubWorkflow(t *testing.T) {
 			t.Errorf("job %s runs on neither a GitHub-hosted runner nor the office runner:\n%s", name, job)
 		}
 	}
-	if len(hosted) != 1 || len(office) != 1 {
-		t.Errorf("jobs on GitHub-hosted runners %v, on the office runner %v; want one each", hosted, office)
+	if len(validate) != 1 || len(merge) != 1 || len(office) != 1 {
+		t.Errorf("validate jobs %v, merge jobs %v, jobs on the office runner %v; want one each", validate, merge, office)
 	}
 }
 
@@ -102,6 +123,16 @@ func TestClientRepoGitLabPipeline(t *testing.T) {
 	}
 	if !strings.Contains(validate, "smtpdiag validate ") {
 		t.Errorf("the validate job does not validate:\n%s", validate)
+	}
+	run := jobs["mail-flow"]
+	if !strings.Contains(run, "parallel: ") || !strings.Contains(run, "--shard $CI_NODE_INDEX/$CI_NODE_TOTAL ") ||
+		!strings.Contains(run, "tags: [contoso-office]") {
+		t.Errorf("the mail-flow job does not run its shard on the office runner:\n%s", run)
+	}
+	merge := jobs["merge"]
+	if !strings.Contains(merge, "needs: [mail-flow]") || !strings.Contains(merge, "smtpdiag merge ") ||
+		!strings.Contains(merge, "junit: reports/junit.xml") || strings.Contains(merge, "SMTP_PASSWORD") {
+		t.Errorf("the merge job does not merge the shards into the JUnit report:\n%s", merge)
 	}
 }
 
