@@ -77,7 +77,8 @@ func cmdDemo(args []string, e env) error {
 		return err
 	}
 
-	fmt.Fprintf(e.stdout, "smtpdiag demo: Exchange-Online-like simulator on %s (submission, like smtp.office365.com:587) and %s (MX, like *.mail.protection.outlook.com:25)\n\n",
+	fmt.Fprintf(e.stdout, "smtpdiag demo: Exchange-Online-like simulator on %s (submission, like\n"+
+		"smtp.office365.com:587) and %s (MX, like *.mail.protection.outlook.com:25)\n\n",
 		sim.SubmissionAddr, sim.MXAddr)
 	interrupt := watchInterrupt()
 	defer interrupt.stop()

@@ -235,17 +235,35 @@ func (w *Writer) checkLine(b *strings.Builder, s *result.Suite, r *result.Check)
 		rest += " (credentials sent without TLS)"
 	}
 	msg := w.text(r.FirstFailure())
-	if msg != "" && w.opts.Width > 0 {
-		used := utf8.RuneCountInString(head+rest) + 2
-		msg = cut(msg, max(w.opts.Width-used, 20))
-	}
-	b.WriteString(w.paint(v.color, head))
-	b.WriteString(rest)
+	// Within a width, the line folds at the spaces of the label (the
+	// continuation under the suite's name), and the first failure goes
+	// after it when it fits, else on a line of its own, cut to fit.
+	const indent = "        "
+	lines := w.split(head+pad, strings.TrimPrefix(rest, pad), indent)
 	if msg != "" {
-		b.WriteString("  ")
-		b.WriteString(msg)
+		last := len(lines) - 1
+		switch {
+		case w.opts.Width <= 0:
+			lines[last] += "  " + msg
+		case utf8.RuneCountInString(lines[last])+2+utf8.RuneCountInString(msg) <= w.opts.Width:
+			lines[last] += "  " + msg
+		case utf8.RuneCountInString(lines[last])+2+20 <= w.opts.Width && len(lines) == 1:
+			// Room for a useful part of it on the line itself.
+			lines[last] += "  " + cut(msg, w.opts.Width-utf8.RuneCountInString(lines[last])-2)
+		default:
+			lines = append(lines, cut(msg, max(w.opts.Width-len(indent), 20)))
+		}
 	}
-	b.WriteString("\n")
+	for i, line := range lines {
+		if i == 0 {
+			b.WriteString(w.paint(v.color, head))
+			b.WriteString(strings.TrimPrefix(line, head))
+		} else {
+			b.WriteString(indent)
+			b.WriteString(line)
+		}
+		b.WriteString("\n")
+	}
 }
 
 func seconds(r *result.Check) string {
@@ -265,9 +283,17 @@ func cut(s string, n int) string {
 // expectation (or the runner's error), the diagnosis and the transcript.
 func (w *Writer) detail(b *strings.Builder, s *result.Suite, r *result.Check) {
 	v := verdictOf(r.Status)
-	fmt.Fprintf(b, "%s %s › %s\n", w.paint(sgrBold+v.color, v.mark+" "+v.word), w.text(s.Name), w.text(r.Label))
+	head := v.mark + " " + v.word
+	for i, line := range w.split(head+" ", w.text(s.Name)+" › "+w.text(r.Label), "  ") {
+		if i == 0 {
+			b.WriteString(w.paint(sgrBold+v.color, head) + strings.TrimPrefix(line, head))
+		} else {
+			b.WriteString("  " + line)
+		}
+		b.WriteString("\n")
+	}
 	if where := w.where(r); where != "" {
-		fmt.Fprintf(b, "  %s\n", where)
+		w.fold(b, "  ", "    ", where)
 	}
 	if r.Device != nil {
 		b.WriteString("  device session:\n")
@@ -411,8 +437,10 @@ func (w *Writer) split(first, text, rest string) []string {
 			empty = false
 		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= limit:
 			cur += " " + word
+		case word == "":
+			// A double space at the end of a line: the line ends there.
 		default:
-			parts = append(parts, cur)
+			parts = append(parts, strings.TrimRight(cur, " "))
 			cur, limit = word, room
 		}
 	}

@@ -328,3 +328,50 @@ func TestProbeFitsWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestWidthFoldsLongLabels: a label too long for the width folds at its
+// spaces under the suite's name, in the check line and in the failure
+// block's head, the first failure moves to a line of its own, and no
+// line ends in a space.
+func TestWidthFoldsLongLabels(t *testing.T) {
+	const width = 60
+	results := reporttest.Results()
+	long := "EXPECTED FAILURE: scanner mail to blocked@contoso.com is accepted by the tenant"
+	for _, s := range results {
+		for _, c := range s.Checks {
+			c.Label = long + " (" + c.Label + ")"
+		}
+	}
+	var out bytes.Buffer
+	w := New(&out, Options{Width: width, Redactor: reporttest.Redactor()})
+	for _, ev := range reporttest.Events(results) {
+		w.Handle(ev)
+	}
+	w.Finish(results)
+	text := out.String()
+	for _, l := range lines(text) {
+		if strings.HasSuffix(l, " ") {
+			t.Errorf("line ends in a space: %q", l)
+		}
+		if utf8.RuneCountInString(l) > width && strings.Contains(strings.TrimSpace(l), " ") &&
+			!regexp.MustCompile(`^\s*\S+:?\s+\S+$`).MatchString(l) {
+			t.Errorf("line longer than %d columns: %q", width, l)
+		}
+	}
+	// The check lines: verdict and the label's start on the first line,
+	// the rest of the label under the suite's name.
+	first := lines(text)[0]
+	if !strings.HasPrefix(first, "✓ PASS  ") && !strings.HasPrefix(first, "✗ FAIL  ") {
+		t.Fatalf("first line %q", first)
+	}
+	unfolded := regexp.MustCompile(`\n {2,8}`).ReplaceAllString(text, " ")
+	if !strings.Contains(unfolded, "› "+long+" (") {
+		t.Errorf("a folded label does not read whole once unfolded:\n%s", text)
+	}
+	if !regexp.MustCompile(`(?m)^✗ FAIL \S.*\n  \S`).MatchString(text) {
+		t.Errorf("the failure block's head is not folded under the verdict:\n%s", text)
+	}
+	if !regexp.MustCompile(`(?m)^ {8}rcpt: expected`).MatchString(text) {
+		t.Errorf("the first failure is not on a line of its own under a long label:\n%s", text)
+	}
+}
