@@ -33,6 +33,9 @@ func DeviceResult(d *suite.Device, s *result.DeviceSession, label string, index 
 		r.Status = result.Failed
 		r.Diagnosis = knowledge.DiagnoseDevice(d.Label, s, r.Failures)
 	}
+	// What the device offered decides which ways it can still send after
+	// the Basic auth switch-off, whether or not it met the expectations.
+	r.Paths = knowledge.Decision(knowledge.DecidePaths(knowledge.OfferOf(s)))
 	return r
 }
 

@@ -255,3 +255,48 @@ func TestDeviceResultBudget(t *testing.T) {
 		t.Fatalf("result %+v", r.Diagnosis)
 	}
 }
+
+// TestDeviceResultPaths: every judged device session, passed or failed,
+// carries the decision on which ways it can send after the Basic auth
+// switch-off, from what it offered.
+func TestDeviceResultPaths(t *testing.T) {
+	usable := func(r *result.Check) map[string]string {
+		if r.Paths == nil {
+			t.Fatalf("%s: no path decision", r.Label)
+		}
+		out := map[string]string{}
+		for _, p := range r.Paths.Paths {
+			out[p.Path] = p.Usable
+		}
+		return out
+	}
+	modern := result.DeviceSession{StartTLS: true,
+		ClientHello: &result.ClientHello{Versions: []string{"1.3", "1.2"}, CipherSuites: []string{"TLS_AES_128_GCM_SHA256"}, ECDHE: true},
+		TLS:         &result.DeviceTLS{Version: "1.3"},
+		Auth:        []result.AuthAttempt{{Mechanism: "LOGIN", User: "scanner@contoso.com", AfterTLS: true}}}
+	r := DeviceResult(copierBlock(t), &modern, "modern copier", 0)
+	got := usable(r)
+	if got["basic_auth"] != "no" || got["oauth"] != "maybe" || got["hve"] != "yes" {
+		t.Errorf("modern copier: %v", got)
+	}
+	if !strings.Contains(r.Paths.Summary, "AUTH LOGIN") {
+		t.Errorf("summary %q does not name what decided it", r.Paths.Summary)
+	}
+	old := result.DeviceSession{StartTLS: true,
+		ClientHello: &result.ClientHello{Versions: []string{"1.0"}, CipherSuites: []string{"TLS_RSA_WITH_AES_128_CBC_SHA"}},
+		TLS:         &result.DeviceTLS{Version: "1.0"}}
+	r = DeviceResult(copierBlock(t), &old, "old copier", 0)
+	if r.Status != result.Failed {
+		t.Errorf("TLS 1.0 copier status %s", r.Status)
+	}
+	got = usable(r)
+	for _, p := range []string{"basic_auth", "oauth", "acs_relay"} {
+		if got[p] != "no" {
+			t.Errorf("TLS 1.0 copier: %s is %q, want no (its endpoint documents TLS 1.2 or newer)", p, got[p])
+		}
+	}
+	// HVE's pages name no minimum TLS version (UNVERIFIED in the data).
+	if got["hve"] != "maybe" {
+		t.Errorf("TLS 1.0 copier: hve is %q, want maybe", got["hve"])
+	}
+}

@@ -991,3 +991,18 @@ func PathsFromRun(runs map[string]PathRun) []PathVerdict {
 	}
 	return out
 }
+
+// Decision is verdicts as the results model holds them.
+func Decision(verdicts []PathVerdict) *result.PathDecision {
+	if len(verdicts) == 0 {
+		return nil
+	}
+	d := &result.PathDecision{Basis: verdicts[0].Basis, Summary: Summary(verdicts)}
+	for _, v := range verdicts {
+		d.Paths = append(d.Paths, result.PathVerdict{
+			Path: v.Path, Name: v.Name, Short: v.Short, Usable: v.Usable.String(), Recipients: v.Recipients,
+			Reasons: v.Reasons, Needs: v.Needs, Sources: v.Sources,
+		})
+	}
+	return d
+}

@@ -59,6 +59,10 @@ type Check struct {
 	// the device's TLS offer, AUTH, envelope and messages; nil for other
 	// kinds.
 	Device *DeviceSession `json:"device,omitempty"`
+	// Paths, for a device check, says which ways to send through
+	// Microsoft 365 the device can use after the Basic auth switch-off,
+	// from what it offered.
+	Paths *PathDecision `json:"paths,omitempty"`
 
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`

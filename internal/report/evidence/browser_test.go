@@ -147,7 +147,7 @@ func TestBrowserRendersReport(t *testing.T) {
 		"S: 421-" + script + img,
 		"S: 421 " + markup + "</pre></article>",
 		"Leaf CN=outlook.com,O=Microsoft Corporation",
-		"✗ FAILED 3 passed, 7 failed, 1 error, 1 skipped",
+		"✗ FAILED 4 passed, 7 failed, 1 error, 1 skipped",
 		"DNS resolver192.0.2.53:53",
 		"✓ PASS DNS MX points at Exchange Online",
 		"QueryMX contoso.com DNS resolver192.0.2.53:53 When2026-12-05 06:01:00 UTC, took 12ms DNS answer ResponseNOERROR Records0 contoso-com.mail.protection.outlook.com.10 " + script + img,

@@ -35,7 +35,38 @@ func options() Options {
 // allResults are the reporters' shared results followed by the suite of
 // DNS checks.
 func allResults() []*result.Suite {
-	return append(reporttest.Results(), reporttest.DNSResults()...)
+	return append(append(reporttest.Results(), reporttest.DNSResults()...), deviceResults())
+}
+
+// deviceResults is a suite of one device check (smtpdiag listen) with its
+// decision on the ways to send after the Basic auth switch-off.
+func deviceResults() *result.Suite {
+	at := reporttest.Start.Add(time.Minute)
+	return &result.Suite{
+		Name: "reception copier", Path: "suites/copier.hcl", Started: at, Duration: 40 * time.Second,
+		Checks: []*result.Check{{
+			Index: 0, Label: "reception copier", Kind: "device", Target: "0.0.0.0:2525", Status: result.Passed,
+			Attempts: 1, Started: at, Duration: 40 * time.Second,
+			Device: &result.DeviceSession{Number: 1, Listen: "0.0.0.0:2525", Hostname: "smtp.office365.com",
+				RemoteAddr: "192.0.2.40:50211", ClientIP: "192.0.2.40", Helo: "RICOH-MP-C3004", StartTLS: true,
+				End: "QUIT"},
+			Paths: &result.PathDecision{
+				Basis:   "TLS 1.2 with ECDHE and AUTH LOGIN only",
+				Summary: "TLS 1.2 with ECDHE and AUTH LOGIN only: Basic auth is out; maybe OAuth; HVE remains",
+				Paths: []result.PathVerdict{
+					{Path: "basic_auth", Name: "SMTP AUTH with a password (Basic authentication)", Short: "Basic auth", Usable: "no",
+						Reasons: []string{"Basic authentication for SMTP AUTH is disabled by default from the end of December 2026."},
+						Sources: []string{"https://techcommunity.microsoft.com/blog/exchange/4489835"}},
+					{Path: "oauth", Name: "SMTP AUTH with OAuth 2.0 (XOAUTH2)", Short: "OAuth", Usable: "maybe",
+						Reasons: []string{"It used AUTH LOGIN, and OAuth needs AUTH XOAUTH2."},
+						Needs:   []string{"An app registration in Microsoft Entra ID."},
+						Sources: []string{"https://learn.microsoft.com/en-us/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth", "Microsoft's device page"}},
+					{Path: "hve", Name: "High Volume Email (HVE)", Short: "HVE", Usable: "yes",
+						Reasons: []string{"It offers TLS 1.2, and smtp.hve.mx.microsoft needs TLS 1.2 or newer."}},
+				},
+			},
+		}},
+	}
 }
 
 func render(t *testing.T, f Format, suites []*result.Suite, opts Options) []byte {
@@ -724,7 +755,8 @@ func TestDNSTranscripts(t *testing.T) {
 
 // TestSelfContained checks that the page fetches nothing: no script, no
 // external style sheet, image, font or frame, and links only to its own
-// anchors, to the diagnoses' sources and to the blocklists' removal pages.
+// anchors, to the sources of diagnoses and paths, and to the blocklists'
+// removal pages.
 func TestSelfContained(t *testing.T) {
 	page := string(render(t, HTML, allResults(), options()))
 	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "<object", "<embed", "src=", "url(", "@import"} {
@@ -737,7 +769,8 @@ func TestSelfContained(t *testing.T) {
 		t.Fatal("no links at all")
 	}
 	for _, h := range hrefs {
-		if !strings.HasPrefix(h[1], "#") && !strings.HasPrefix(h[1], "https://learn.microsoft.com/") && !strings.HasPrefix(h[1], "https://www.rfc-editor.org/") &&
+		if !strings.HasPrefix(h[1], "#") && !strings.HasPrefix(h[1], "https://learn.microsoft.com/") && !strings.HasPrefix(h[1], "https://techcommunity.microsoft.com/") &&
+			!strings.HasPrefix(h[1], "https://www.rfc-editor.org/") &&
 			h[1] != "https://www.spamhaus.org/lookup/" {
 			t.Errorf("unexpected link %s", h[1])
 		}

@@ -191,6 +191,9 @@ func (m *mdWriter) check(c *Check) {
 		}
 		m.line("")
 	}
+	if c.Paths != nil {
+		m.paths(c.Paths)
+	}
 	if c.DNS != nil {
 		m.dnsAnswer(c.DNS)
 	}
@@ -220,6 +223,8 @@ func (m *mdWriter) checkHeader(c *Check) {
 		m.item("Query", markdown(c.Target))
 	case "dnsbl":
 		m.item("IP looked up", orMD(c.Target, "none"))
+	case "device":
+		m.item("Listened on", markdown(c.Target))
 	default:
 		endpoint := markdown(c.Endpoint)
 		if !c.Target.Empty() {
@@ -483,4 +488,34 @@ func (m *mdWriter) dnsAnswer(a *DNSAnswer) {
 		m.item("Error", markdown(f.Error))
 		m.line("")
 	}
+}
+
+// paths writes which ways to send through Microsoft 365 are open, one
+// entry per path with its reasons, needs and sources.
+func (m *mdWriter) paths(p *Paths) {
+	m.line("**Ways to send after the Basic auth switch-off**")
+	m.line("")
+	m.line(markdown(p.Summary))
+	m.line("")
+	for _, r := range p.Rows {
+		m.linef("- **%s: %s**", r.Usable, markdown(r.Name))
+		for _, reason := range r.Reasons {
+			m.line("  - " + markdown(reason))
+		}
+		for _, need := range r.Needs {
+			m.line("  - needs: " + markdown(need))
+		}
+		var srcs []string
+		for _, s := range r.Sources {
+			if s.URL != "" {
+				srcs = append(srcs, "<"+s.URL+">")
+			} else {
+				srcs = append(srcs, markdown(s.Text))
+			}
+		}
+		if len(srcs) > 0 {
+			m.line("  - sources: " + strings.Join(srcs, ", "))
+		}
+	}
+	m.line("")
 }

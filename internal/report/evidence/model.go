@@ -169,6 +169,9 @@ type Check struct {
 	// its ClientHello offer, TLS, AUTH (never the secret), envelope and
 	// messages; nil for other kinds.
 	Device []DeviceFact
+	// Paths, for a device session, says which ways to send through
+	// Microsoft 365 the device can use after the Basic auth switch-off.
+	Paths *Paths
 	// Transcript is the conversation's transcript (for an mx endpoint
 	// headed by the MX lookups), or the lookups of a check without one.
 	Transcript []Line
@@ -178,6 +181,30 @@ type Check struct {
 type DeviceFact struct {
 	Name  Text
 	Value Text
+}
+
+// Paths is a decision on the ways to send through Microsoft 365.
+type Paths struct {
+	Basis   Text
+	Summary Text
+	Rows    []PathRow
+}
+
+// PathRow is one path's verdict, its reasons, what it needs and its
+// sources.
+type PathRow struct {
+	Name    Text
+	Usable  string // yes, maybe, no (or unknown, for any other value read back)
+	Class   string // CSS class: ok, warn, bad
+	Reasons []Text
+	Needs   []Text
+	Sources []Source
+}
+
+// Source is a page a fact comes from, as a link when it may be one.
+type Source struct {
+	URL  string
+	Text Text
 }
 
 // Failure is one failed expectation. Message names the expectation
@@ -412,6 +439,9 @@ func (b builder) check(r *result.Check) *Check {
 			c.Device = append(c.Device, DeviceFact{Name: b.text(f.Name), Value: b.text(f.Value)})
 		}
 	}
+	if r.Paths != nil {
+		c.Paths = b.paths(r.Paths)
+	}
 	conv := r.Conversation
 	if conv == nil {
 		return c
@@ -491,6 +521,36 @@ func (b builder) diagnosis(d *result.Diagnosis) *Diagnosis {
 	}
 	if src := b.red.String(d.Source); linkable(src) {
 		out.SourceURL = src
+	}
+	return out
+}
+
+func (b builder) paths(d *result.PathDecision) *Paths {
+	out := &Paths{Basis: b.text(d.Basis), Summary: b.text(d.Summary)}
+	for _, p := range d.Paths {
+		row := PathRow{Name: b.text(p.Name), Usable: "unknown", Class: "warn"}
+		switch p.Usable {
+		case "yes":
+			row.Usable, row.Class = p.Usable, "ok"
+		case "maybe":
+			row.Usable, row.Class = p.Usable, "warn"
+		case "no":
+			row.Usable, row.Class = p.Usable, "bad"
+		}
+		for _, r := range p.Reasons {
+			row.Reasons = append(row.Reasons, b.text(r))
+		}
+		for _, n := range p.Needs {
+			row.Needs = append(row.Needs, b.text(n))
+		}
+		for _, src := range p.Sources {
+			s := Source{Text: b.text(src)}
+			if u := b.red.String(src); linkable(u) {
+				s.URL = u
+			}
+			row.Sources = append(row.Sources, s)
+		}
+		out.Rows = append(out.Rows, row)
 	}
 	return out
 }

@@ -92,6 +92,14 @@ func (w *Writer) Finish(suites []*result.Suite) {
 			}
 		}
 	}
+	for _, s := range suites {
+		for _, r := range s.Checks {
+			if r.Paths != nil {
+				b.WriteString("\n")
+				w.paths(&b, "Ways "+w.text(r.Label)+" can send after the Basic auth switch-off", r.Paths)
+			}
+		}
+	}
 	b.WriteString("\n")
 	for _, s := range suites {
 		if s.Interrupted != "" {

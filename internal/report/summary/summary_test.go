@@ -375,3 +375,45 @@ func TestWidthFoldsLongLabels(t *testing.T) {
 		t.Errorf("the first failure is not on a line of its own under a long label:\n%s", text)
 	}
 }
+
+// TestPaths: a device check's decision on the ways to send after the
+// Basic auth switch-off ends the output: the one-line summary, then a
+// verdict, a name and the deciding reason per path; -v adds what each
+// open path needs. Text from the run is made safe for the terminal.
+func TestPaths(t *testing.T) {
+	suites := []*result.Suite{{Name: "copier", Checks: []*result.Check{{
+		Label: "reception copier", Kind: "device", Status: result.Passed, Attempts: 1,
+		Paths: &result.PathDecision{
+			Summary: "TLS 1.2 with ECDHE and AUTH LOGIN only: Basic auth is out; HVE remains",
+			Paths: []result.PathVerdict{
+				{Short: "Basic auth", Usable: "no", Reasons: []string{"Basic authentication is disabled by default from the end of December 2026."}},
+				{Short: "the ACS relay", Usable: "maybe", Reasons: []string{"It offers TLS 1.2\x1b[31m."}, Needs: []string{"An Entra app with a client secret."}},
+				{Short: "HVE", Usable: "yes", Reasons: []string{"It offers TLS 1.2, and smtp.hve.mx.microsoft needs TLS 1.2 or newer, which is a long enough reason to be folded."}},
+			},
+		},
+	}}}}
+	write := func(opts Options) string {
+		var out bytes.Buffer
+		w := New(&out, opts)
+		w.Finish(suites)
+		return out.String()
+	}
+	quiet := write(Options{Width: 80})
+	for _, want := range []string{
+		"Ways reception copier can send after the Basic auth switch-off\n",
+		"  TLS 1.2 with ECDHE and AUTH LOGIN only: Basic auth is out; HVE remains\n",
+		"  no     Basic auth  Basic authentication is disabled by default from the end of\n",
+		"  maybe  ACS relay   It offers TLS 1.2\\x1b[31m.\n",
+		"  yes    HVE         It offers TLS 1.2, and smtp.hve.mx.microsoft needs TLS 1.2\n" + strings.Repeat(" ", 21) + "or newer",
+	} {
+		if !strings.Contains(quiet, want) {
+			t.Errorf("output lacks %q:\n%s", want, quiet)
+		}
+	}
+	if strings.Contains(quiet, "needs:") || strings.Contains(quiet, "\x1b") {
+		t.Errorf("without -v, needs are shown or a raw escape got through:\n%s", quiet)
+	}
+	if verbose := write(Options{Width: 80, Verbose: true}); !strings.Contains(verbose, strings.Repeat(" ", 21)+"needs: An Entra app with a client secret.\n") {
+		t.Errorf("-v does not show what the ACS relay needs:\n%s", verbose)
+	}
+}
