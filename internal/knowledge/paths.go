@@ -1,12 +1,10 @@
 package knowledge
 
 import (
-	"crypto/tls"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -159,7 +157,7 @@ var pathFields = map[string][]string{
 }
 
 // tlsVersions maps the MinTLS values to crypto/tls constants.
-var tlsVersions = map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}
+var tlsVersions = map[string]uint16{"1.2": esmtp.VersionTLS12, "1.3": esmtp.VersionTLS13}
 
 // pathBase is the loaded paths file.
 type pathBase struct {
@@ -443,7 +441,7 @@ func OfferOf(s *result.DeviceSession) DeviceOffer {
 	o := DeviceOffer{StartTLS: s.StartTLS, ImplicitTLS: s.ImplicitTLS}
 	if h := s.ClientHello; h != nil {
 		for _, name := range h.Versions {
-			for _, v := range []uint16{0x0300, tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12, tls.VersionTLS13} {
+			for _, v := range []uint16{0x0300, esmtp.VersionTLS10, esmtp.VersionTLS11, esmtp.VersionTLS12, esmtp.VersionTLS13} {
 				if esmtp.TLSVersion(v) == name {
 					o.TLSVersions = append(o.TLSVersions, v)
 				}
@@ -455,8 +453,8 @@ func OfferOf(s *result.DeviceSession) DeviceOffer {
 	for _, a := range s.Auth {
 		o.AuthMechanisms = append(o.AuthMechanisms, a.Mechanism)
 	}
-	if _, port, err := net.SplitHostPort(s.Listen); err == nil {
-		o.Port, _ = strconv.Atoi(port)
+	if i := strings.LastIndexByte(s.Listen, ':'); i >= 0 {
+		o.Port, _ = strconv.Atoi(s.Listen[i+1:])
 	}
 	o.SentWithoutAuth = len(s.Auth) == 0 && (s.MailFrom != nil || len(s.Messages) > 0)
 	return o
@@ -483,7 +481,7 @@ func (o DeviceOffer) String() string {
 		}
 	case versions == "":
 		b.WriteString("STARTTLS (TLS versions not recorded)")
-	case maxVersion(o.TLSVersions) < tls.VersionTLS12:
+	case maxVersion(o.TLSVersions) < esmtp.VersionTLS12:
 		b.WriteString("only " + versions)
 	default:
 		b.WriteString(versions)

@@ -23,7 +23,7 @@ package evidence
 
 import (
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -279,8 +279,8 @@ func build(suites []*result.Suite, opts Options, details bool) *Report {
 		rep.Suites = append(rep.Suites, b.suite(si, s, details))
 		for _, c := range s.Checks {
 			if conv := c.Conversation; conv != nil {
-				if host, _, err := net.SplitHostPort(conv.LocalAddr); err == nil {
-					locals.add(b.red.String(host))
+				if ap, err := netip.ParseAddrPort(conv.LocalAddr); err == nil {
+					locals.add(b.red.String(ap.Addr().String()))
 				}
 				clients.add(b.red.String(conv.ClientIP))
 			}
