@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	wordwrap "github.com/mitchellh/go-wordwrap"
 )
 
 // errHelp is returned after --help printed the usage; exit code 0.
@@ -57,27 +59,10 @@ func writeFlags(w io.Writer, fs *flag.FlagSet) {
 		if def := f.DefValue; def != "" && def != "0" && def != "false" && def != "0s" && def != "[]" {
 			usage += " (default " + def + ")"
 		}
-		for _, l := range wrap(usage, 72) {
+		for _, l := range strings.Split(wordwrap.WrapString(usage, 72), "\n") {
 			fmt.Fprintln(w, "        "+l)
 		}
 	})
-}
-
-// wrap breaks s into lines of at most width columns, at spaces.
-func wrap(s string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(s) {
-		if line != "" && len(line)+1+len(word) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += word
-	}
-	return append(lines, line)
 }
 
 // flagError reads the flag package's parse errors.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	wordwrap "github.com/mitchellh/go-wordwrap"
+
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 
@@ -97,7 +99,7 @@ func (w *writer) comment(text string) {
 		if indent != "" {
 			width -= 2 // room for the continuation's further indent
 		}
-		for i, l := range fold(line, width) {
+		for i, l := range strings.Split(wordwrap.WrapString(strings.TrimLeft(line, " "), uint(width)), "\n") {
 			if i > 0 && indent != "" {
 				l = "  " + l
 			}
@@ -108,24 +110,6 @@ func (w *writer) comment(text string) {
 
 // commentWidth is the width comments are folded at, "# " included.
 const commentWidth = 80
-
-// fold breaks s at spaces into lines of at most width bytes; a longer
-// word gets a line of its own.
-func fold(s string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(s) {
-		if line != "" && len(line)+1+len(word) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += word
-	}
-	return append(lines, line)
-}
 
 // block writes one explained block and a blank line after it.
 func (w *writer) block(explain, body string) {
