@@ -72,20 +72,11 @@ type mxTarget struct {
 	lookups []result.Lookup
 }
 
-// annotate puts the MX lookups at the head of a conversation's transcript
-// and names the MX host as the conversation's host (the address dialled
-// is in RemoteAddr). Offsets become offsets from the start of the
-// resolution, so the transcript reads in time order.
+// annotate names the MX host as the conversation's host (the address
+// dialled is in RemoteAddr). The lookups go at the head of its transcript
+// (transcriptHead).
 func (m *mxTarget) annotate(conv *result.Conversation) {
 	conv.Host = m.host
-	shift := time.Duration(0)
-	if !conv.Started.IsZero() && conv.Started.After(m.start) {
-		shift = conv.Started.Sub(m.start)
-	}
-	for i := range conv.Transcript {
-		conv.Transcript[i].Offset += shift
-	}
-	conv.Transcript = append(result.LookupLines(m.lookups, m.start), conv.Transcript...)
 }
 
 // resolveMX resolves an mx endpoint and points the plan at the chosen

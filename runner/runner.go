@@ -22,6 +22,7 @@ import (
 
 	"github.com/smtpdiag/smtpdiag/assertions"
 	"github.com/smtpdiag/smtpdiag/internal/knowledge"
+	"github.com/smtpdiag/smtpdiag/internal/oauth"
 	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/result"
 	"github.com/smtpdiag/smtpdiag/internal/smtpclient"
@@ -68,6 +69,21 @@ type Options struct {
 	// are left out of the results. The zero value runs every check.
 	Shard Shard
 
+	// Tokens gets the OAuth access tokens of checks whose auth block has
+	// an oauth block: one request per distinct block per run, shared by
+	// every check that uses it. nil: Run makes one for the run, whose
+	// device code flows show their prompt through DevicePrompt.
+	Tokens *oauth.Source
+	// DevicePrompt is told what a user must do to complete a device code
+	// flow (the code to enter and where); the flow waits for the sign-in
+	// until the check's deadline. nil: a device code flow fails.
+	DevicePrompt func(oauth.DevicePrompt)
+	// Redactor, when set, is the run's Redactor, which its reporters mask
+	// with: the secrets the run learns (each OAuth access token, in every
+	// form XOAUTH2 sends it) are added to it before the check that uses
+	// them reports.
+	Redactor *redact.Redactor
+
 	// Now and Converse are injected by tests; nil means time.Now and
 	// smtpclient.Converse.
 	Now      func() time.Time
@@ -113,6 +129,9 @@ func (o *Options) fill() {
 	}
 	if o.Helo == "" {
 		o.Helo = DefaultHelo()
+	}
+	if o.Tokens == nil {
+		o.Tokens = oauth.NewSource(o.DevicePrompt)
 	}
 	o.defaultServers = defaultServersOnce(o.Resolver, o.ResolvConf)
 }
@@ -326,8 +345,17 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 		expect = &e
 	}
 
-	// An mx endpoint: find the host first, with the lookups shown at the
-	// head of the transcript.
+	// The OAuth token and, for an mx endpoint, the host come first, shown
+	// at the head of the transcript.
+	var head transcriptHead
+	if c.Auth != nil && c.Auth.OAuth != nil {
+		lines, began, checkRed, stop := acquireToken(ctx, c, &plan, res, opts, red)
+		if stop {
+			return res
+		}
+		red = checkRed
+		head.add(began, lines)
+	}
 	var mx *mxTarget
 	if c.Endpoint != nil && c.Endpoint.MX != "" {
 		var stop bool
@@ -335,6 +363,7 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 		if stop {
 			return res
 		}
+		head.add(mx.start, result.LookupLines(mx.lookups, mx.start))
 	}
 
 	attempts := max(c.Retry.Attempts, 1)
@@ -344,6 +373,7 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 		if mx != nil {
 			mx.annotate(conv)
 		}
+		head.put(conv)
 		conv.Redact(red.String)
 		res.Conversation = conv
 		res.Failures = assertions.Evaluate(expect, conv)
@@ -366,6 +396,9 @@ func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, 
 		d.Summary = red.String(d.Summary)
 		res.Diagnosis = d
 	}
+	// What the token's claims showed before it was sent is part of the
+	// explanation of an AUTH that failed (already masked).
+	res.Diagnosis = knowledge.TokenProblems(res.Diagnosis, res.Token)
 	proveListing(ctx, res, opts, red)
 	return res
 }

@@ -82,7 +82,7 @@ func cmdDemo(args []string, e env) error {
 		sim.SubmissionAddr, sim.MXAddr)
 	interrupt := watchInterrupt()
 	defer interrupt.stop()
-	results, err := execute(interrupt.context(), suites, f, e)
+	results, _, err := execute(interrupt.context(), suites, f, e)
 	if err != nil {
 		return err
 	}

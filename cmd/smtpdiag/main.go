@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
 // Exit codes of SPEC section 5.
@@ -55,10 +57,14 @@ type env struct {
 	stdout, stderr io.Writer
 	environ        []string
 	getenv         func(string) string
+	// terminal is set when standard input is a terminal: someone may be
+	// there to answer a prompt (an OAuth device code sign-in).
+	terminal bool
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), getenv: os.Getenv}))
+	os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), getenv: os.Getenv,
+		terminal: term.IsTerminal(int(os.Stdin.Fd()))}))
 }
 
 const topUsage = `smtpdiag proves, at protocol level, why mail from a copier, scanner or

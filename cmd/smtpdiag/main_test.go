@@ -14,6 +14,7 @@ import (
 	"github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/smtpdiag/smtpdiag/internal/oauth/idptest"
 	"github.com/smtpdiag/smtpdiag/internal/simulator"
 )
 
@@ -61,9 +62,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":    cmdExits,
-			"junit":    cmdJUnit,
-			"sim-data": cmdSimData,
+			"exits":      cmdExits,
+			"junit":      cmdJUnit,
+			"sim-data":   cmdSimData,
+			"oauth-cert": cmdOAuthCert,
 		},
 	})
 }
@@ -155,5 +157,23 @@ func cmdSimData(ts *testscript.TestScript, neg bool, args []string) {
 	got := fmt.Sprint(sim.DataCommands())
 	if (got == args[0]) == neg {
 		ts.Fatalf("simulator saw %s DATA commands, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
+	}
+}
+
+// oauth-cert NAME: writes NAME.crt and NAME.key, a new self-signed
+// certificate and its RSA key, as an app registration's certificate
+// credential.
+func cmdOAuthCert(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: oauth-cert NAME")
+	}
+	c, err := idptest.NewCertificate(args[0])
+	if err != nil {
+		ts.Fatalf("oauth-cert: %v", err)
+	}
+	for ext, pem := range map[string][]byte{".crt": c.CertPEM, ".key": c.KeyPEM} {
+		if err := os.WriteFile(ts.MkAbs(args[0]+ext), pem, 0o600); err != nil {
+			ts.Fatalf("oauth-cert: %v", err)
+		}
 	}
 }

@@ -4,15 +4,20 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/smtpdiag/smtpdiag/internal/oauth"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 	"github.com/smtpdiag/smtpdiag/internal/report/evidence"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
 	"github.com/smtpdiag/smtpdiag/internal/result"
+	"github.com/smtpdiag/smtpdiag/internal/safetext"
 	"github.com/smtpdiag/smtpdiag/internal/suite"
 	"github.com/smtpdiag/smtpdiag/runner"
 )
@@ -30,6 +35,14 @@ transcript, and a closing line "N passed, N failed".
 No message is ever sent unless a check has a message block (and never with
 --no-send). Passwords, tokens and sensitive variables are masked in every
 output, also in base64 form.
+
+A check whose auth block has an oauth block first gets its access token
+from Microsoft Entra ID (one request per oauth block per run, shared by the
+checks that use it); the transcript shows the request and the token's
+claims, never the token or the client secret. With flow = "device_code" the
+code to enter is printed on standard error and the check waits for the
+sign-in until its deadline: that needs someone at a terminal, so it is an
+error with --no-input, in CI, or when standard input is not a terminal.
 
 With --shard K/N (or SMTPDIAG_SHARD=K/N) only the K-th of N disjoint,
 stable slices of the checks runs, so that N runners share a fleet's
@@ -61,6 +74,8 @@ type runFlags struct {
 	noSend       bool
 	verbose      bool
 	noColor      bool
+	// noInput: nobody is there to answer a prompt (--no-input).
+	noInput bool
 
 	// reportFormat is the evidence report's format, set by check from
 	// the name of report.
@@ -83,6 +98,7 @@ func (f *runFlags) register(fs *flagSet) {
 	fs.Var(durationFlag{&f.checkTimeout}, "check-timeout", "deadline (`DURATION`) of each whole check, every step and retry included (default 2m; a check's max_duration wins)")
 	fs.StringVar(&f.resolver, "resolver", "", "DNS resolver `IP[:PORT]` for MX, dns and dnsbl checks (port 53 when omitted)")
 	fs.BoolVar(&f.noSend, "no-send", false, "never send DATA, whatever a suite says")
+	fs.BoolVar(&f.noInput, "no-input", false, noInputUsage)
 	fs.BoolVar(&f.verbose, "v", false, "show the transcript of every check, not only failing ones")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 }
@@ -106,7 +122,8 @@ func cmdRun(args []string, e env) error {
 	}
 	interrupt := watchInterrupt()
 	defer interrupt.stop()
-	loader := suite.NewLoader(suite.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: e.environ, AllowRead: f.allowRead})
+	loader := suite.NewLoader(suite.Options{Vars: f.vars, VarFiles: f.varFiles, Environ: e.environ, AllowRead: f.allowRead,
+		NoPrompt: noPrompt(f.noInput, e)})
 	suites, diags := loader.LoadPaths(paths)
 	if diags.HasErrors() {
 		loader.WriteDiagnostics(e.stderr, diags, colorFor(e.stderr, f.noColor, e.getenv), 100)
@@ -119,11 +136,11 @@ func cmdRun(args []string, e env) error {
 		return usagef("the suites hold only device blocks, which wait for a device to connect: run them with 'smtpdiag listen SUITE'")
 	}
 	f.fleet.describe(suites)
-	results, err := execute(interrupt.context(), suites, f, e)
+	results, red, err := execute(interrupt.context(), suites, f, e)
 	if err != nil {
 		return err
 	}
-	if err := reportGitHub(results, runner.Redactor(suites...), true, e); err != nil {
+	if err := reportGitHub(results, red, true, e); err != nil {
 		return err
 	}
 	if c := result.Tally(results); c.Failed+c.Errored > 0 {
@@ -166,10 +183,11 @@ func (f *runFlags) check() error {
 // execute runs decoded suites, prints the live summary and writes the
 // requested report files. It is shared by run and demo. A canceled ctx (the
 // first Ctrl-C) ends the checks in progress; the reports are written all
-// the same.
-func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*result.Suite, error) {
+// the same. It returns the run's Redactor: the suites' secrets and those
+// the run learnt (OAuth access tokens), for any later output.
+func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*result.Suite, *redact.Redactor, error) {
 	if err := clearOutputs(f.outputs()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	red := runner.Redactor(suites...)
 	sum := summary.New(e.stdout, summary.Options{
@@ -186,10 +204,61 @@ func execute(ctx context.Context, suites []*suite.Suite, f runFlags, e env) ([]*
 		NoSend:       f.noSend,
 		Resolver:     f.resolver,
 		Shard:        f.fleet.shard,
+		Redactor:     red,
+		DevicePrompt: devicePrompt(e.stderr, red),
 	}, sum.Handle)
 	sum.Finish(results)
 
-	return results, writeReportFiles(results, f, red)
+	return results, red, writeReportFiles(results, f, red)
+}
+
+// noInputUsage is the help of --no-input.
+const noInputUsage = "nobody is there to answer a prompt: a suite that needs one (an oauth block with flow = \"device_code\") is an error before anything runs; " +
+	"implied when standard input is not a terminal or in CI (CI=true, GITHUB_ACTIONS, GITLAB_CI, TF_BUILD)"
+
+// noPrompt says why nobody can answer a prompt in this run, or "" when
+// someone may: --no-input, a CI job, or standard input that is not a
+// terminal.
+func noPrompt(noInput bool, e env) string {
+	if noInput {
+		return "smtpdiag run --no-input was given"
+	}
+	if v := e.getenv("CI"); v != "" && !strings.EqualFold(v, "false") && v != "0" {
+		return "CI=" + v + " is set (a CI job)"
+	}
+	for _, name := range []string{"GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD"} {
+		if e.getenv(name) != "" {
+			return name + " is set (a CI job)"
+		}
+	}
+	if !e.terminal {
+		return "standard input is not a terminal"
+	}
+	return ""
+}
+
+// devicePrompt shows on w what a user must do to complete an OAuth device
+// code sign-in: the page to open, the code to enter, and until when the
+// check waits. What the identity provider sent is masked and shown as one
+// safe line each.
+func devicePrompt(w io.Writer, red *redact.Redactor) func(oauth.DevicePrompt) {
+	var mu sync.Mutex
+	return func(p oauth.DevicePrompt) {
+		mu.Lock()
+		defer mu.Unlock()
+		line := func(s string) string { return safetext.Line(red.String(s)) }
+		until := ""
+		if !p.ExpiresOn.IsZero() {
+			until = " (the code expires at " + p.ExpiresOn.Local().Format("15:04:05") + ")"
+		}
+		fmt.Fprintf(w, "\nOAuth sign-in needed (device code flow): on any device, open\n    %s\nand enter the code\n    %s\n"+
+			"then sign in as the mailbox the check sends as. smtpdiag waits until the check's deadline%s.\n",
+			line(p.VerificationURL), line(p.UserCode), until)
+		if p.Message != "" {
+			fmt.Fprintf(w, "The identity provider says: %s\n", line(p.Message))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // outputs are the report files the flags ask for.

@@ -21,7 +21,13 @@ func Diagnose(c *result.Conversation) *result.Diagnosis {
 		if s.Reply == nil || s.Reply.Positive() || s.Step == result.StepQuit {
 			continue
 		}
-		if d := FromReply(s.Step, *s.Reply); d != nil {
+		lookup := Lookup
+		if s.Step == result.StepAuth && isXOAUTH2(s.Command) {
+			// Exchange Online refuses a token with the reply it gives a
+			// wrong password; the mechanism tells them apart.
+			lookup = LookupAfterXOAUTH2
+		}
+		if d := fromReply(s.Step, *s.Reply, lookup); d != nil {
 			if s.Step == result.StepAuth && isMXEndpoint(c) {
 				return authOnMX(c, d.Summary, s.Step)
 			}
@@ -49,7 +55,20 @@ func Diagnose(c *result.Conversation) *result.Diagnosis {
 
 // FromReply explains one reply; nil when neither the knowledge base nor
 // RFC 3463 has anything to say about it (no enhanced code).
-func FromReply(step result.Step, r esmtp.Reply) (d *result.Diagnosis) {
+func FromReply(step result.Step, r esmtp.Reply) *result.Diagnosis {
+	return fromReply(step, r, Lookup)
+}
+
+// isXOAUTH2 reports whether an AUTH step's command (as recorded, masked)
+// was AUTH XOAUTH2.
+func isXOAUTH2(command string) bool {
+	fields := strings.Fields(command)
+	return len(fields) >= 2 && strings.EqualFold(fields[0], "AUTH") && strings.EqualFold(fields[1], "XOAUTH2")
+}
+
+// fromReply is FromReply with the knowledge base's lookup to use:
+// LookupAfterXOAUTH2 for the reply to AUTH XOAUTH2.
+func fromReply(step result.Step, r esmtp.Reply, lookup func(int, string, string) (Entry, bool)) (d *result.Diagnosis) {
 	text := r.Text()
 	summary := fmt.Sprintf("%s at %s", r.String(), strings.ToUpper(string(step)))
 	defer func() {
@@ -57,7 +76,7 @@ func FromReply(step result.Step, r esmtp.Reply) (d *result.Diagnosis) {
 			d.Outcome = r.String()
 		}
 	}()
-	if e, ok := Lookup(r.Code, r.Enhanced, text); ok {
+	if e, ok := lookup(r.Code, r.Enhanced, text); ok {
 		meaning := e.Meaning
 		if e.Note != "" {
 			meaning += " (" + e.Note + ")"

@@ -2,14 +2,19 @@
 package oauth
 
 import (
+	"crypto"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 )
 
 // Flow is the OAuth 2.0 grant a Config uses.
@@ -166,10 +171,91 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Validate reports what makes c unusable, without any network traffic.
+// Validate reports what makes c unusable, without any network traffic:
+// what withDefaults checks and, for a certificate credential given as PEM
+// (CertificatePEM, KeyPEM), a certificate that does not parse and a key
+// that Acquire could not sign the client assertion with (see
+// checkCertificatePEM). Files named by CertificateFile and KeyFile are
+// not read.
 func (c Config) Validate() error {
-	_, err := c.withDefaults()
-	return err
+	full, err := c.withDefaults()
+	if err != nil {
+		return err
+	}
+	return full.checkCertificatePEM()
+}
+
+// checkCertificatePEM checks an inline certificate credential the way
+// Acquire will use it: every CERTIFICATE block parses, there is exactly
+// one unencrypted private key (PKCS #8 or PKCS #1, in KeyPEM or in
+// CertificatePEM), and MSAL accepts the pair (confidential.NewCredFromCert:
+// an RSA key whose public key is one of the certificates'). Its problems
+// name the attribute, "certificate" or "key", and quote nothing of the
+// PEM.
+func (c Config) checkCertificatePEM() error {
+	if c.Flow != ClientCredentials || len(c.CertificatePEM) == 0 {
+		return nil
+	}
+	var (
+		certs []*x509.Certificate
+		keys  []crypto.PrivateKey
+	)
+	scan := func(data []byte, field string) error {
+		for {
+			block, rest := pem.Decode(data)
+			if block == nil {
+				return nil
+			}
+			data = rest
+			if _, encrypted := block.Headers["DEK-Info"]; encrypted || block.Type == "ENCRYPTED PRIVATE KEY" {
+				return &ConfigError{"key", "is encrypted; MSAL Go takes an unencrypted PKCS #8 or PKCS #1 key " +
+					"(openssl pkcs8 -topk8 -nocrypt converts one): protect the file with its permissions instead"}
+			}
+			switch block.Type {
+			case "CERTIFICATE":
+				cert, err := x509.ParseCertificate(block.Bytes)
+				if err != nil {
+					return &ConfigError{field, "holds a CERTIFICATE block that does not parse: " + err.Error()}
+				}
+				certs = append(certs, cert)
+			case "PRIVATE KEY":
+				k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+				if err != nil {
+					return &ConfigError{"key", "holds a PRIVATE KEY block that does not parse as PKCS #8"}
+				}
+				keys = append(keys, k)
+			case "RSA PRIVATE KEY":
+				k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+				if err != nil {
+					return &ConfigError{"key", "holds an RSA PRIVATE KEY block that does not parse as PKCS #1"}
+				}
+				keys = append(keys, k)
+			case "EC PRIVATE KEY":
+				return &ConfigError{"key", "is an EC key; an app's certificate credential for MSAL Go needs an RSA key"}
+			}
+		}
+	}
+	if err := scan(c.CertificatePEM, "certificate"); err != nil {
+		return err
+	}
+	if err := scan(c.KeyPEM, "key"); err != nil {
+		return err
+	}
+	switch {
+	case len(certs) == 0:
+		return &ConfigError{"certificate", "holds no PEM certificate (a block starting with -----BEGIN CERTIFICATE-----)"}
+	case len(keys) == 0:
+		return &ConfigError{"key", "holds no private key (a block starting with -----BEGIN PRIVATE KEY-----)"}
+	case len(keys) > 1:
+		return &ConfigError{"key", "holds more than one private key: give only the key of the certificate registered on the app"}
+	}
+	if _, err := confidential.NewCredFromCert(certs, keys[0]); err != nil {
+		if strings.Contains(err.Error(), "RSA") {
+			return &ConfigError{"key", "is not an RSA key; an app's certificate credential for MSAL Go needs an RSA key"}
+		}
+		return &ConfigError{"key", "does not belong to the certificate: its public key is none of the certificate's (not a key pair)"}
+	}
+	return nil
 }
 
 // authorityURL is the authority with the tenant, as MSAL takes it.

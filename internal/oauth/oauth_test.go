@@ -121,6 +121,60 @@ func TestClientSecret(t *testing.T) {
 	if got := f.idp.TokenRequests(); got != 1 {
 		t.Errorf("%d token requests", got)
 	}
+	if issued := f.idp.IssuedTokens(); len(issued) != 1 || issued[0] != tok.Bearer() {
+		t.Errorf("the identity provider issued %d tokens, not the one Acquire returned", len(issued))
+	}
+}
+
+// TestValidateCertificate: Validate checks a certificate credential given
+// as PEM as Acquire will use it, before any traffic, and names the
+// attribute at fault without quoting the PEM.
+func TestValidateCertificate(t *testing.T) {
+	cert, err := idptest.NewCertificate("app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := idptest.NewCertificate("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := append(append([]byte{}, cert.CertPEM...), cert.KeyPEM...)
+	base := oauth.Config{Tenant: tenantID, ClientID: sendApp}
+	for _, tc := range []struct {
+		name       string
+		cert, key  []byte
+		field, msg string
+	}{
+		{"pair", cert.CertPEM, cert.KeyPEM, "", ""},
+		{"one PEM with both", both, nil, "", ""},
+		{"no certificate", []byte("not PEM"), cert.KeyPEM, "certificate", "holds no PEM certificate"},
+		{"key as certificate", cert.KeyPEM, cert.KeyPEM, "certificate", "holds no PEM certificate"},
+		{"two keys", both, other.KeyPEM, "key", "more than one private key"},
+		{"no key", cert.CertPEM, nil, "key", "holds no private key"},
+		{"not a pair", cert.CertPEM, other.KeyPEM, "key", "does not belong to the certificate"},
+		{"broken certificate", []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), cert.KeyPEM, "certificate", "does not parse"},
+		{"broken key", cert.CertPEM, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), "key", "does not parse as PKCS #8"},
+		{"encrypted key", cert.CertPEM, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), "key", "is encrypted"},
+	} {
+		c := base
+		c.CertificatePEM, c.KeyPEM = tc.cert, tc.key
+		err := c.Validate()
+		var ce *oauth.ConfigError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.field != "" && (!errors.As(err, &ce) || ce.Field != tc.field || !strings.Contains(ce.Problem, tc.msg)):
+			t.Errorf("%s: %v, want %s: ...%s...", tc.name, err, tc.field, tc.msg)
+		case err != nil && strings.Contains(err.Error(), pemBody(cert.KeyPEM)[100:140]):
+			t.Errorf("%s: the error quotes the key", tc.name)
+		}
+	}
+	// A certificate named by file is read by Acquire, not by Validate.
+	c := base
+	c.CertificateFile, c.KeyFile = "/nonexistent/app.crt", "/nonexistent/app.key"
+	if err := c.Validate(); err != nil {
+		t.Errorf("files: %v", err)
+	}
 }
 
 func TestCertificate(t *testing.T) {

@@ -8,14 +8,18 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Mask replaces a secret in output.
 const Mask = "****"
 
 // Redactor replaces every known form of a set of secrets with Mask.
-// The zero value masks nothing.
+// The zero value masks nothing. It is safe for concurrent use: a run adds
+// the secrets it learns while it runs (an OAuth access token) to the
+// Redactor its reporters are already masking with.
 type Redactor struct {
+	mu    sync.RWMutex
 	forms []string // longest first
 }
 
@@ -51,7 +55,14 @@ func (r *Redactor) Clone() *Redactor {
 	if r == nil {
 		return &Redactor{}
 	}
-	return &Redactor{forms: slices.Clone(r.forms)}
+	return &Redactor{forms: r.snapshot()}
+}
+
+// snapshot returns the forms r masks at this moment.
+func (r *Redactor) snapshot() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return slices.Clone(r.forms)
 }
 
 // Join returns a Redactor that masks what each of rs masks (nil ones
@@ -63,7 +74,7 @@ func Join(rs ...*Redactor) *Redactor {
 		if r == nil {
 			continue
 		}
-		for _, f := range r.forms {
+		for _, f := range r.snapshot() {
 			if !seen[f] {
 				seen[f] = true
 				out.forms = append(out.forms, f)
@@ -81,6 +92,8 @@ func (r *Redactor) Add(secrets ...string) *Redactor {
 }
 
 func (r *Redactor) add(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	seen := map[string]bool{}
 	for _, f := range r.forms {
 		seen[f] = true
@@ -133,7 +146,12 @@ func forms(s string) []string {
 
 // String masks every secret form in s.
 func (r *Redactor) String(s string) string {
-	if r == nil || len(r.forms) == 0 || s == "" {
+	if r == nil || s == "" {
+		return s
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if len(r.forms) == 0 {
 		return s
 	}
 	return replace(s, r.forms, Mask)
@@ -205,4 +223,11 @@ func replace(s string, values []string, mask string) string {
 }
 
 // Empty reports whether the Redactor masks nothing.
-func (r *Redactor) Empty() bool { return r == nil || len(r.forms) == 0 }
+func (r *Redactor) Empty() bool {
+	if r == nil {
+		return true
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.forms) == 0
+}

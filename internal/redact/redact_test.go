@@ -2,6 +2,7 @@ package redact
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,29 @@ func TestJoin(t *testing.T) {
 	}
 	if !Join().Empty() || !Join(nil).Empty() {
 		t.Error("an empty Join masks something")
+	}
+}
+
+// TestConcurrentAdd: a run adds the secrets it learns (OAuth tokens) to
+// the Redactor its reporters mask with while they mask; under -race this
+// proves the two do not race, and what was added is masked from then on.
+func TestConcurrentAdd(t *testing.T) {
+	r := New("first-secret")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			r.WithAuth("user@contoso.com", fmt.Sprintf("token-%03d-value", i))
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		_ = r.String("first-secret and token-000-value")
+		_ = r.Clone()
+		_ = Join(r, New("other-secret"))
+		_ = r.Empty()
+	}
+	<-done
+	if got := r.String("token-199-value first-secret"); got != "**** ****" {
+		t.Errorf("got %q", got)
 	}
 }

@@ -46,6 +46,10 @@ type Check struct {
 	// --no-send kept the runner from sending DATA.
 	DataSuppressed bool `json:"data_suppressed,omitempty"`
 
+	// Token is the OAuth access token request of an smtp check whose auth
+	// block has an oauth block; nil for other checks.
+	Token *Token `json:"token,omitempty"`
+
 	// Lookups are the check's DNS exchanges in order: the MX resolution of
 	// an mx endpoint, a dns or dnsbl check's queries, the blocklist proof.
 	Lookups []Lookup `json:"lookups,omitempty"`
@@ -78,9 +82,10 @@ func (r *Check) FirstFailure() string {
 }
 
 // TranscriptLines returns what a reporter shows as the check's transcript:
-// the conversation's (which, for an mx endpoint, starts with the MX
-// lookups), or for checks without a conversation their DNS lookups as
-// Note lines, with offsets from the first lookup.
+// the conversation's (which starts with the OAuth token request of an
+// oauth block and the MX lookups of an mx endpoint), or for checks
+// without a conversation the token request (one that failed) and their
+// DNS lookups as Note lines, with offsets from the first lookup.
 func (r *Check) TranscriptLines() []TranscriptLine {
 	if r.Conversation != nil {
 		return r.Conversation.Transcript
@@ -88,7 +93,11 @@ func (r *Check) TranscriptLines() []TranscriptLine {
 	if r.Device != nil {
 		return r.Device.Transcript
 	}
-	return LookupLines(r.Lookups, time.Time{})
+	lookups := LookupLines(r.Lookups, time.Time{})
+	if r.Token != nil {
+		return append(r.Token.TranscriptLines(0), lookups...)
+	}
+	return lookups
 }
 
 // LookupLines renders lookups as transcript Note lines with offsets from

@@ -32,6 +32,7 @@ var authSchema = &hcl.BodySchema{
 		{Name: "mechanism"},
 		{Name: "force_mechanism"},
 	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "oauth"}},
 }
 
 var messageSchema = &hcl.BodySchema{
@@ -188,33 +189,25 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 		}
 	}
 	pwAttr, tokenAttr := attrs["password"], attrs["token"]
-	secret := func(attr *hcl.Attribute) string {
-		s, _, ok := d.str(attr, true)
-		if !ok {
-			return ""
+	var oauthBlock *hcl.Block
+	for _, inner := range content.Blocks {
+		if oauthBlock != nil {
+			d.duplicateBlock(inner, oauthBlock, "in an auth block")
+			continue
 		}
-		s = d.wire(attr.Expr, s)
-		if s == "" {
-			detail := fmt.Sprintf("The %s is empty. If it comes from a variable, give the variable a value with -var, "+
-				"a -var-file or %s<name>.", attr.Name, EnvVarPrefix)
-			if hint := d.unsetEnvHint(attr.Expr); hint != "" {
-				detail = fmt.Sprintf("The %s is empty: %s.", attr.Name, hint)
+		oauthBlock = inner
+		a.OAuth = d.decodeOAuth(inner)
+	}
+	if oauthBlock != nil {
+		for _, attr := range []*hcl.Attribute{pwAttr, tokenAttr} {
+			if attr != nil {
+				d.errorIn(attr.Range, b.DefRange, "Both oauth and "+attr.Name+" in auth",
+					fmt.Sprintf("The oauth block at %s gets the access token from Microsoft Entra ID and sends it with XOAUTH2; "+
+						"an auth block with one takes no %s. Remove the %s, or the oauth block.",
+						posString(oauthBlock.DefRange), attr.Name, attr.Name))
 			}
-			d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty " + attr.Name, Detail: detail, Subject: attr.Expr.Range().Ptr()})
-			return ""
 		}
-		if err := checkLine(s); err != nil {
-			// Never quote a secret, even in an error.
-			d.errorAt(attr.Expr.Range(), "Invalid "+attr.Name, fmt.Sprintf("The %s %s.", attr.Name, err))
-			return ""
-		}
-		if len(s) < 3 && !d.refersTo(attr.Expr, d.refusedShort) {
-			d.errorAt(attr.Expr.Range(), "Sensitive value too short to mask",
-				fmt.Sprintf("The %s is %d bytes long: values shorter than 3 bytes are not masked in output, since "+
-					"masking them would mask ordinary words and numbers too. Use a longer one.", attr.Name, len(s)))
-			return ""
-		}
-		return s
+		pwAttr, tokenAttr = nil, nil
 	}
 	switch {
 	case pwAttr != nil && tokenAttr != nil:
@@ -222,12 +215,14 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 			fmt.Sprintf("An auth block takes a password (PLAIN, LOGIN, CRAM-MD5) or an OAuth token (XOAUTH2), "+
 				"not both; the password is set at %s.", posString(pwAttr.Range)))
 	case pwAttr != nil:
-		a.Password = secret(pwAttr)
+		a.Password = d.secretString(pwAttr)
 	case tokenAttr != nil:
-		a.Token = secret(tokenAttr)
+		a.Token = d.secretString(tokenAttr)
+	case oauthBlock != nil:
 	default:
 		d.errorAt(b.DefRange, "Missing password or token",
-			"An auth block needs a password (PLAIN, LOGIN, CRAM-MD5) or an OAuth access token (XOAUTH2).")
+			"An auth block needs a password (PLAIN, LOGIN, CRAM-MD5), an OAuth access token (XOAUTH2), "+
+				"or an oauth block that gets the token from Microsoft Entra ID.")
 	}
 	if attr := attrs["mechanism"]; attr != nil {
 		if m, _, ok := d.str(attr, false); ok {
@@ -241,6 +236,10 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 				d.errorAt(attr.Expr.Range(), "Unsupported auth mechanism",
 					fmt.Sprintf("mechanism is %q; it must be one of %s, or left out to use the best one the server offers.",
 						m, strings.Join(mechanisms, ", ")))
+			case oauthBlock != nil && upper != "XOAUTH2":
+				d.errorAt(attr.Expr.Range(), "OAuth needs XOAUTH2",
+					fmt.Sprintf("The oauth block gets an access token, which only XOAUTH2 sends; %s sends a password. "+
+						"Leave mechanism out (XOAUTH2 is the default with oauth) or set it to \"XOAUTH2\".", upper))
 			case upper == "XOAUTH2" && pwAttr != nil && tokenAttr == nil:
 				d.errorAt(attr.Expr.Range(), "XOAUTH2 needs a token",
 					"XOAUTH2 authenticates with an OAuth access token: set token instead of password.")
@@ -252,7 +251,7 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 			}
 		}
 	}
-	if a.Mechanism == "" && tokenAttr != nil && pwAttr == nil {
+	if a.Mechanism == "" && (tokenAttr != nil && pwAttr == nil || oauthBlock != nil) {
 		a.Mechanism = "XOAUTH2"
 	}
 	if attr := attrs["force_mechanism"]; attr != nil {
@@ -267,6 +266,39 @@ func (d *decoder) decodeAuth(b *hcl.Block) *Auth {
 		}
 	}
 	return a
+}
+
+// secretString evaluates a credential that goes on the wire (a
+// password, a token, a client secret): it must not be empty, must be one
+// line, and must be long enough to be masked. Errors never quote it. It
+// returns "" on errors.
+func (d *decoder) secretString(attr *hcl.Attribute) string {
+	s, _, ok := d.str(attr, true)
+	if !ok {
+		return ""
+	}
+	s = d.wire(attr.Expr, s)
+	if s == "" {
+		detail := fmt.Sprintf("The %s is empty. If it comes from a variable, give the variable a value with -var, "+
+			"a -var-file or %s<name>.", attr.Name, EnvVarPrefix)
+		if hint := d.unsetEnvHint(attr.Expr); hint != "" {
+			detail = fmt.Sprintf("The %s is empty: %s.", attr.Name, hint)
+		}
+		d.add(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty " + attr.Name, Detail: detail, Subject: attr.Expr.Range().Ptr()})
+		return ""
+	}
+	if err := checkLine(s); err != nil {
+		// Never quote a secret, even in an error.
+		d.errorAt(attr.Expr.Range(), "Invalid "+attr.Name, fmt.Sprintf("The %s %s.", attr.Name, err))
+		return ""
+	}
+	if len(s) < 3 && !d.refersTo(attr.Expr, d.refusedShort) {
+		d.errorAt(attr.Expr.Range(), "Sensitive value too short to mask",
+			fmt.Sprintf("The %s is %d bytes long: values shorter than 3 bytes are not masked in output, since "+
+				"masking them would mask ordinary words and numbers too. Use a longer one.", attr.Name, len(s)))
+		return ""
+	}
+	return s
 }
 
 func (d *decoder) decodeMessage(b *hcl.Block, c *SMTPCheck) *Message {

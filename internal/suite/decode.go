@@ -197,7 +197,8 @@ func refRoot(blockType string) string {
 // values of sensitive variables (each element of a list; a number in
 // cty's form and as it was written, 0123 as well as 123; bools are left
 // out, masking "true" would hide too much), in the form they were given
-// in and in cty's NFC form, and every auth password and token.
+// in and in cty's NFC form, and every auth password and token, oauth
+// client secret and private key (whole and each line of its PEM).
 func (d *decoder) sensitiveValues() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -243,6 +244,13 @@ func (d *decoder) sensitiveValues() []string {
 			addValue(cty.NormalizeString(c.Auth.Password))
 			addValue(c.Auth.Token)
 			addValue(cty.NormalizeString(c.Auth.Token))
+			if o := c.Auth.OAuth; o != nil {
+				addValue(o.ClientSecret)
+				addValue(cty.NormalizeString(o.ClientSecret))
+				for _, s := range privateKeyTexts(o.CertificatePEM, o.KeyPEM) {
+					addValue(s)
+				}
+			}
 		}
 	}
 	for _, c := range d.suite.DNSBLChecks {

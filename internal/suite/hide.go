@@ -14,14 +14,16 @@ import (
 
 // What a diagnostic may not quote (SPEC section 4: secrets never appear in
 // any output): the values of sensitive variables, the values that go into
-// an auth block's password or token, and what env() and file() read. The
+// an auth block's password or token (or its oauth block's client_secret or
+// key), and what env() and file() read. The
 // decoder's own messages give their length instead (show); HCL's notes on
 // the values of a failed expression see them marked (renderer.values);
 // and a last pass over the file's diagnostics replaces whatever quoted
 // them anyway (hideQuoted, scrub).
 
 // secretVariables returns the names of the variables that an auth block's
-// password or token, or a dnsbl block's dqs_key, refers to. It reads the
+// password or token, its oauth block's client_secret or key, or a dnsbl
+// block's dqs_key, refers to. It reads the
 // syntax only, before any value is resolved, so that the values of those
 // variables are hidden from the first diagnostic on.
 func secretVariables(body *hclsyntax.Body) map[string]bool {
@@ -45,6 +47,12 @@ func secretVariables(body *hclsyntax.Body) map[string]bool {
 				if inner.Type == "auth" {
 					collect(inner.Body.Attributes["password"])
 					collect(inner.Body.Attributes["token"])
+					for _, o := range inner.Body.Blocks {
+						if o.Type == "oauth" {
+							collect(o.Body.Attributes["client_secret"])
+							collect(o.Body.Attributes["key"])
+						}
+					}
 				}
 			}
 		case "dnsbl":

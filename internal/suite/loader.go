@@ -42,6 +42,12 @@ type Options struct {
 	// as far as its type allows. Values that are given are checked as
 	// run checks them.
 	Validate bool
+	// NoPrompt, when set, says why nobody can answer a prompt in this run
+	// ("smtpdiag run --no-input was given", "standard input is not a
+	// terminal", "CI=true is set"): a suite that would need one (an oauth
+	// block with flow = "device_code", which waits for someone to sign
+	// in) is then an error. "" means someone may answer.
+	NoPrompt string
 }
 
 // Loader decodes suite files. It keeps every file it parsed, so that

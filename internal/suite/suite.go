@@ -34,7 +34,8 @@ type Suite struct {
 	Devices []*Device
 
 	// Sensitive holds the values of every sensitive variable (and of any
-	// auth password or token), for masking in every output.
+	// auth password or token, oauth client secret and private key), for
+	// masking in every output.
 	Sensitive []string
 	// Redactor masks those values in every form they can take in output:
 	// plain, in base64, and inside the AUTH blobs built from the auth
@@ -165,6 +166,10 @@ type Auth struct {
 	// does not offer fails the step and nothing is sent. It needs
 	// Mechanism.
 	ForceMechanism bool
+	// OAuth, when set, is where the runner gets the XOAUTH2 token (the
+	// oauth block); Password and Token are then "" and Mechanism is
+	// XOAUTH2.
+	OAuth *OAuth
 }
 
 // Message is a decoded message block; only its presence makes the runner send DATA.

@@ -161,6 +161,7 @@ func (p *IdP) redeemDeviceCode(w http.ResponseWriter, req Request, t Tenant, app
 	oid := idFor(approvedBy)
 	access := p.Sign(Claims{TenantID: t.ID, Audience: aud, AppID: app.ClientID, ObjectID: oid,
 		Scopes: g.permissions, UPN: approvedBy, IssuedAt: now, ExpiresAt: now.Add(lifetime(app))})
+	p.issue(access)
 	idToken := p.sign(map[string]any{
 		"aud": app.ClientID, "iss": p.Issuer(t.ID), "iat": now.Unix(), "nbf": now.Unix(),
 		"exp": now.Add(time.Hour).Unix(), "oid": oid, "sub": oid, "tid": t.ID,

@@ -131,6 +131,7 @@ type IdP struct {
 	devices  map[string]*deviceGrant
 	refusals map[string][]int // by client ID
 	requests []Request
+	issued   []string
 	seq      int
 }
 
@@ -238,6 +239,21 @@ func (p *IdP) Requests() []Request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.requests)
+}
+
+// IssuedTokens returns the access tokens issued so far, in order: for
+// tests that prove a token never shows in any output.
+func (p *IdP) IssuedTokens() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.issued)
+}
+
+// issue remembers an access token the token endpoint hands out.
+func (p *IdP) issue(token string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.issued = append(p.issued, token)
 }
 
 // TokenRequests counts the requests to the token endpoint.

@@ -194,6 +194,7 @@ func (p *IdP) clientCredentials(w http.ResponseWriter, r *http.Request, req Requ
 	now := p.now()
 	access := p.Sign(Claims{TenantID: t.ID, Audience: aud, AppID: app.ClientID, ObjectID: app.ObjectID,
 		Roles: app.Roles, IssuedAt: now, ExpiresAt: now.Add(lifetime(app))})
+	p.issue(access)
 	req.Status = http.StatusOK
 	p.record(req)
 	expiresIn := int(lifetime(app) / time.Second)

@@ -233,7 +233,7 @@ func makeFileFunc(opts FunctionOptions) function.Function {
 					return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, err)
 				}
 			}
-			real, err := inside(p, roots)
+			real, err := inside(p, roots, "file()")
 			if err != nil {
 				return cty.UnknownVal(cty.String), fmt.Errorf("cannot read %s: %w", p, err)
 			}
@@ -268,10 +268,34 @@ func resolveRoots(dirs []string) []string {
 	return out
 }
 
+// ReadConfined reads a file the way file() does, for an attribute that
+// names a file a suite may only read inside its own tree, such as an
+// oauth block's certificate and key (what names the attribute in the
+// refusal): p is taken relative to dir, and read only when, after its
+// symlinks are resolved, it lies inside dir's tree or one of roots, and
+// is a regular file of at most 1 MiB. It returns the path it read.
+func ReadConfined(p, dir string, roots []string, what string) (string, []byte, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	if fi, err := os.Stat(p); err == nil {
+		if err := checkRegular(fi); err != nil {
+			return p, nil, err
+		}
+	}
+	real, err := inside(p, resolveRoots(append([]string{dir}, roots...)), what)
+	if err != nil {
+		return p, nil, err
+	}
+	src, err := ReadFile(real)
+	return real, src, err
+}
+
 // inside resolves p's symlinks and returns the path it leads to when that
 // lies inside one of roots (resolveRoots). A path that does not exist is
-// returned as it is, for the read to report.
-func inside(p string, roots []string) (string, error) {
+// returned as it is, for the read to report. what names the reader in a
+// refusal ("file()").
+func inside(p string, roots []string, what string) (string, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return "", err
@@ -300,7 +324,7 @@ func inside(p string, roots []string) (string, error) {
 	if real != abs {
 		where = "a link to " + real + ", " + where
 	}
-	return "", fmt.Errorf("it is %s; file() reads only inside the suite's directory tree (add a directory with --allow-read DIR)", where)
+	return "", fmt.Errorf("it is %s; %s reads only inside the suite's directory tree (add a directory with --allow-read DIR)", where, what)
 }
 
 // lengthFunc is Terraform's length: the number of characters of a string,
