@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/esmtp"
@@ -170,7 +169,7 @@ func (c *Client) dialFault(ctx context.Context, err error, addr string) *result.
 		return &result.Fault{Kind: result.FaultCanceled, Message: "interrupted while connecting to " + addr}
 	case errors.As(err, &dnsErr) && !dnsErr.IsTimeout:
 		return &result.Fault{Kind: result.FaultResolve, Message: fmt.Sprintf("cannot resolve %s: %s", dnsErr.Name, dnsErr.Err)}
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case isRefused(err):
 		return &result.Fault{Kind: result.FaultRefused, Message: "connection to " + addr + " refused"}
 	case isTimeout(err) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &result.Fault{Kind: result.FaultTimeout, Message: fmt.Sprintf("no connection to %s within %s", addr, c.timeout)}
@@ -487,7 +486,7 @@ func (c *Client) fault(name string, err error, reading bool) *result.Fault {
 			msg += " in the middle of a reply"
 		}
 		return &result.Fault{Kind: result.FaultClosed, Message: msg + " at " + name}
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+	case isBroken(err):
 		return &result.Fault{Kind: result.FaultClosed, Message: "connection reset by the server at " + name}
 	}
 	return &result.Fault{Kind: result.FaultNetwork, Message: name + ": " + err.Error()}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/smtpdiag/smtpdiag/internal/esmtp"
@@ -108,7 +107,7 @@ func (c *Client) handshakeFault(err error) *result.Fault {
 		// Often a server that found no TLS version or cipher suite in
 		// common and hung up without an alert.
 		return &result.Fault{Kind: result.FaultTLSHandshake, Message: "TLS handshake failed: the server closed the connection"}
-	case errors.Is(err, syscall.ECONNRESET):
+	case isReset(err):
 		return &result.Fault{Kind: result.FaultTLSHandshake, Message: "TLS handshake failed: the server reset the connection"}
 	}
 	return &result.Fault{Kind: result.FaultTLSHandshake, Message: "TLS handshake failed: " + err.Error()}

@@ -54,33 +54,38 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
-// Namespace is the prefix of every metric name.
-const Namespace = "smtpdiag"
-
 // The names of the metrics.
 const (
-	CheckSuccess         = "smtpdiag_check_success"
-	CheckStatus          = "smtpdiag_check_status"
-	CheckDuration        = "smtpdiag_check_duration_seconds"
-	TLSVersion           = "smtpdiag_tls_version"
-	CertExpiryDays       = "smtpdiag_tls_certificate_expiry_days"
-	CertExpiryTimestamp  = "smtpdiag_tls_certificate_expiry_timestamp_seconds"
-	BlocklistListed      = "smtpdiag_blocklist_listed"
-	BlocklistZones       = "smtpdiag_blocklist_zones"
-	RunChecks            = "smtpdiag_run_checks"
-	RunTimestamp         = "smtpdiag_run_timestamp_seconds"
-	RunDuration          = "smtpdiag_run_duration_seconds"
-	RunInterrupted       = "smtpdiag_run_interrupted"
-	BuildInfo            = "smtpdiag_build_info"
-	labelSuite           = "suite"
-	labelCheck           = "check"
-	labelEndpoint        = "endpoint"
-	labelStatus          = "status"
-	labelVersion         = "version"
-	secondsPerDay        = 24 * 60 * 60
-	maxLabelValueRunes   = 200
-	labelValueEllipsis   = "…"
-	invalidUTF8Character = "\uFFFD"
+	CheckSuccess        = "smtpdiag_check_success"
+	CheckStatus         = "smtpdiag_check_status"
+	CheckDuration       = "smtpdiag_check_duration_seconds"
+	TLSVersion          = "smtpdiag_tls_version"
+	CertExpiryDays      = "smtpdiag_tls_certificate_expiry_days"
+	CertExpiryTimestamp = "smtpdiag_tls_certificate_expiry_timestamp_seconds"
+	BlocklistListed     = "smtpdiag_blocklist_listed"
+	BlocklistZones      = "smtpdiag_blocklist_zones"
+	RunChecks           = "smtpdiag_run_checks"
+	RunTimestamp        = "smtpdiag_run_timestamp_seconds"
+	RunDuration         = "smtpdiag_run_duration_seconds"
+	RunInterrupted      = "smtpdiag_run_interrupted"
+	BuildInfo           = "smtpdiag_build_info"
+)
+
+// The labels, and the bounds of their values.
+const (
+	labelSuite    = "suite"
+	labelCheck    = "check"
+	labelEndpoint = "endpoint"
+	labelStatus   = "status"
+	labelVersion  = "version"
+	// maxLabelValueRunes cuts a label value (a suite name, a check
+	// label) that long, with an ellipsis.
+	maxLabelValueRunes = 200
+	labelValueEllipsis = "…"
+	// invalidUTF8 replaces bytes that are not UTF-8, which the text
+	// format does not allow in label values.
+	invalidUTF8   = "\uFFFD"
+	secondsPerDay = 24 * 60 * 60
 )
 
 // Names lists every metric the package can write, in the order of the
@@ -95,7 +100,7 @@ func Names() []string {
 }
 
 // Statuses are the values of the status label of the check metrics and of
-// smtpdiag_run_checks, in the order they are written.
+// smtpdiag_run_checks.
 var Statuses = []result.Status{result.Passed, result.Failed, result.Errored, result.Skipped}
 
 // ZoneStatuses are the values of the status label of
@@ -327,7 +332,7 @@ func suiteNames(results []*result.Suite) []string {
 // at most maxLabelValueRunes characters.
 func labelValue(s string, red *redact.Redactor) string {
 	s = red.String(s)
-	s = strings.ToValidUTF8(s, invalidUTF8Character)
+	s = strings.ToValidUTF8(s, invalidUTF8)
 	if strings.IndexFunc(s, isControl) >= 0 {
 		var b strings.Builder
 		for _, r := range s {
