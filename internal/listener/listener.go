@@ -162,7 +162,7 @@ func bindError(addr string, err error) *BindError {
 		port, _ = strconv.Atoi(p)
 	}
 	switch {
-	case errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EACCES):
+	case errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EACCES) || errors.Is(err, errAccess):
 		if port > 0 && port < 1024 {
 			be.Hint = fmt.Sprintf("Ports below 1024 need privileges. Listen on a port such as 2525 instead "+
 				"(--listen 0.0.0.0:2525, or listen in the device block) and point the device at that port, "+
@@ -170,9 +170,9 @@ func bindError(addr string, err error) *BindError {
 		} else {
 			be.Hint = "The system does not allow this program to listen there."
 		}
-	case errors.Is(err, syscall.EADDRINUSE):
+	case errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, errAddrInUse):
 		be.Hint = "Another program (a mail server?) already listens on that port; stop it or choose another port."
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
+	case errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, errAddrNotAvail):
 		be.Hint = "That IP address is not one of this machine's; use 0.0.0.0 to listen on all of them."
 	}
 	return be

@@ -427,6 +427,17 @@ func TestBindErrorHints(t *testing.T) {
 	if e := bindError("0.0.0.0:2525", inUse); !strings.Contains(e.Error(), "already listens") {
 		t.Fatalf("hint: %v", e)
 	}
+	// The codes bind returns on this system (on Windows the Winsock ones,
+	// which Go's syscall.EADDRINUSE does not match).
+	for _, tc := range []struct {
+		err  error
+		hint string
+	}{{errAddrInUse, "already listens"}, {errAddrNotAvail, "not one of this machine's"}, {errAccess, "need privileges"}} {
+		err := &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", tc.err)}
+		if e := bindError("0.0.0.0:25", err); !strings.Contains(e.Error(), tc.hint) {
+			t.Errorf("%v: hint %v", tc.err, e)
+		}
+	}
 	// A real one: the port is taken.
 	l, _ := start(t, Config{})
 	_, err := Listen(Config{Addr: l.Addr()})
