@@ -65,6 +65,7 @@ func cmdListen(args []string, e env) error {
 	fs.StringVar(&f.reports.junit, "junit", "", "write JUnit XML to `FILE`")
 	fs.StringVar(&f.reports.json, "json", "", "write the full results as JSON to `FILE`")
 	fs.StringVar(&f.reports.report, "report", "", "write an evidence report to `FILE` (.html or .md)")
+	fs.StringVar(&f.reports.metrics, "metrics", "", metricsUsage)
 	fs.BoolVar(&f.reports.verbose, "v", false, "show the transcript of every session, not only failing ones")
 	fs.BoolVar(&f.reports.noColor, "no-color", false, "no colour (NO_COLOR is honoured too)")
 	fs.StringVar(&f.device, "device", "", "the device block to use, by `LABEL` (needed when the suite has several)")

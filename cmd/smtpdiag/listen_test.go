@@ -187,7 +187,7 @@ func mustContain(t *testing.T, what, text string, want ...string) {
 func TestListenSwaksTLS12LoginPasses(t *testing.T) {
 	bin := requireSwaks(t)
 	r := startListen(t, copierSuite, "--once", "--listen", "127.0.0.1:0",
-		"--junit", "out.xml", "--json", "out.json", "--report", "out.html")
+		"--junit", "out.xml", "--json", "out.json", "--report", "out.html", "--metrics", "out.prom")
 	out := swaks(t, bin, r.addr, "--tls", "--tls-protocol", "tlsv1_2",
 		"--auth", "LOGIN", "--auth-user", "scanner@contoso.com", "--auth-password", devicePassword)
 	if code := r.wait(t); code != 0 {
@@ -198,10 +198,17 @@ func TestListenSwaksTLS12LoginPasses(t *testing.T) {
 		"ClientHello:   offers up to TLS 1.2 (no supported_versions extension);", "ECDHE offered",
 		"AUTH:          LOGIN as scanner@contoso.com, inside TLS (password not recorded): 235 2.7.0 Authentication successful",
 		"envelope:      MAIL FROM:<scanner@contoso.com>, RCPT TO: helpdesk@contoso.com",
-		"X-Mailer: swaks", "1 passed, 0 failed")
+		"X-Mailer: swaks", "1 passed, 0 failed",
+		// Which ways it can send after the Basic auth switch-off: it used
+		// AUTH LOGIN inside TLS 1.2 with ECDHE.
+		"Ways reception copier can send after the Basic auth switch-off\n",
+		"  no     Basic auth ", "  maybe  OAuth       ", "It used AUTH LOGIN, and OAuth needs AUTH XOAUTH2")
 	mustContain(t, "stderr", r.stderr.String(), "connection from 127.0.0.1 (session 1)", "certificate ECDSA P-256, SHA-256 ")
 	report := r.file(t, "out.html")
-	mustContain(t, "report", report, "Device session", "ClientHello", "offers up to TLS 1.2", "TLS_ECDHE_")
+	mustContain(t, "report", report, "Device session", "ClientHello", "offers up to TLS 1.2", "TLS_ECDHE_",
+		"Ways to send after the Basic auth switch-off")
+	mustContain(t, "metrics", r.file(t, "out.prom"),
+		`smtpdiag_check_success{check="reception copier",endpoint="",suite="contoso: reception copier"} 1`)
 	var doc struct {
 		Suites []struct {
 			Checks []struct {
