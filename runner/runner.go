@@ -204,11 +204,23 @@ func runSuite(ctx context.Context, s *suite.Suite, all []suite.Check, picked []i
 			defer wg.Done()
 			defer close(finishedCh[i])
 			index := picked[i]
+			if why := c.Disabled(); why != "" {
+				// enabled = false: no traffic, no slot.
+				res.Checks[i] = notTested(index, c, result.NotTested+why, opts)
+				done <- i
+				return
+			}
 			var from *result.Check
 			if c.DNSBL != nil && c.DNSBL.ClientIPOf != "" {
 				if j, ok := smtpIndex[c.DNSBL.ClientIPOf]; ok {
 					<-finishedCh[j]
 					from = res.Checks[j]
+				}
+				if why := disabledSMTP(s, c.DNSBL.ClientIPOf); why != "" {
+					res.Checks[i] = notTested(index, c, fmt.Sprintf("%sit looks up the client IP of the smtp check %q, which is not tested (%s)",
+						result.NotTested, c.DNSBL.ClientIPOf, why), opts)
+					done <- i
+					return
 				}
 			}
 			sem <- struct{}{}
@@ -248,6 +260,11 @@ func runSuite(ctx context.Context, s *suite.Suite, all []suite.Check, picked []i
 	if ctx.Err() != nil {
 		res.Interrupted = Interruption(ctx)
 	}
+	// Which ways to send work, from the checks that prove a path; a
+	// shard decides on its own checks, and merge again on all of them.
+	if res.Paths = knowledge.RunDecision(res.Checks); res.Paths != nil {
+		res.Paths.Subject = pathSubject(s)
+	}
 	res.Duration = opts.Now().Sub(res.Started)
 	emit(result.Event{Kind: result.SuiteFinished, Suite: res, Total: len(checks)})
 	return res
@@ -285,8 +302,52 @@ func checkDeadline(c suite.Check, opts Options) time.Duration {
 // notRun is the result of a check that an interruption kept from
 // starting.
 func notRun(ctx context.Context, index int, c suite.Check, opts Options) *result.Check {
-	return &result.Check{Index: index, Label: c.Label(), Kind: c.Kind(), Line: declLine(c), Status: result.Skipped,
-		Error: "not run: " + Interruption(ctx), Started: opts.Now()}
+	return notTested(index, c, "not run: "+Interruption(ctx), opts)
+}
+
+// notTested is the result of a check that did not run, and why: its
+// suite disabled it (enabled = false, or it looks up the client IP of a
+// disabled smtp check), or an interruption kept it from starting.
+func notTested(index int, c suite.Check, why string, opts Options) *result.Check {
+	return &result.Check{Index: index, Label: c.Label(), Kind: c.Kind(), Path: c.Path(), Line: declLine(c),
+		Status: result.Skipped, Error: why, Started: opts.Now()}
+}
+
+// disabledSMTP says why the smtp check labelled label is disabled, ""
+// when it runs.
+func disabledSMTP(s *suite.Suite, label string) string {
+	for _, c := range s.Checks {
+		if c.Label == label {
+			return c.Disabled
+		}
+	}
+	return ""
+}
+
+// pathSubject is whom a suite's decision on the ways to send is about:
+// the user name its Basic auth or OAuth check signs in with (the
+// device's mailbox), else the sender of its Direct Send or connector
+// check, else "" (reporters name the suite instead). A disabled check
+// names nobody: its body was not decoded. It reads the whole suite, not
+// a shard's slice, so that every shard of a run names the same.
+func pathSubject(s *suite.Suite) string {
+	byPath := map[string]*suite.SMTPCheck{}
+	for _, c := range s.Checks {
+		if c.Path != "" && c.Disabled == "" {
+			byPath[c.Path] = c
+		}
+	}
+	for _, p := range []string{"basic_auth", "oauth"} {
+		if c := byPath[p]; c != nil && c.Auth != nil && c.Auth.Username != "" {
+			return c.Auth.Username
+		}
+	}
+	for _, p := range []string{"direct_send", "connector"} {
+		if c := byPath[p]; c != nil && c.MailFrom != nil && *c.MailFrom != "" {
+			return *c.MailFrom
+		}
+	}
+	return ""
 }
 
 // declLine is the line of c's block in its suite file.
@@ -314,7 +375,7 @@ func Redactor(suites ...*suite.Suite) *redact.Redactor {
 }
 
 func runCheck(ctx context.Context, index int, c *suite.SMTPCheck, opts Options, red *redact.Redactor) (res *result.Check) {
-	res = &result.Check{Index: index, Label: c.Label, Kind: "smtp", Started: opts.Now()}
+	res = &result.Check{Index: index, Label: c.Label, Kind: "smtp", Path: c.Path, Started: opts.Now()}
 	defer func() {
 		// A bug in one check must not take the others down with it.
 		if p := recover(); p != nil {

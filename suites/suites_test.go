@@ -35,6 +35,16 @@ var identity = map[string][]string{
 	"mx-vs-auth.hcl":           {"domain=contoso.com", "sender=scanner@contoso.com", "internal_recipient=helpdesk@contoso.com"},
 	"basic-auth-readiness.hcl": {"username=scanner@contoso.com", "password=not-used"},
 	"isp-cutover.hcl":          {"domain=contoso.com", "egress_ip=203.0.113.5"},
+	"basic-auth-migration.hcl": {"domain=contoso.com", "mailbox=scanner@contoso.com",
+		"internal_recipient=helpdesk@contoso.com", "external_recipient=someone@fabrikam.com"},
+}
+
+// microsoftHosts are the hosts the ready-made suites connect to by
+// default: client submission, the tenant's MX endpoint, HVE and the ACS
+// relay (the last two in basic-auth-migration.hcl only).
+var microsoftHosts = map[string]bool{
+	"smtp.office365.com": true, "contoso-com.mail.protection.outlook.com": true,
+	"smtp.hve.mx.microsoft": true, "smtp.azurecomm.net": true,
 }
 
 func suiteFiles(t *testing.T) []string {
@@ -78,8 +88,13 @@ func TestSuitesValidateWithMicrosoftDefaults(t *testing.T) {
 			}
 			usesMX := false
 			for _, c := range s.Checks {
+				if c.Disabled != "" {
+					// Not decoded without its credentials; see
+					// TestMigrationSuite for its defaults.
+					continue
+				}
 				host := c.Endpoint.Host
-				if host != "smtp.office365.com" && host != "contoso-com.mail.protection.outlook.com" {
+				if !microsoftHosts[host] {
 					t.Errorf("check %q: default host %q", c.Label, host)
 				}
 				usesMX = usesMX || strings.HasSuffix(host, ".mail.protection.outlook.com")
@@ -282,6 +297,7 @@ type want struct {
 }
 
 func pass() want { return want{status: result.Passed} }
+func skip() want { return want{status: result.Skipped} }
 func fail(cat result.Category, evidence ...string) want {
 	return want{status: result.Failed, category: cat, evidence: evidence}
 }
@@ -322,6 +338,19 @@ var (
 		"external recipient is refused (Direct Send is internal only)": pass(),
 		tenantMX: pass(),
 	}
+	migrationVars = []string{"domain=contoso.com", "mailbox=scanner@contoso.com",
+		"internal_recipient=helpdesk@contoso.com", "external_recipient=partner@fabrikam.com"}
+	// The simulator has no connector: it refuses every external
+	// recipient with 5.7.64. No OAuth or ACS credentials: not tested.
+	migrationWant = map[string]want{
+		"Basic auth: the mailbox signs in with its password":                      pass(),
+		"OAuth: the app signs in for the mailbox with XOAUTH2":                    skip(),
+		"HVE: the HVE account signs in":                                           pass(),
+		"ACS relay: the SMTP user signs in with the app's client secret":          skip(),
+		"Direct Send: the MX endpoint accepts an internal recipient without AUTH": pass(),
+		"Connector: the MX endpoint relays to an external recipient":              fail(result.Configuration, "550 5.7.64"),
+		tenantMX: pass(),
+	}
 	mxVsAuthPass = map[string]want{
 		"MX endpoint offers STARTTLS but never AUTH":             pass(),
 		"submission offers AUTH only after STARTTLS":             pass(),
@@ -333,6 +362,7 @@ var (
 
 func TestSuitesAgainstSimulator(t *testing.T) {
 	s := startSimulator(t)
+	subHost, subPort, _ := net.SplitHostPort(s.SubmissionAddr)
 	// Only the variables a suite declares may be set.
 	declared := func(file string, vars []string) []string {
 		src, err := os.ReadFile(file)
@@ -432,6 +462,16 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 				"AUTH LOGIN and XOAUTH2 are offered after STARTTLS":                      pass(),
 				"Basic auth (AUTH LOGIN with the password) still works for this mailbox": fail(result.Auth, "5.7.139"),
 			}},
+		{"every way off Basic auth: password, HVE account, MX endpoint", "basic-auth-migration.hcl",
+			append(migrationVars, "password=demo-password", "hve_host="+subHost, "hve_port="+subPort,
+				"hve_account=scanner@contoso.com", "hve_password=demo-password"), nil,
+			migrationWant},
+		{"every way off Basic auth: SMTP AUTH off for the mailbox", "basic-auth-migration.hcl",
+			append(migrationVars, "mailbox=disabled@contoso.com", "password=demo-password"), nil,
+			with(migrationWant, map[string]want{
+				"Basic auth: the mailbox signs in with its password": fail(result.Auth, "535 5.7.139"),
+				"HVE: the HVE account signs in":                      skip(),
+			})},
 		{"cutover line is ready", "isp-cutover.hcl", cutoverVars, nil, cutoverPass},
 		{"cutover line blocks port 25", "isp-cutover.hcl",
 			append([]string{"mx_port=" + s.closed}, cutoverVars...), nil,
@@ -516,6 +556,9 @@ func TestSuitesAgainstSimulator(t *testing.T) {
 			results := runner.Run(ctx, []*suite.Suite{st}, opts, nil)
 			if len(results) != 1 || len(results[0].Checks) != len(tc.want) {
 				t.Fatalf("ran %d suites; want %d checks", len(results), len(tc.want))
+			}
+			if paths := results[0].Paths; (paths != nil) != (tc.file == "basic-auth-migration.hcl") {
+				t.Errorf("decision on the ways to send: %+v", paths)
 			}
 			lookups := 0
 			for _, c := range results[0].Checks {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/smtpdiag/smtpdiag/internal/knowledge"
 	"github.com/smtpdiag/smtpdiag/internal/report/jsonreport"
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
 	"github.com/smtpdiag/smtpdiag/internal/result"
@@ -79,7 +80,7 @@ func cmdMerge(args []string, e env) error {
 		}
 	}
 	reports = nil
-	results, err := result.MergeShards(runs)
+	results, err := result.MergeShards(runs, knowledge.RunDecision)
 	if err != nil {
 		return usagef("%s", err)
 	}

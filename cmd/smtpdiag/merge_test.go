@@ -82,6 +82,55 @@ dns "mx of %s" {
 		add("suites/"+tenant+".hcl", b.String())
 	}
 	add("suites/empty.hcl", `suite { name = "no checks yet" }`)
+	// The ways off Basic auth, one check per path but the ACS relay's:
+	// OAuth disabled, HVE throttled, the connector refused.
+	add("suites/migration.hcl", `suite { name = "contoso: every way off Basic auth" }
+variable "client_id" {
+  default = ""
+}
+endpoint "submission" {
+  host = "smtp.contoso.test"
+  port = 587
+}
+endpoint "mx" {
+  host = "mx.contoso.test"
+}
+smtp "Basic auth" {
+  path      = "basic_auth"
+  enabled   = true
+  endpoint  = endpoint.submission
+  auth {
+    username = "scanner@contoso.test"
+    password = "Pa55-word"
+  }
+  mail_from = "scanner@contoso.test"
+  rcpt_to   = ["okbasic@contoso.test"]
+}
+smtp "OAuth" {
+  path     = "oauth"
+  enabled  = var.client_id != ""
+  endpoint = endpoint.submission
+}
+smtp "HVE" {
+  path      = "hve"
+  endpoint  = endpoint.submission
+  mail_from = "scanner-hve@contoso.test"
+  rcpt_to   = ["busyhve@contoso.test"]
+}
+smtp "Direct Send" {
+  path      = "direct_send"
+  endpoint  = endpoint.mx
+  mail_from = "scanner@contoso.test"
+  rcpt_to   = ["okdirect@contoso.test"]
+}
+smtp "Connector" {
+  path      = "connector"
+  endpoint  = endpoint.mx
+  mail_from = "scanner@contoso.test"
+  rcpt_to   = ["bannedconnector@fabrikam.test"]
+  expect { rcpt = 250 }
+}
+`)
 	return out
 }
 
@@ -207,12 +256,21 @@ func TestMergeEqualsUnshardedRun(t *testing.T) {
 
 	full := fleetRun(suites, zone.Addr, runner.Shard{})
 	c := result.Tally(full)
-	if c.Passed == 0 || c.Failed == 0 || c.Total() != 3*(1+9+3+1) {
+	if c.Passed == 0 || c.Failed == 0 || c.Skipped == 0 || c.Total() != 3*(1+9+3+1)+5 {
 		t.Fatalf("the unsharded run's counts %+v do not exercise merging", c)
 	}
-	if len(full) != 4 || len(full[3].Checks) != 0 {
+	if len(full) != 5 || len(full[3].Checks) != 0 {
 		t.Fatalf("the suite without checks is missing from the unsharded run")
 	}
+	// The migration suite's decision rests on all five of its checks: yes,
+	// maybe (disabled, no check, and Basic auth that passes but is off by
+	// default after the switch-off), no.
+	migration := full[4].Paths
+	if migration == nil || migration.Subject != "scanner@contoso.test" ||
+		migration.Summary != "this run (this tenant, this machine): HVE and a connector are out; maybe Basic auth, OAuth or the ACS relay; Direct Send remains" {
+		t.Fatalf("the unsharded run's decision on the ways to send: %+v", migration)
+	}
+	partial := false
 	want := map[string][]byte{}
 	for _, ext := range []string{"html", "md"} {
 		f := runFlags{junit: filepath.Join(dir, "full.xml"), json: filepath.Join(dir, "full.json"), report: filepath.Join(dir, "full."+ext)}
@@ -237,6 +295,11 @@ func TestMergeEqualsUnshardedRun(t *testing.T) {
 				part := fleetRun(suites, zone.Addr, sh)
 				left += len(suites) - len(part)
 				checkShardPart(t, part, sh)
+				for _, s := range part {
+					if s.Path == "suites/migration.hcl" && (s.Paths == nil || s.Paths.Summary != migration.Summary) {
+						partial = true // what merge has to decide again
+					}
+				}
 				f := runFlags{json: filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.json", k, n))}
 				f.fleet.shard = sh
 				f.fleet.describe(suites)
@@ -265,6 +328,12 @@ func TestMergeEqualsUnshardedRun(t *testing.T) {
 				}
 			}
 		})
+	}
+	if !partial {
+		t.Error("no shard decided on only part of the migration suite's paths: the test does not cover merging them")
+	}
+	if !strings.Contains(sum.String(), "Ways scanner@contoso.test can send after the Basic auth switch-off") {
+		t.Errorf("the run's summary has no matrix of the ways to send:\n%s", sum.String())
 	}
 }
 

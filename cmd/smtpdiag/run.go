@@ -332,6 +332,17 @@ func cmdValidate(args []string, e env) error {
 		if n := len(s.Devices); n > 0 {
 			extra = fmt.Sprintf(", %d device blocks for smtpdiag listen", n)
 		}
+		// A block whose enabled is known to be false is not decoded, so
+		// validate has not checked it either: say so.
+		disabled := 0
+		for _, c := range s.AllChecks() {
+			if c.Disabled() != "" {
+				disabled++
+			}
+		}
+		if disabled > 0 {
+			extra += fmt.Sprintf(", %d with enabled = false not checked", disabled)
+		}
 		fmt.Fprintf(e.stdout, "ok  %s  (%s, %d checks%s)\n", s.Path, s.Name, s.CheckCount(), extra)
 	}
 	if devices > 0 {

@@ -925,12 +925,14 @@ const (
 	PathFailed
 )
 
-// PathRun is the outcome of one path's check in a run: its result, and
-// for a failure the first failure's text ("unexpected 535 5.7.139 at
-// AUTH").
+// PathRun is the outcome of one path's check in a run: its result, for a
+// failure the first failure's text ("unexpected 535 5.7.139 at AUTH"),
+// and for a check that was not tested why, when the run knows ("its
+// check was skipped (enabled = var.client_id != \"\")").
 type PathRun struct {
 	Result  PathResult
 	Failure string
+	Note    string
 }
 
 // runBasis is the Basis of verdicts from a run.
@@ -943,8 +945,8 @@ var replyInText = regexp.MustCompile(`\b([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})
 // PathsFromRun turns a run's outcomes, by path id, into verdicts with
 // "works today for this tenant from this machine" semantics, one per path
 // in the data's order, so that a summary prints one matrix for a device
-// and for a run: a passed check is Yes (with the switch-off still ahead
-// where one is), a failed one No with its failure and what the knowledge
+// and for a run: a passed check is Yes, or Maybe where the switch-off
+// disables the path by default, a failed one No with its failure and what the knowledge
 // base says of its reply, a path without a check Maybe. Ids that name no
 // path are ignored.
 func PathsFromRun(runs map[string]PathRun) []PathVerdict {
@@ -961,7 +963,10 @@ func PathsFromRun(runs map[string]PathRun) []PathVerdict {
 		case PathPassed:
 			d.add(Yes, fmt.Sprintf("Its check passed: %s works today for this tenant from this machine.", p.Short), p.Endpoint.Host)
 			if p.AfterSwitchOff.Value == switchOffDisabled {
-				d.add(Yes, p.AfterSwitchOff.Text, p.AfterSwitchOff)
+				// Working today proves nothing about the switch-off:
+				// it is off by default then, and on again only while
+				// an admin keeps re-enabling it.
+				d.add(Maybe, p.AfterSwitchOff.Text, p.AfterSwitchOff)
 			}
 		case PathFailed:
 			failure := strings.TrimSuffix(strings.TrimSpace(run.Failure), ".")
@@ -972,7 +977,13 @@ func PathsFromRun(runs map[string]PathRun) []PathVerdict {
 			if m := replyInText.FindStringSubmatchIndex(run.Failure); m != nil {
 				code := run.Failure[m[2]:m[3]] + " " + run.Failure[m[4]:m[5]]
 				basic, _ := strconv.Atoi(run.Failure[m[2]:m[3]])
-				if e, ok := Lookup(basic, run.Failure[m[4]:m[5]], run.Failure[m[1]:]); ok && len(e.Steps) > 0 {
+				lookup := Lookup
+				if p.ID == "oauth" && (strings.HasPrefix(failure, "auth:") || strings.Contains(failure, " at AUTH")) {
+					// OAuth's AUTH is XOAUTH2: a 535 5.7.3 there is a
+					// refused token, not a wrong password.
+					lookup = LookupAfterXOAUTH2
+				}
+				if e, ok := lookup(basic, run.Failure[m[4]:m[5]], run.Failure[m[1]:]); ok && len(e.Steps) > 0 {
 					d.add(No, fmt.Sprintf("The knowledge base on %s (%s): %s", code, e.Title, e.Steps[0]))
 					if !slices.Contains(d.sources, e.Source) {
 						d.sources = append(d.sources, e.Source)
@@ -980,7 +991,11 @@ func PathsFromRun(runs map[string]PathRun) []PathVerdict {
 				}
 			}
 		default:
-			d.add(Maybe, "It was not tested in this run.", p.Endpoint.Host)
+			text := "It was not tested in this run."
+			if note := strings.TrimSuffix(strings.TrimSpace(run.Note), "."); note != "" {
+				text = "It was not tested in this run: " + note + "."
+			}
+			d.add(Maybe, text, p.Endpoint.Host)
 		}
 		if p.Recipients.Value == recipientsInternal {
 			d.add(Yes, "It reaches only recipients inside the tenant.", p.Recipients)
@@ -1003,4 +1018,51 @@ func Decision(verdicts []PathVerdict) *result.PathDecision {
 		})
 	}
 	return d
+}
+
+// RunDecision decides, from a suite's checks, which ways to send through
+// Microsoft 365 work today for this tenant from this machine: each check
+// that proves a path (result.Check.Path) counts for it, a passed one as
+// PathPassed, a failed one as PathFailed with its first failure, a
+// skipped or errored one, like a path without a check, as not tested,
+// with the reason. nil when no check proves a path. Should two checks
+// name the same path (a suite cannot), the first counts.
+//
+// The runner decides with it after a suite's checks, and smtpdiag merge
+// after merging the checks of a sharded run (result.MergeShards), so that
+// the shards of a run decide as the run would have.
+func RunDecision(checks []*result.Check) *result.PathDecision {
+	runs := map[string]PathRun{}
+	for _, c := range checks {
+		if c == nil || c.Path == "" {
+			continue
+		}
+		if _, seen := runs[c.Path]; seen {
+			continue
+		}
+		switch c.Status {
+		case result.Passed:
+			runs[c.Path] = PathRun{Result: PathPassed}
+		case result.Failed:
+			runs[c.Path] = PathRun{Result: PathFailed, Failure: c.FirstFailure()}
+		case result.Skipped:
+			note := "its check was skipped"
+			if why, ok := strings.CutPrefix(c.Error, result.NotTested); ok {
+				note += " (" + why + ")"
+			} else if c.Error != "" {
+				note += " (" + c.Error + ")"
+			}
+			runs[c.Path] = PathRun{Note: note}
+		default:
+			note := "its check could not run"
+			if c.Error != "" {
+				note += " (" + c.Error + ")"
+			}
+			runs[c.Path] = PathRun{Note: note}
+		}
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return Decision(PathsFromRun(runs))
 }

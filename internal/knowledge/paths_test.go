@@ -431,7 +431,7 @@ func TestOfferOf(t *testing.T) {
 
 // TestPathsFromRun: a run's outcomes give the same matrix, with "works
 // today" semantics, the knowledge base's word on a failure's reply, and
-// the switch-off still ahead of a passing Basic auth check.
+// a passing Basic auth check only Maybe: the switch-off is still ahead.
 func TestPathsFromRun(t *testing.T) {
 	got := PathsFromRun(map[string]PathRun{
 		"basic_auth":  {Result: PathPassed},
@@ -440,7 +440,7 @@ func TestPathsFromRun(t *testing.T) {
 		"no_such":     {Result: PathPassed},
 	})
 	want := map[string]verdictCase{
-		"basic_auth":  {Yes, "Its check passed: Basic auth works today for this tenant from this machine."},
+		"basic_auth":  {Maybe, "disabled by default from the end of December 2026"},
 		"oauth":       {Maybe, "It was not tested in this run."},
 		"hve":         {No, "Its check failed: no failure text was recorded."},
 		"acs_relay":   {Maybe, "not tested"},
@@ -458,7 +458,7 @@ func TestPathsFromRun(t *testing.T) {
 		all := strings.Join(v.Reasons, "\n")
 		switch v.Path {
 		case "basic_auth":
-			if !strings.Contains(all, "disabled by default from the end of December 2026") || len(v.Needs) != 0 {
+			if !strings.Contains(all, "Its check passed: Basic auth works today for this tenant from this machine.") || len(v.Needs) != 0 {
 				t.Errorf("basic_auth passed: %q, needs %q", v.Reasons, v.Needs)
 			}
 		case "direct_send":
@@ -470,7 +470,7 @@ func TestPathsFromRun(t *testing.T) {
 			}
 		}
 	}
-	if s := Summary(got); s != "this run (this tenant, this machine): HVE and Direct Send are out; maybe OAuth, the ACS relay or a connector; Basic auth remains" {
+	if s := Summary(got); s != "this run (this tenant, this machine): HVE and Direct Send are out; maybe Basic auth, OAuth, the ACS relay or a connector; nothing remains for certain" {
 		t.Errorf("summary %q", s)
 	}
 }
@@ -578,9 +578,11 @@ device did everything the path needs that a device can show; the tenant-side nee
 registration, HVE account, connector, billing) remain to be set up.
 
 ` + "`PathsFromRun`" + ` gives the same matrix for ` + "`smtpdiag run`" + `: a passed check is **yes** (works
-today for this tenant from this machine; for Basic auth the switch-off is still stated), a failed check
+today for this tenant from this machine), except for Basic auth: a passed check is **maybe**, since it is off by default from the end of December 2026 and works after that only while an admin re-enables it; a failed check
 **no** with its first failure and what the knowledge base says of its reply, and a path without a
-check **maybe**.
+check, or whose check was skipped (` + "`enabled = false`" + `) or could not run, **maybe**. A check says which
+path it proves with ` + "`path = \"...\"`" + ` (docs/suite-language.md); ` + "`suites/basic-auth-migration.hcl`" + ` has
+one check per path.
 `
 
 // renderMigrationPaths renders docs/migration-paths.md from the paths.
@@ -681,5 +683,65 @@ func TestMigrationPathsDoc(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Errorf("%s is out of date: go test ./internal/knowledge -update-paths-doc", pathsDoc)
+	}
+}
+
+// TestRunDecision: a suite's checks count for the paths they prove by
+// their status (passed, failed with the first failure, skipped with the
+// reason the runner gave, errored), the first check of a path counts,
+// checks without a path do not, and a suite without any has no decision.
+func TestRunDecision(t *testing.T) {
+	if d := RunDecision([]*result.Check{{Label: "x", Status: result.Passed}, nil}); d != nil {
+		t.Errorf("no path: %+v", d)
+	}
+	d := RunDecision([]*result.Check{
+		{Path: "basic_auth", Status: result.Failed, Failures: []result.Failure{{Message: "auth: unexpected 535 5.7.139 Authentication unsuccessful at AUTH"}}},
+		{Path: "basic_auth", Status: result.Passed},
+		{Path: "oauth", Status: result.Skipped, Error: result.NotTested + `enabled = var.client_id != ""`},
+		{Path: "hve", Status: result.Skipped, Error: "not run: the run was interrupted"},
+		{Path: "acs_relay", Status: result.Errored, Error: "ca_file: no such file"},
+		{Path: "connector", Status: result.Passed},
+		{Label: "no path", Status: result.Failed},
+	})
+	if d == nil || d.Basis != runBasis || len(d.Paths) != len(wantPaths) {
+		t.Fatalf("%+v", d)
+	}
+	want := map[string]verdictCase{
+		"basic_auth":  {No, "Its check failed: auth: unexpected 535 5.7.139"},
+		"oauth":       {Maybe, `It was not tested in this run: its check was skipped (enabled = var.client_id != "").`},
+		"hve":         {Maybe, "It was not tested in this run: its check was skipped (not run: the run was interrupted)."},
+		"acs_relay":   {Maybe, "It was not tested in this run: its check could not run (ca_file: no such file)."},
+		"direct_send": {Maybe, "It was not tested in this run."},
+		"connector":   {Yes, "Its check passed: a connector works today"},
+	}
+	for _, v := range d.Paths {
+		w := want[v.Path]
+		if v.Usable != w.usable.String() || !strings.HasPrefix(v.Reasons[0], w.first) {
+			t.Errorf("%s: %s %q, want %s %q", v.Path, v.Usable, v.Reasons[0], w.usable, w.first)
+		}
+	}
+	if d.Subject != "" {
+		t.Errorf("subject %q: the runner names it", d.Subject)
+	}
+
+	// The same 535 5.7.3 at AUTH is a refused token on the OAuth path
+	// (XOAUTH2), a wrong password or SMTP AUTH off on the Basic auth one.
+	refused := []result.Failure{{Message: `auth: expected "235", got 535 5.7.3 Authentication unsuccessful [SN1PR80CA0001.outlook.office365.com]`}}
+	d = RunDecision([]*result.Check{
+		{Path: "basic_auth", Status: result.Failed, Failures: refused},
+		{Path: "oauth", Status: result.Failed, Failures: refused},
+	})
+	for _, v := range d.Paths {
+		all := strings.Join(v.Reasons, "\n")
+		switch v.Path {
+		case "oauth":
+			if !strings.Contains(all, "OAuth token refused") || !strings.Contains(all, "New-ServicePrincipal") {
+				t.Errorf("oauth: %q", v.Reasons)
+			}
+		case "basic_auth":
+			if strings.Contains(all, "OAuth token refused") || !strings.Contains(all, "The knowledge base on 535 5.7.3") {
+				t.Errorf("basic_auth: %q", v.Reasons)
+			}
+		}
 	}
 }

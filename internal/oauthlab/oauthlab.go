@@ -1,4 +1,7 @@
-// Package oauthlab starts, for tests, a Microsoft Entra ID stand-in with a directory of app registrations (package idptest) and an Exchange-Online-like simulator that checks its tokens, both on loopback.
+// Package oauthlab starts, for tests and for `smtpdiag demo`, a Microsoft
+// Entra ID stand-in with a directory of app registrations (package
+// idptest) and an Exchange-Online-like simulator that checks its tokens,
+// both on loopback.
 package oauthlab
 
 import (
@@ -36,6 +39,11 @@ const (
 	ExpiredSecret = "Zz9~ExPiReD.value-9876543210zyxwvuTSRQ"
 	// Mailbox is the mailbox the apps and the users send as.
 	Mailbox = "scanner@contoso.com"
+	// HVEAccount is a High Volume Email account that signs in with
+	// HVEPassword (AUTH LOGIN). The simulator has no HVE endpoint: its
+	// submission endpoint takes the account like any user.
+	HVEAccount  = "scanner-hve@contoso.com"
+	HVEPassword = "demo-hve-password"
 )
 
 // Lab is a running identity provider and simulator.
@@ -73,6 +81,7 @@ func Start() (*Lab, error) {
 	idp.AddApp(idptest.App{TenantID: TenantID, ClientID: ConsentlessApp, Name: "unconsented", PublicClient: true})
 	users := simulator.DefaultUsers()
 	users["helpdesk@contoso.com"] = simulator.User{}
+	users[HVEAccount] = simulator.User{Password: HVEPassword}
 	l.Sim, err = simulator.Start(simulator.Options{Users: users, OAuth: &simulator.OAuthOptions{
 		Issuer: idp.Issuer(TenantID),
 		JWKS:   idp.JWKS(),

@@ -21,6 +21,11 @@ type Check struct {
 	Index int    `json:"index"`
 	Label string `json:"name"`
 	Kind  string `json:"kind"` // "smtp", "dns", "dnsbl" or "device"
+	// Path is the way to send through Microsoft 365 after the Basic auth
+	// switch-off that the check proves (its suite's path = "oauth"):
+	// basic_auth, oauth, hve, acs_relay, direct_send or connector; "" for
+	// a check that proves none.
+	Path string `json:"path,omitempty"`
 	// Line is the line of the check's block in its suite file (the
 	// suite's Path), for annotations that point at it; 0 when not known.
 	Line int `json:"line,omitempty"`
@@ -71,6 +76,11 @@ type Check struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
 }
+
+// NotTested starts the Error of a check its suite left out of the run
+// (enabled = false), followed by the expression that said so:
+// "not tested: enabled = var.client_id != \"\"". Such a check is Skipped.
+const NotTested = "not tested: "
 
 // FirstFailure returns the first failed expectation's message, or the
 // runner error, or "".
@@ -132,6 +142,11 @@ type Suite struct {
 	// The checks that did not finish are Skipped, or failed with a
 	// canceled fault.
 	Interrupted string `json:"interrupted,omitempty"`
+	// Paths says which ways to send through Microsoft 365 work today for
+	// this tenant from this machine, from the outcome of each check that
+	// proves a path (Check.Path); nil when no check of the suite proves
+	// one.
+	Paths *PathDecision `json:"paths,omitempty"`
 }
 
 // Unfinished counts the checks an interruption kept from finishing:

@@ -4,6 +4,10 @@ package result
 // open: for a device, from what it was seen to do (smtpdiag listen); for
 // a suite, from the outcome of each path's check (smtpdiag run).
 type PathDecision struct {
+	// Subject is whom the decision of a suite is about: the mailbox its
+	// checks sign in or send as ("scanner@contoso.com"); "" when no check
+	// names one, and for a device, which its check's label names.
+	Subject string `json:"subject,omitempty"`
 	// Basis is what the verdicts rest on: the device's offer ("TLS 1.2
 	// with ECDHE and AUTH LOGIN only"), or the run.
 	Basis string `json:"basis"`

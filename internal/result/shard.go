@@ -59,9 +59,17 @@ type ShardRun struct {
 // shards' durations would instead overstate every suite whose shards ran
 // side by side, and put its end after the run's.
 //
+// A suite's decision on the ways to send (Paths) rests on checks that may
+// have run in different shards, so each shard's is only partial: decide
+// makes it again from the merged checks, as the runner made it from the
+// checks of an unsharded run (both use knowledge.RunDecision, which this
+// package cannot import), and the subject is the one the shards give (each
+// shard names the same, from the whole suite). With decide nil a merged
+// suite has no Paths.
+//
 // The results of a run that was not sharded (Shard nil) merge only on
 // their own, and come back as they are.
-func MergeShards(runs []ShardRun) ([]*Suite, error) {
+func MergeShards(runs []ShardRun, decide PathDecider) ([]*Suite, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("no shard results to merge")
 	}
@@ -88,6 +96,9 @@ func MergeShards(runs []ShardRun) ([]*Suite, error) {
 		order[s.Path] = i
 	}
 	merged := make([]*Suite, len(ref))
+	// subjects are the suites' Paths.Subject, as the first shard that
+	// decided on them names it.
+	subjects := make([]string, len(ref))
 	// from names the shard each merged check came from, for errors.
 	from := make([][]string, len(ref))
 	for _, r := range runs {
@@ -108,6 +119,9 @@ func MergeShards(runs []ShardRun) ([]*Suite, error) {
 			if err := mergeSuite(merged[i], s, r.Name, from[i]); err != nil {
 				return nil, err
 			}
+			if s.Paths != nil && subjects[i] == "" {
+				subjects[i] = s.Paths.Subject
+			}
 		}
 	}
 	for i, s := range merged {
@@ -126,9 +140,19 @@ func MergeShards(runs []ShardRun) ([]*Suite, error) {
 			}
 			return nil, fmt.Errorf("suite %s: %d of its %d checks are in none of the shards (index %s)", s.Path, n, len(s.Checks), strings.Join(missing, ", "))
 		}
+		if decide != nil {
+			s.Paths = decide(s.Checks)
+			if s.Paths != nil {
+				s.Paths.Subject = subjects[i]
+			}
+		}
 	}
 	return merged, nil
 }
+
+// PathDecider decides, from a suite's checks, which ways to send through
+// Microsoft 365 work (Suite.Paths), nil when no check proves a path.
+type PathDecider func(checks []*Check) *PathDecision
 
 // checkShards makes sure runs, sorted by K, are the N shards of one run:
 // the same N, every K once, the same suites.

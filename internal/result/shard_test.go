@@ -40,7 +40,7 @@ func TestMergeShardsOrdersSuitesAndChecks(t *testing.T) {
 	s1 := shardOf(1, 2, t0, 5*time.Second, []int{2, 0}, nil)
 	s2 := shardOf(2, 2, t0.Add(time.Second), 10*time.Second, []int{1}, []int{1, 0})
 	s2.Suites[0].Interrupted = "the run was interrupted (SIGTERM)"
-	merged, err := MergeShards([]ShardRun{s2, s1})
+	merged, err := MergeShards([]ShardRun{s2, s1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestMergeShardsOrdersSuitesAndChecks(t *testing.T) {
 
 	// A shard that ran inside another's time leaves the span alone.
 	inner := shardOf(2, 2, t0.Add(time.Second), time.Second, []int{1}, []int{0, 1})
-	merged, err = MergeShards([]ShardRun{s1, inner})
+	merged, err = MergeShards([]ShardRun{s1, inner}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestMergeShardsOrdersSuitesAndChecks(t *testing.T) {
 
 func TestMergeShardsOfOneIsTheRun(t *testing.T) {
 	only := shardOf(1, 1, t0, 3*time.Second, []int{0, 1, 2}, []int{0, 1})
-	merged, err := MergeShards([]ShardRun{only})
+	merged, err := MergeShards([]ShardRun{only}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestMergeShardsOfOneIsTheRun(t *testing.T) {
 		}
 	}
 	plain := ShardRun{Name: "run.json", Suites: only.Suites}
-	if merged, err := MergeShards([]ShardRun{plain}); err != nil || len(merged) != 2 || merged[0] != only.Suites[0] {
+	if merged, err := MergeShards([]ShardRun{plain}, nil); err != nil || len(merged) != 2 || merged[0] != only.Suites[0] {
 		t.Errorf("an unsharded run did not come back as it was: %v", err)
 	}
 }
@@ -161,9 +161,64 @@ func TestMergeShardsRefuses(t *testing.T) {
 			return []ShardRun{ok1(), r}
 		}, "shard2.json holds the results of a run without --shard"},
 	} {
-		_, err := MergeShards(tc.runs())
+		_, err := MergeShards(tc.runs(), nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestMergeShardsDecidesPathsAgain: each shard decided on the paths of
+// its own checks only; the merge decides again on the merged checks of
+// the suite, in index order, keeping the subject the shards name, and a
+// merge without a decider keeps no shard's partial decision.
+func TestMergeShardsDecidesPathsAgain(t *testing.T) {
+	s1 := shardOf(1, 2, t0, time.Second, []int{0, 2}, []int{1})
+	s2 := shardOf(2, 2, t0, time.Second, []int{1}, []int{0})
+	s1.Suites[0].Checks[0].Path = "basic_auth"
+	s2.Suites[0].Checks[0].Path = "oauth"
+	partial := func(s *Suite, subject string) {
+		s.Paths = &PathDecision{Subject: subject, Summary: "only " + s.Checks[0].Path}
+	}
+	partial(s1.Suites[0], "scanner@contoso.com")
+	partial(s2.Suites[0], "scanner@contoso.com")
+	var calls [][]int
+	decide := func(checks []*Check) *PathDecision {
+		var idx []int
+		var paths []string
+		for _, c := range checks {
+			idx = append(idx, c.Index)
+			if c.Path != "" {
+				paths = append(paths, c.Path)
+			}
+		}
+		calls = append(calls, idx)
+		if len(paths) == 0 {
+			return nil
+		}
+		return &PathDecision{Summary: strings.Join(paths, " and ")}
+	}
+	merged, err := MergeShards([]ShardRun{s2, s1}, decide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || len(calls[0]) != 3 || calls[0][0] != 0 || calls[0][2] != 2 {
+		t.Errorf("decide was called with the checks %v, want every check of each suite in index order", calls)
+	}
+	a, b := merged[0], merged[1]
+	if a.Paths == nil || a.Paths.Summary != "basic_auth and oauth" || a.Paths.Subject != "scanner@contoso.com" {
+		t.Errorf("a.hcl: %+v", a.Paths)
+	}
+	if b.Paths != nil {
+		t.Errorf("b.hcl proves no path: %+v", b.Paths)
+	}
+
+	s1.Suites[0].Checks[0].Path, s2.Suites[0].Checks[0].Path = "", ""
+	merged, err = MergeShards([]ShardRun{s1, s2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged[0].Paths != nil {
+		t.Errorf("without a decider a shard's partial decision came through: %+v", merged[0].Paths)
 	}
 }

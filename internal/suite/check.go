@@ -10,6 +10,8 @@ import (
 
 var smtpSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
+		{Name: "enabled"},
+		{Name: "path"},
 		{Name: "endpoint", Required: true},
 		{Name: "mail_from"},
 		{Name: "rcpt_to"},
@@ -83,6 +85,14 @@ func (d *decoder) decodeSMTP(b *hcl.Block) *SMTPCheck {
 		return nil
 	}
 	c := &SMTPCheck{Label: b.Labels[0], Retry: Retry{Attempts: 1}, DeclRange: b.DefRange}
+	// enabled first: a disabled block is not decoded further, so that
+	// the credentials it would need may be left empty.
+	c.Disabled = d.disabled(b)
+	c.Path = d.checkPath(b)
+	if c.Disabled != "" {
+		smtpShape.check(d, b.Body)
+		return c
+	}
 	content, diags := d.content(b.Body, smtpSchema)
 	d.add(diags...)
 	attrs := content.Attributes

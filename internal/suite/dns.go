@@ -32,7 +32,10 @@ type DNSCheck struct {
 	Expect *assertions.DNSExpect
 	// Assertions are the check's assert blocks (Assertion.Check).
 	Assertions []Assertion
-	DeclRange  hcl.Range
+	// Disabled says why the check is left out of the run, as for an
+	// smtp check (SMTPCheck.Disabled); "" when it runs.
+	Disabled  string
+	DeclRange hcl.Range
 }
 
 // DNSBLCheck is one decoded dnsbl block.
@@ -50,9 +53,12 @@ type DNSBLCheck struct {
 	Resolver string
 	// DQSKey is a Spamhaus Data Query Service key; it is masked in every
 	// output.
-	DQSKey    string
-	Timeout   time.Duration
-	Expect    *assertions.DNSBLExpect
+	DQSKey  string
+	Timeout time.Duration
+	Expect  *assertions.DNSBLExpect
+	// Disabled says why the check is left out of the run, as for an
+	// smtp check (SMTPCheck.Disabled); "" when it runs.
+	Disabled  string
 	DeclRange hcl.Range
 }
 
@@ -88,6 +94,29 @@ func (c Check) Kind() string {
 	return "smtp"
 }
 
+// Disabled says why the check is left out of the run ("enabled =
+// var.client_id != \"\""), "" when it runs.
+func (c Check) Disabled() string {
+	switch {
+	case c.SMTP != nil:
+		return c.SMTP.Disabled
+	case c.DNS != nil:
+		return c.DNS.Disabled
+	case c.DNSBL != nil:
+		return c.DNSBL.Disabled
+	}
+	return ""
+}
+
+// Path is the way to send after the Basic auth switch-off that an smtp
+// check proves (PathIDs), "" for other checks.
+func (c Check) Path() string {
+	if c.SMTP != nil {
+		return c.SMTP.Path
+	}
+	return ""
+}
+
 func (c Check) declRange() hcl.Range {
 	switch {
 	case c.SMTP != nil:
@@ -121,6 +150,7 @@ func (s *Suite) CheckCount() int { return len(s.Checks) + len(s.DNSChecks) + len
 
 var dnsSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
+		{Name: "enabled"},
 		{Name: "name", Required: true},
 		{Name: "type", Required: true},
 		{Name: "resolver"},
@@ -144,6 +174,7 @@ var dnsExpectSchema = &hcl.BodySchema{
 
 var dnsblSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
+		{Name: "enabled"},
 		{Name: "ip", Required: true},
 		{Name: "zones"},
 		{Name: "resolver"},
@@ -174,6 +205,10 @@ func (d *decoder) decodeDNS(b *hcl.Block) *DNSCheck {
 		return nil
 	}
 	c := &DNSCheck{Label: b.Labels[0], DeclRange: b.DefRange}
+	if c.Disabled = d.disabled(b); c.Disabled != "" {
+		dnsShape.check(d, b.Body)
+		return c
+	}
 	content, diags := d.content(b.Body, dnsSchema)
 	d.add(diags...)
 	attrs := content.Attributes
@@ -345,6 +380,10 @@ func (d *decoder) decodeDNSBL(b *hcl.Block, smtpLabels []string) *DNSBLCheck {
 		return nil
 	}
 	c := &DNSBLCheck{Label: b.Labels[0], DeclRange: b.DefRange}
+	if c.Disabled = d.disabled(b); c.Disabled != "" {
+		dnsblShape.check(d, b.Body)
+		return c
+	}
 	content, diags := d.content(b.Body, dnsblSchema)
 	d.add(diags...)
 	attrs := content.Attributes

@@ -407,6 +407,8 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 		l:            l,
 		filename:     filename,
 		dir:          filepath.Dir(filename),
+		src:          src,
+		paths:        map[string]hcl.Range{},
 		vars:         map[string]*Variable{},
 		decls:        map[string]*variableDecl{},
 		endpoints:    map[string]*Endpoint{},

@@ -119,7 +119,18 @@ type Endpoint struct {
 
 // SMTPCheck is one decoded smtp block.
 type SMTPCheck struct {
-	Label    string
+	Label string
+	// Path is the way to send through Microsoft 365 after the Basic auth
+	// switch-off that the check proves (path = "oauth"): one of PathIDs,
+	// "" when unset. At most one check of a suite proves each path.
+	Path string
+	// Disabled, when not "", says why the check is left out of the run:
+	// its enabled attribute, evaluated before the rest of the block, was
+	// false ("enabled = var.client_id != \"\"", the expression as
+	// written). The block's body was then not decoded: only Label, Path,
+	// Disabled and DeclRange are set, and the runner reports the check as
+	// skipped without any traffic.
+	Disabled string
 	Endpoint *Endpoint
 	Auth     *Auth
 	MailFrom *string // nil when unset; "" is the null reverse-path <>

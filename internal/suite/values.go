@@ -80,6 +80,11 @@ type decoder struct {
 	filename string
 	dir      string
 	suite    *Suite
+	// src is the file's text, for the source of a disabled check's
+	// enabled expression.
+	src []byte
+	// paths maps each path an smtp check proves to that check's block.
+	paths map[string]hcl.Range
 
 	vars          map[string]*Variable
 	varNames      []string

@@ -33,9 +33,11 @@ func options() Options {
 }
 
 // allResults are the reporters' shared results followed by the suite of
-// DNS checks.
+// DNS checks, a device session and a suite whose checks prove the ways
+// to send after the Basic auth switch-off.
 func allResults() []*result.Suite {
-	return append(append(reporttest.Results(), reporttest.DNSResults()...), deviceResults())
+	all := append(append(reporttest.Results(), reporttest.DNSResults()...), deviceResults())
+	return append(all, reporttest.MigrationResults()...)
 }
 
 // deviceResults is a suite of one device check (smtpdiag listen) with its
@@ -819,6 +821,36 @@ func TestInterrupted(t *testing.T) {
 		out := string(render(t, f, reporttest.Interrupted(), options()))
 		if !strings.Contains(out, "Incomplete:") || !strings.Contains(out, "the run was interrupted (SIGTERM); 2 of 4 checks did not finish.") {
 			t.Errorf("%v: not marked incomplete", f)
+		}
+	}
+}
+
+// TestSuitePaths: a suite whose checks prove paths shows its decision in
+// its own section, before its checks, about the mailbox it names, else
+// about the suite; a device's keeps its heading.
+func TestSuitePaths(t *testing.T) {
+	for _, f := range []Format{HTML, Markdown} {
+		out := string(render(t, f, allResults(), options()))
+		head := "Ways scanner@contoso.com can send after the Basic auth switch-off"
+		suite, check := strings.Index(out, "contoso: ways off Basic auth"), strings.Index(out, "Basic auth: the mailbox signs in")
+		at := strings.LastIndex(out, head)
+		if at < 0 || suite < 0 || !(suite < at && at < strings.LastIndex(out, "Basic auth: the mailbox signs in")) || check < 0 {
+			t.Errorf("%v: the suite's decision is not in its section before its checks (suite %d, decision %d)", f, suite, at)
+		}
+		for _, want := range []string{
+			"Ways to send after the Basic auth switch-off", // the device's
+			"this run (this tenant, this machine): a connector is out",
+			"its check was skipped (enabled = var.client",
+			"fix-error-code-5-7-64-in-exchange-online",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v report lacks %q", f, want)
+			}
+		}
+		unnamed := reporttest.MigrationResults()
+		unnamed[0].Paths.Subject = ""
+		if out := string(render(t, f, unnamed, options())); !strings.Contains(out, "Ways contoso: ways off Basic auth can send after the Basic auth switch-off") {
+			t.Errorf("%v: without a subject the decision is not named after the suite", f)
 		}
 	}
 }

@@ -168,6 +168,9 @@ func (m *mdWriter) suite(s *Suite) {
 		}
 		m.line("")
 	}
+	if s.Paths != nil {
+		m.paths(s.Paths)
+	}
 	for _, c := range s.Checks {
 		m.check(c)
 	}
@@ -252,7 +255,12 @@ func (m *mdWriter) checkHeader(c *Check) {
 		when += "; DATA not sent (--no-send)"
 	}
 	m.item("When", when)
-	m.item("Runner error", markdown(c.Error))
+	if c.Verdict.Class == "skip" {
+		// Why it did not run: enabled = false, an interruption.
+		m.item("Not run", markdown(c.Error))
+	} else {
+		m.item("Runner error", markdown(c.Error))
+	}
 	m.line("")
 }
 
@@ -491,9 +499,14 @@ func (m *mdWriter) dnsAnswer(a *DNSAnswer) {
 }
 
 // paths writes which ways to send through Microsoft 365 are open, one
-// entry per path with its reasons, needs and sources.
+// entry per path with its reasons, needs and sources: a device's, or a
+// suite's about its subject.
 func (m *mdWriter) paths(p *Paths) {
-	m.line("**Ways to send after the Basic auth switch-off**")
+	if p.Subject.Empty() {
+		m.line("**Ways to send after the Basic auth switch-off**")
+	} else {
+		m.line("**Ways " + markdown(p.Subject) + " can send after the Basic auth switch-off**")
+	}
 	m.line("")
 	m.line(markdown(p.Summary))
 	m.line("")

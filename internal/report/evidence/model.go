@@ -102,6 +102,10 @@ type Suite struct {
 	// Matrix compares the endpoints side by side; nil unless the suite's
 	// checks talked to more than one endpoint.
 	Matrix *Matrix
+	// Paths says which ways to send through Microsoft 365 work today for
+	// this tenant from this machine, from the checks that prove a path;
+	// nil when none does.
+	Paths  *Paths
 	Checks []*Check
 }
 
@@ -185,6 +189,9 @@ type DeviceFact struct {
 
 // Paths is a decision on the ways to send through Microsoft 365.
 type Paths struct {
+	// Subject names whom a suite's decision is about (the mailbox, else
+	// the suite); empty for a device's, which its check names.
+	Subject Text
 	Basis   Text
 	Summary Text
 	Rows    []PathRow
@@ -337,6 +344,14 @@ func (b builder) suite(si int, s *result.Suite, details bool) *Suite {
 	}
 	if details {
 		rs.Matrix = b.matrix(s)
+		if s.Paths != nil {
+			rs.Paths = b.paths(s.Paths)
+			who := s.Paths.Subject
+			if who == "" {
+				who = s.Name
+			}
+			rs.Paths.Subject = b.text(who)
+		}
 	}
 	return rs
 }

@@ -14,6 +14,10 @@
 // "<check label>.endpoint" and so on, and are repeated at the head of the
 // check's <system-out> so that a CI page showing one test shows them too.
 //
+// A suite whose checks prove the ways to send after the Basic auth
+// switch-off holds the decision on them in its own <system-out>, one line
+// per path.
+//
 // Every string passes through the Redactor and then through an XML
 // sanitizer: characters XML 1.0 does not allow (most C0 controls, U+FFFE,
 // U+FFFF, bytes that are not UTF-8) and the discouraged DEL and C1
@@ -136,7 +140,35 @@ func (t text) suite(index int, s *result.Suite, hostname string) junit.Testsuite
 		}
 		ts.AddTestcase(t.testcase(s, r, props))
 	}
+	if s.Paths != nil {
+		ts.SystemOut = &junit.Output{Data: t.paths(s)}
+	}
 	return ts
+}
+
+// paths renders a suite's decision on the ways to send after the Basic
+// auth switch-off for its <system-out>: a heading, the summary, and one
+// line per path with its verdict and deciding reason:
+//
+//	Ways scanner@contoso.com can send after the Basic auth switch-off
+//	this run (this tenant, this machine): a connector is out; ...
+//	yes    basic_auth   Its check passed: Basic auth works today ...
+func (t text) paths(s *result.Suite) string {
+	d := s.Paths
+	who := d.Subject
+	if who == "" {
+		who = s.Name
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Ways %s can send after the Basic auth switch-off\n%s\n", t.s(who), t.s(d.Summary))
+	for _, p := range d.Paths {
+		reason := ""
+		if len(p.Reasons) > 0 {
+			reason = p.Reasons[0]
+		}
+		fmt.Fprintf(&b, "%-6s %-12s %s\n", t.s(p.Usable), t.s(p.Path), t.s(reason))
+	}
+	return b.String()
 }
 
 // properties lists a check's non-empty properties, already sanitized.

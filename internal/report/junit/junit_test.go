@@ -308,3 +308,46 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("the check not run is not skipped with its reason:\n%s", out)
 	}
 }
+
+// TestSuitePaths: a suite's decision on the ways to send is in its
+// <system-out>, one line per path, and the document still validates
+// against junit-10.xsd.
+func TestSuitePaths(t *testing.T) {
+	out := render(t, reporttest.MigrationResults(), Options{Redactor: reporttest.Redactor()})
+	var doc struct {
+		Suites []struct {
+			SystemOut string `xml:"system-out"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(out, &doc); err != nil || len(doc.Suites) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	got := strings.Split(strings.TrimSuffix(doc.Suites[0].SystemOut, "\n"), "\n")
+	want := []string{
+		"Ways scanner@contoso.com can send after the Basic auth switch-off",
+		"this run (this tenant, this machine): a connector is out; maybe Basic auth, OAuth, HVE, the ACS relay or Direct Send; nothing remains for certain",
+		"maybe  basic_auth   Basic authentication for SMTP AUTH is disabled by default from the end of December 2026.",
+		`maybe  oauth        It was not tested in this run: its check was skipped (enabled = var.client_id != "" && var.client_secret != "").`,
+		"maybe  hve          It was not tested in this run.",
+		"maybe  acs_relay    It was not tested in this run.",
+		"maybe  direct_send  It was not tested in this run.",
+		`no     connector    Its check failed: rcpt: expected "250", got 550 5.7.64 TenantAttribution; Relay Access Denied.`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("system-out:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if bytes.Count(out, []byte("<system-out>")) != 2+1 {
+		t.Errorf("want the system-out of the two checks that talked to a server and the suite's:\n%s", out)
+	}
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint not found")
+	}
+	path := filepath.Join(t.TempDir(), "paths.xml")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command(xmllint, "--noout", "--schema", filepath.Join("testdata", "junit-10.xsd"), path).CombinedOutput(); err != nil {
+		t.Errorf("does not validate against junit-10.xsd: %v\n%s", err, msg)
+	}
+}

@@ -31,7 +31,8 @@ func HostileText() string {
 
 // HostileResults returns one suite whose every server-supplied and
 // suite-supplied text (names, reply lines, EHLO extensions, certificate
-// subject and issuer, fault bytes, the diagnosis, the transcript) is
+// subject and issuer, fault bytes, the diagnosis, the transcript, the
+// check's path and the suite's decision on the ways to send) is
 // HostileText.
 func HostileResults() []*result.Suite {
 	h := HostileText()
@@ -63,7 +64,12 @@ func HostileResults() []*result.Suite {
 		Lookups:    []result.Lookup{{Name: h, Type: "A", Server: "192.0.2.53:53", Transport: "udp", Rcode: "NOERROR", Answers: []string{h}, Started: Start}},
 		Blocklists: []result.Listing{{Zone: h, IP: "192.0.2.1", Query: h, Status: result.Listed, Codes: []string{"127.0.0.2"}, Lists: []string{h}, Reason: h}},
 	}
-	return []*result.Suite{{Name: h, Description: h, Path: "suites/" + h + ".hcl", Started: Start, Duration: time.Second, Checks: []*result.Check{check}}}
+	check.Path = h
+	paths := &result.PathDecision{Subject: h, Basis: h, Summary: h, Paths: []result.PathVerdict{
+		{Path: h, Name: h, Short: h, Usable: h, Recipients: h, Reasons: []string{h}, Needs: []string{h}, Sources: []string{h}},
+	}}
+	return []*result.Suite{{Name: h, Description: h, Path: "suites/" + h + ".hcl", Started: Start, Duration: time.Second,
+		Checks: []*result.Check{check}, Paths: paths}}
 }
 
 // Unsafe returns the first rune of UnsafeRunes in s, or the first byte

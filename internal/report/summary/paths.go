@@ -9,9 +9,11 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
-// paths writes a decision on the ways to send through Microsoft 365:
+// paths writes a decision on the ways to send through Microsoft 365
+// under title (pathsTitle): for a device, from what it offered; for a
+// suite, from its checks:
 //
-//	Ways to send for reception copier #1 after the Basic auth switch-off
+//	Ways reception copier #1 can send after the Basic auth switch-off
 //	  TLS 1.2 with ECDHE and AUTH LOGIN only: Basic auth is out; ...
 //	  no     Basic auth   Basic auth is disabled by default from the end of ...
 //	  maybe  OAuth        It used AUTH LOGIN, and OAuth needs AUTH XOAUTH2 ...
@@ -28,8 +30,11 @@ func (w *Writer) paths(b *strings.Builder, title string, d *result.PathDecision)
 	}
 	indent := strings.Repeat(" ", 2+7+nameWidth+2)
 	for i, p := range d.Paths {
-		// Padded outside the colour codes, which take no columns.
-		first := "  " + w.paint(verdictColor(p.Usable), p.Usable) + strings.Repeat(" ", max(0, 5-len(p.Usable))) +
+		// Usable is yes, maybe or no, but a JSON report read back for
+		// merge may hold anything: it is text like the rest. Padded
+		// outside the colour codes, which take no columns.
+		usable := w.text(p.Usable)
+		first := "  " + w.paint(verdictColor(p.Usable), usable) + strings.Repeat(" ", max(0, 5-utf8.RuneCountInString(usable))) +
 			fmt.Sprintf("  %-*s  ", nameWidth, names[i])
 		reason := ""
 		if len(p.Reasons) > 0 {
@@ -45,6 +50,12 @@ func (w *Writer) paths(b *strings.Builder, title string, d *result.PathDecision)
 	if !w.opts.Verbose {
 		b.WriteString("  (-v shows what each path needs; the evidence report, --report, has the sources)\n")
 	}
+}
+
+// pathsTitle is the heading of a decision about who (a device check's
+// label, a mailbox, a suite's name), already made safe for the terminal.
+func pathsTitle(who string) string {
+	return "Ways " + who + " can send after the Basic auth switch-off"
 }
 
 // columnName is a path's short name as a column entry: "the ACS relay"

@@ -81,7 +81,10 @@ func (w *Writer) Handle(ev result.Event) {
 }
 
 // Finish prints the details of every failed and errored check, in suite
-// order, then the closing line.
+// order, then the decisions on the ways to send after the Basic auth
+// switch-off (of each device check, and of each suite whose checks prove
+// paths, named by the mailbox they sign in or send as, else by the
+// suite's name), then the closing line.
 func (w *Writer) Finish(suites []*result.Suite) {
 	var b strings.Builder
 	for _, s := range suites {
@@ -96,8 +99,16 @@ func (w *Writer) Finish(suites []*result.Suite) {
 		for _, r := range s.Checks {
 			if r.Paths != nil {
 				b.WriteString("\n")
-				w.paths(&b, "Ways "+w.text(r.Label)+" can send after the Basic auth switch-off", r.Paths)
+				w.paths(&b, pathsTitle(w.text(r.Label)), r.Paths)
 			}
+		}
+		if d := s.Paths; d != nil {
+			who := d.Subject
+			if who == "" {
+				who = s.Name
+			}
+			b.WriteString("\n")
+			w.paths(&b, pathsTitle(w.text(who)), d)
 		}
 	}
 	b.WriteString("\n")

@@ -417,3 +417,35 @@ func TestPaths(t *testing.T) {
 		t.Errorf("-v does not show what the ACS relay needs:\n%s", verbose)
 	}
 }
+
+// TestSuitePaths: a suite whose checks prove paths ends its summary with
+// the matrix of which paths work, after the failure details and before
+// the closing line, about the mailbox its checks use (else the suite); a
+// disabled check's line says why it was not tested.
+func TestSuitePaths(t *testing.T) {
+	write := func(suites []*result.Suite) string {
+		var out bytes.Buffer
+		w := New(&out, Options{Redactor: reporttest.Redactor()})
+		for _, ev := range reporttest.Events(suites) {
+			w.Handle(ev)
+		}
+		w.Finish(suites)
+		return out.String()
+	}
+	out := write(reporttest.MigrationResults())
+	golden(t, "paths.golden", out)
+	head := strings.Index(out, "Ways scanner@contoso.com can send after the Basic auth switch-off\n")
+	detail := strings.Index(out, "\n✗ FAIL contoso: ways off Basic auth › Connector")
+	closing := strings.Index(out, "1 passed, 1 failed, 1 skipped\n")
+	if detail < 0 || head < detail || closing < head {
+		t.Errorf("want the failure details, then the matrix, then the closing line:\n%s", out)
+	}
+	if !strings.Contains(out, "- SKIP  contoso: ways off Basic auth › OAuth: the app signs in for the mailbox with XOAUTH2  0.00s  not tested: enabled = var.client_id != \"\" && var.client_secret != \"\"\n") {
+		t.Errorf("the disabled check's line does not say why:\n%s", out)
+	}
+	unnamed := reporttest.MigrationResults()
+	unnamed[0].Paths.Subject = ""
+	if out := write(unnamed); !strings.Contains(out, "\nWays contoso: ways off Basic auth can send after the Basic auth switch-off\n") {
+		t.Errorf("without a subject the matrix is not named after the suite:\n%s", out)
+	}
+}
