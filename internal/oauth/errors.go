@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
+	"github.com/smtpdiag/smtpdiag/internal/redact"
 )
 
 // ErrorKind says where an acquisition failed.
@@ -171,14 +172,10 @@ func firstLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// secretMasker replaces the client secret wherever a text would show it.
+// secretMasker replaces the client secret, in every form redact knows,
+// wherever a text would show it.
 func secretMasker(cfg Config) func(string) string {
-	return func(s string) string {
-		if cfg.ClientSecret != "" {
-			s = strings.ReplaceAll(s, cfg.ClientSecret, "****")
-		}
-		return s
-	}
+	return redact.New(cfg.ClientSecret).String
 }
 
 // contextError returns the context error in err's chain.
