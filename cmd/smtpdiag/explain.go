@@ -9,7 +9,7 @@ import (
 	"github.com/smtpdiag/smtpdiag/internal/report/summary"
 )
 
-const explainUsage = `Usage: smtpdiag explain [flags] CODE | "REPLY TEXT"
+const explainUsage = `Usage: smtpdiag explain [flags] CODE | "REPLY TEXT" | AADSTSnnnn
 
 Explains an SMTP reply the way Exchange Online means it: category, meaning,
 the usual fix, the Microsoft setting involved, and the source.
@@ -22,11 +22,17 @@ square brackets are found in it:
   smtpdiag explain 530
   smtpdiag explain "550 5.7.606 Access denied, banned sending IP [203.0.113.5]"
 
+A Microsoft Entra ID error code from an oauth block's token request, or
+MSAL's message holding one, is explained as a token error:
+
+  smtpdiag explain AADSTS7000215
+
 A code that Exchange Online does not document gets its RFC 3463 (enhanced)
 or RFC 5321 (basic) meaning. No network traffic.
 
 Exit codes: 0 explained, 1 nothing is known about the code (neither
-Exchange Online nor the RFCs define it), 2 the argument holds no reply code.
+Exchange Online nor the RFCs define it; for an AADSTS code, the knowledge
+base does not cover it), 2 the argument holds no reply code.
 `
 
 func cmdExplain(args []string, e env) error {

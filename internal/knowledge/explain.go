@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,13 @@ type Explanation struct {
 	Basic    int    `json:"basic,omitempty"`
 	Enhanced string `json:"enhanced,omitempty"`
 	IP       string `json:"ip,omitempty"`
+	// AADSTS is the Microsoft Entra ID error code found in the input
+	// ("AADSTS7000215"), when it holds one instead of an SMTP reply: a
+	// token error from an oauth block, or pasted from MSAL or a device.
+	AADSTS string `json:"aadsts,omitempty"`
+	// CodeList is, for an AADSTS code the knowledge base does not know,
+	// Microsoft's list of Entra ID's codes, where it is looked up.
+	CodeList string `json:"code_list,omitempty"`
 
 	// Known is true when an Exchange Online entry matched; Entry is it.
 	Known bool   `json:"known"`
@@ -52,10 +60,29 @@ func (x *Explanation) Understood() bool {
 // input (a code such as "530" or "5.7.139", or a reply or NDR line pasted
 // whole) and explains them. It fails only when input holds no reply code
 // at all; a code the knowledge base does not know gets its RFC meaning.
+// An input that holds a Microsoft Entra ID error code ("AADSTS7000215",
+// or MSAL's message holding one) is explained as a token error.
 func Explain(input string) (*Explanation, error) {
+	if code := aadstsCode.FindString(input); code != "" {
+		x := &Explanation{Input: input, AADSTS: code, Category: result.Auth}
+		if e, ok := ExplainTokenError(input); ok {
+			x.Known, x.Entry, x.Category = true, &e, e.Category
+			// Of several codes ("AADSTS70002: ... AADSTS7000222: ..."),
+			// name the one the entry is about.
+			for _, c := range aadstsCode.FindAllString(input, -1) {
+				if slices.ContainsFunc(e.Codes, func(k string) bool { return strings.EqualFold(k, c) }) {
+					x.AADSTS = c
+					break
+				}
+			}
+		} else {
+			x.CodeList = entraErrorCodes
+		}
+		return x, nil
+	}
 	basic, enhanced := ParseCodes(input)
 	if basic == 0 && enhanced == "" {
-		return nil, fmt.Errorf("%q holds no SMTP reply code: give a basic code (530), an enhanced code (5.7.139) or the reply text that contains one", input)
+		return nil, fmt.Errorf("%q holds no SMTP reply code: give a basic code (530), an enhanced code (5.7.139), the reply text that contains one, or an Entra ID token error code (AADSTS7000215)", input)
 	}
 	x := &Explanation{Input: input, Basic: basic, Enhanced: enhanced, IP: esmtp.BracketedIP(input)}
 	if enhanced != "" {

@@ -119,3 +119,30 @@ func TestExplainRejectsNonCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainAADSTS: an Entra ID error code, alone or in MSAL's message,
+// is explained as a token error by the entry of the code it is about; one
+// the knowledge base does not cover is not understood and points to
+// Microsoft's list.
+func TestExplainAADSTS(t *testing.T) {
+	for _, tc := range []struct{ in, code, id string }{
+		{"AADSTS7000215", "AADSTS7000215", "aadsts-7000215"},
+		{"AADSTS70002: Error validating credentials. AADSTS7000222: The provided client secret keys are expired.", "AADSTS7000222", "aadsts-7000222"},
+		{"AADSTS99999: something new", "AADSTS99999", ""},
+	} {
+		x, err := Explain(tc.in)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		id := ""
+		if x.Known {
+			id = x.Entry.ID
+		}
+		if x.AADSTS != tc.code || id != tc.id || x.Basic != 0 || x.Enhanced != "" {
+			t.Errorf("%q: code %q entry %q (basic %d, enhanced %q), want %q %q", tc.in, x.AADSTS, id, x.Basic, x.Enhanced, tc.code, tc.id)
+		}
+		if x.Understood() != (tc.id != "") || (tc.id == "") != (x.CodeList == entraErrorCodes) {
+			t.Errorf("%q: understood %v, code list %q", tc.in, x.Understood(), x.CodeList)
+		}
+	}
+}

@@ -32,6 +32,9 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation, width int) {
 		}
 	}
 	codes := strings.TrimSpace(fmt.Sprintf("%s %s", basicText(x.Basic), x.Enhanced))
+	if x.AADSTS != "" {
+		codes = x.AADSTS
+	}
 	if x.Input != codes {
 		put("reply", x.Input)
 	}
@@ -64,6 +67,9 @@ func WriteExplanation(w io.Writer, x *knowledge.Explanation, width int) {
 	put("ip", ipText(x.IP))
 	put("source", x.GenericSource)
 	switch {
+	case x.AADSTS != "":
+		put("not known", x.AADSTS+" is a Microsoft Entra ID error that smtpdiag's knowledge base does not cover: look it up in Microsoft's list of AADSTS codes, "+x.CodeList+
+			", or read the error description that came with it.")
 	case !x.Understood():
 		put("not known", notKnown(codes))
 	case len(x.Candidates) == 0:
