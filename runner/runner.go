@@ -261,13 +261,33 @@ func runSuite(ctx context.Context, s *suite.Suite, all []suite.Check, picked []i
 		res.Interrupted = Interruption(ctx)
 	}
 	// Which ways to send work, from the checks that prove a path; a
-	// shard decides on its own checks, and merge again on all of them.
-	if res.Paths = knowledge.RunDecision(res.Checks); res.Paths != nil {
+	// shard decides on its own checks, says which paths other shards
+	// test, and merge decides again on all of them.
+	if res.Paths = knowledge.ShardDecision(res.Checks, pathsElsewhere(all, picked)); res.Paths != nil {
 		res.Paths.Subject = pathSubject(s)
 	}
 	res.Duration = opts.Now().Sub(res.Started)
 	emit(result.Event{Kind: result.SuiteFinished, Suite: res, Total: len(checks)})
 	return res
+}
+
+// pathsElsewhere lists the paths proven by checks of all that a shard did
+// not pick: another shard tests them.
+func pathsElsewhere(all []suite.Check, picked []int) []string {
+	if len(picked) == len(all) {
+		return nil
+	}
+	mine := make(map[int]bool, len(picked))
+	for _, i := range picked {
+		mine[i] = true
+	}
+	var ids []string
+	for i, c := range all {
+		if !mine[i] && c.SMTP != nil && c.SMTP.Path != "" {
+			ids = append(ids, c.SMTP.Path)
+		}
+	}
+	return ids
 }
 
 // Interruption says why ctx ended: its cause when one was given

@@ -1032,6 +1032,17 @@ func Decision(verdicts []PathVerdict) *result.PathDecision {
 // after merging the checks of a sharded run (result.MergeShards), so that
 // the shards of a run decide as the run would have.
 func RunDecision(checks []*result.Check) *result.PathDecision {
+	return ShardDecision(checks, nil)
+}
+
+// inAnotherShard is the note on a path whose check another shard runs.
+const inAnotherShard = "its check runs in another shard; smtpdiag merge decides on the checks of every shard"
+
+// ShardDecision is RunDecision for one shard of a run (smtpdiag run
+// --shard): elsewhere are the paths whose checks other shards run, not
+// tested here, and said so, rather than as paths without a check. A shard
+// without a check that proves a path decides nothing (nil).
+func ShardDecision(checks []*result.Check, elsewhere []string) *result.PathDecision {
 	runs := map[string]PathRun{}
 	for _, c := range checks {
 		if c == nil || c.Path == "" {
@@ -1063,6 +1074,11 @@ func RunDecision(checks []*result.Check) *result.PathDecision {
 	}
 	if len(runs) == 0 {
 		return nil
+	}
+	for _, id := range elsewhere {
+		if _, ok := runs[id]; !ok {
+			runs[id] = PathRun{Note: inAnotherShard}
+		}
 	}
 	return Decision(PathsFromRun(runs))
 }
