@@ -506,6 +506,11 @@ func TestMergeOnGitHubActions(t *testing.T) {
 	if n := strings.Count(got, "| ✗ |"); n != len(annotations) {
 		t.Errorf("%d rows in the step summary, %d annotations", n, len(annotations))
 	}
+	// The ways to send, decided again over both shards' checks.
+	if !strings.Contains(got, "\n#### Ways scanner@contoso.test can send after the Basic auth switch-off\n\nthis run (this tenant, this machine): HVE and a connector are out; maybe Basic auth, OAuth or the ACS relay; Direct Send remains\n") ||
+		strings.Contains(got, "another shard") {
+		t.Errorf("step summary without the merged decision:\n%s", got)
+	}
 
 	// Without GITHUB_ACTIONS=true, neither.
 	stdout.Reset()

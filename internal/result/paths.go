@@ -1,5 +1,11 @@
 package result
 
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // PathDecision says which of the ways to send through Microsoft 365 are
 // open: for a device, from what it was seen to do (smtpdiag listen); for
 // a suite, from the outcome of each path's check (smtpdiag run).
@@ -36,4 +42,32 @@ type PathVerdict struct {
 	Needs []string `json:"needs,omitempty"`
 	// Sources are the pages the facts behind the reasons come from.
 	Sources []string `json:"sources,omitempty"`
+}
+
+// Column is the path's short name as a table entry: "the ACS relay"
+// becomes "ACS relay", "a connector" "Connector".
+func (p PathVerdict) Column() string {
+	short := p.Short
+	for _, article := range []string{"the ", "a ", "an "} {
+		short = strings.TrimPrefix(short, article)
+	}
+	r, size := utf8.DecodeRuneInString(short)
+	return string(unicode.ToUpper(r)) + short[size:]
+}
+
+// PathsTitle is the heading every report gives a decision about who (a
+// device check's label, a suite's subject, else the suite's name), made
+// safe for its output by the caller: "Ways scanner@contoso.com can send
+// after the Basic auth switch-off".
+func PathsTitle(who string) string {
+	return "Ways " + who + " can send after the Basic auth switch-off"
+}
+
+// PathsSubject is whom s's decision is about: its subject, else the
+// suite's name.
+func (s *Suite) PathsSubject() string {
+	if s.Paths != nil && s.Paths.Subject != "" {
+		return s.Paths.Subject
+	}
+	return s.Name
 }

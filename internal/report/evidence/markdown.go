@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // WriteMarkdown renders rep as a Markdown document to w, for pasting into
@@ -505,7 +507,7 @@ func (m *mdWriter) paths(p *Paths) {
 	if p.Subject.Empty() {
 		m.line("**Ways to send after the Basic auth switch-off**")
 	} else {
-		m.line("**Ways " + markdown(p.Subject) + " can send after the Basic auth switch-off**")
+		m.line("**" + result.PathsTitle(markdown(p.Subject)) + "**")
 	}
 	m.line("")
 	m.line(markdown(p.Summary))

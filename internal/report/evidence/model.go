@@ -346,11 +346,7 @@ func (b builder) suite(si int, s *result.Suite, details bool) *Suite {
 		rs.Matrix = b.matrix(s)
 		if s.Paths != nil {
 			rs.Paths = b.paths(s.Paths)
-			who := s.Paths.Subject
-			if who == "" {
-				who = s.Name
-			}
-			rs.Paths.Subject = b.text(who)
+			rs.Paths.Subject = b.text(s.PathsSubject())
 		}
 	}
 	return rs

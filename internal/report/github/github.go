@@ -129,8 +129,9 @@ var (
 
 // WriteSummary writes the Markdown job summary (for $GITHUB_STEP_SUMMARY):
 // a heading with the closing line, the counts, the suites an interruption
-// cut short, and a table of the failed checks with their place, first
-// failure and diagnosis category.
+// cut short, a table of the failed checks with their place, first
+// failure and diagnosis category, and each decision on the ways to send
+// after the Basic auth switch-off (a suite's, a device's) as a table.
 func WriteSummary(w io.Writer, suites []*result.Suite, opts Options) error {
 	c := result.Tally(suites)
 	var b strings.Builder
@@ -184,9 +185,48 @@ func WriteSummary(w io.Writer, suites []*result.Suite, opts Options) error {
 			fmt.Fprintf(&b, "\n%d more failed checks are not listed here; the JUnit and evidence reports hold them all.\n", rows-limit)
 		}
 	}
+	for _, s := range suites {
+		for _, r := range s.Checks {
+			if r.Paths != nil {
+				opts.paths(&b, r.Label, r.Paths)
+			}
+		}
+		if s.Paths != nil {
+			opts.paths(&b, s.PathsSubject(), s.Paths)
+		}
+	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// paths writes a decision on the ways to send about who: its heading,
+// its summary, and a row per path with the verdict and deciding reason.
+//
+//	#### Ways scanner@contoso.com can send after the Basic auth switch-off
+//
+//	this run (this tenant, this machine): a connector is out; ...
+//
+//	| | path | why |
+//	|---|---|---|
+//	| maybe | Basic auth | Basic authentication for SMTP AUTH is ... |
+func (o Options) paths(b *strings.Builder, who string, d *result.PathDecision) {
+	fmt.Fprintf(b, "\n#### %s\n\n%s\n\n| | path | why |\n|---|---|---|\n",
+		result.PathsTitle(markdown(o.text(who))), markdown(o.text(d.Summary)))
+	for _, p := range d.Paths {
+		mark := "❔"
+		switch p.Usable {
+		case "yes":
+			mark = "✅"
+		case "no":
+			mark = "❌"
+		}
+		reason := ""
+		if len(p.Reasons) > 0 {
+			reason = p.Reasons[0]
+		}
+		fmt.Fprintf(b, "| %s %s | %s | %s |\n", mark, markdown(o.text(p.Usable)), markdown(o.text(p.Column())), markdown(cut(o.text(reason), 300)))
+	}
 }
 
 // markdownSpecial is the ASCII punctuation that can start or end Markdown

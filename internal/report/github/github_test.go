@@ -168,3 +168,28 @@ func TestSummarySaysWhenInterrupted(t *testing.T) {
 		t.Errorf("summary of an interrupted run:\n%s", out.String())
 	}
 }
+
+// TestSummaryHasTheWaysToSend: a suite's decision on the ways to send
+// reaches the job summary as a table, its texts escaped and masked.
+func TestSummaryHasTheWaysToSend(t *testing.T) {
+	suites := reporttest.MigrationResults()
+	suites[0].Paths.Paths[5].Reasons[0] = "Its check failed: rcpt: | *bold* <b> " + reporttest.Secret
+	var out bytes.Buffer
+	if err := WriteSummary(&out, suites, Options{Redactor: reporttest.Redactor()}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"\n#### Ways scanner@contoso.com can send after the Basic auth switch-off\n\nthis run (this tenant, this machine): a connector is out; maybe Basic auth, OAuth, HVE, the ACS relay or Direct Send; nothing remains for certain\n\n| | path | why |\n|---|---|---|\n",
+		"| ❔ maybe | Basic auth | Basic authentication for SMTP AUTH is disabled by default from the end of December 2026. |\n",
+		"| ❌ no | Connector | Its check failed: rcpt: \\| \\*bold\\* \\<b\\> \\*\\*\\*\\* |\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	// The counts (2 rows), the failed check (2), the paths (1 + 6).
+	if strings.Count(s, "\n| ") != 2+2+7 {
+		t.Errorf("rows:\n%s", s)
+	}
+}

@@ -152,15 +152,11 @@ func (t text) suite(index int, s *result.Suite, hostname string) junit.Testsuite
 //
 //	Ways scanner@contoso.com can send after the Basic auth switch-off
 //	this run (this tenant, this machine): a connector is out; ...
-//	yes    basic_auth   Its check passed: Basic auth works today ...
+//	maybe  basic_auth   Basic authentication for SMTP AUTH is disabled ...
 func (t text) paths(s *result.Suite) string {
 	d := s.Paths
-	who := d.Subject
-	if who == "" {
-		who = s.Name
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Ways %s can send after the Basic auth switch-off\n%s\n", t.s(who), t.s(d.Summary))
+	fmt.Fprintf(&b, "%s\n%s\n", result.PathsTitle(t.s(s.PathsSubject())), t.s(d.Summary))
 	for _, p := range d.Paths {
 		reason := ""
 		if len(p.Reasons) > 0 {

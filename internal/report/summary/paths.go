@@ -3,14 +3,13 @@ package summary
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/smtpdiag/smtpdiag/internal/result"
 )
 
 // paths writes a decision on the ways to send through Microsoft 365
-// under title (pathsTitle): for a device, from what it offered; for a
+// under title (result.PathsTitle): for a device, from what it offered; for a
 // suite, from its checks:
 //
 //	Ways reception copier #1 can send after the Basic auth switch-off
@@ -25,7 +24,7 @@ func (w *Writer) paths(b *strings.Builder, title string, d *result.PathDecision)
 	names := make([]string, len(d.Paths))
 	nameWidth := 0
 	for i, p := range d.Paths {
-		names[i] = columnName(w.text(p.Short))
+		names[i] = w.text(p.Column())
 		nameWidth = max(nameWidth, utf8.RuneCountInString(names[i]))
 	}
 	indent := strings.Repeat(" ", 2+7+nameWidth+2)
@@ -50,22 +49,6 @@ func (w *Writer) paths(b *strings.Builder, title string, d *result.PathDecision)
 	if !w.opts.Verbose {
 		b.WriteString("  (-v shows what each path needs; the evidence report, --report, has the sources)\n")
 	}
-}
-
-// pathsTitle is the heading of a decision about who (a device check's
-// label, a mailbox, a suite's name), already made safe for the terminal.
-func pathsTitle(who string) string {
-	return "Ways " + who + " can send after the Basic auth switch-off"
-}
-
-// columnName is a path's short name as a column entry: "the ACS relay"
-// becomes "ACS relay", "a connector" "Connector".
-func columnName(short string) string {
-	for _, article := range []string{"the ", "a ", "an "} {
-		short = strings.TrimPrefix(short, article)
-	}
-	r, size := utf8.DecodeRuneInString(short)
-	return string(unicode.ToUpper(r)) + short[size:]
 }
 
 func verdictColor(usable string) string {

@@ -99,16 +99,12 @@ func (w *Writer) Finish(suites []*result.Suite) {
 		for _, r := range s.Checks {
 			if r.Paths != nil {
 				b.WriteString("\n")
-				w.paths(&b, pathsTitle(w.text(r.Label)), r.Paths)
+				w.paths(&b, result.PathsTitle(w.text(r.Label)), r.Paths)
 			}
 		}
 		if d := s.Paths; d != nil {
-			who := d.Subject
-			if who == "" {
-				who = s.Name
-			}
 			b.WriteString("\n")
-			w.paths(&b, pathsTitle(w.text(who)), d)
+			w.paths(&b, result.PathsTitle(w.text(s.PathsSubject())), d)
 		}
 	}
 	b.WriteString("\n")
