@@ -531,6 +531,7 @@ func planFor(c *suite.SMTPCheck, opts Options) (smtpclient.Plan, error) {
 	}
 	// The certificates of ca_file, read when the suite was loaded.
 	p.ExtraRoots = e.CACertificates
+	p.ClientCertificate = e.ClientCertificate
 	if a := c.Auth; a != nil {
 		p.Auth = &smtpclient.Auth{Username: a.Username, Password: a.Password, Token: a.Token, Mechanism: a.Mechanism,
 			Force: a.ForceMechanism}

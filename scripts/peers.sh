@@ -3,7 +3,8 @@
 # smtpdiag's integration tests (cmd/smtpdiag/peers_test.go).
 #
 #   up      install what is missing (apt-get, as root), make a test CA and
-#           start Postfix (mx, submission, implicit TLS), Dovecot (SASL for
+#           start Postfix (mx, submission, implicit TLS, relay by client
+#           certificate), Dovecot (SASL for
 #           Postfix) and rbldnsd; quick and harmless when they already run
 #   down    stop them (the CA and the configuration stay, for the next up)
 #   status  say what runs, and where; exit 0 when everything runs, else 3
@@ -25,6 +26,7 @@ listen=127.0.0.1
 mx_port=${SMTPDIAG_PEERS_MX_PORT:-2525}
 submission_port=${SMTPDIAG_PEERS_SUBMISSION_PORT:-5587}
 smtps_port=${SMTPDIAG_PEERS_SMTPS_PORT:-4465}
+relay_port=${SMTPDIAG_PEERS_RELAY_PORT:-2526}
 # Not 5353: that is mDNS, which avahi holds on many desktops.
 dns_port=${SMTPDIAG_PEERS_DNS_PORT:-5354}
 # The test mailbox. It exists only in this Dovecot on loopback.
@@ -111,7 +113,7 @@ render() {
   tmp=$(mktemp)
   sed -e "s|@DIR@|$dir|g" -e "s|@MAILLOG@|$maillog|g" -e "s|@LISTEN@|$listen|g" \
     -e "s|@MX_PORT@|$mx_port|g" -e "s|@SUBMISSION_PORT@|$submission_port|g" \
-    -e "s|@SMTPS_PORT@|$smtps_port|g" -e "s|@USER@|$mailbox|g" -e "s|@PASSWORD@|$password|g" \
+    -e "s|@SMTPS_PORT@|$smtps_port|g" -e "s|@RELAY_PORT@|$relay_port|g" -e "s|@USER@|$mailbox|g" -e "s|@PASSWORD@|$password|g" \
     "$1" >"$tmp"
   if cmp -s "$tmp" "$2"; then
     rm -f "$tmp"
@@ -123,8 +125,37 @@ render() {
 }
 
 # make_certificates: a test CA and a leaf for mx.peers.test, localhost and
-# 127.0.0.1, made once and renewed when the leaf has less than 30 days left.
+# 127.0.0.1, and a client certificate for relay.contoso.test (what a
+# certificate-based connector trusts), made once and renewed when a leaf
+# has less than 30 days left.
 make_certificates() {
+  make_server_certificate
+  make_client_certificate
+}
+
+# make_client_certificate: the test client's certificate and key, in $dir
+# and readable by the tests (a test credential for loopback only).
+make_client_certificate() {
+  local tls=$dir/tls
+  if [ -s "$dir/client.pem" ] && [ -s "$dir/client.key" ] &&
+    openssl x509 -in "$dir/client.pem" -noout -checkend 2592000 >/dev/null 2>&1 &&
+    openssl verify -CAfile "$dir/ca.pem" "$dir/client.pem" >/dev/null 2>&1; then
+    return
+  fi
+  log "issuing the client certificate for relay.contoso.test"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$dir/client.key" -out "$tls/client.csr" -subj "/O=smtpdiag/CN=relay.contoso.test" 2>/dev/null
+  printf '%s\n' 'subjectAltName=DNS:relay.contoso.test' \
+    'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
+    'extendedKeyUsage=clientAuth' >"$tls/client.ext"
+  openssl x509 -req -in "$tls/client.csr" -CA "$dir/ca.pem" -CAkey "$tls/ca.key" \
+    -set_serial "0x$(openssl rand -hex 8)" -days 825 -extfile "$tls/client.ext" \
+    -out "$dir/client.pem" 2>/dev/null
+  chmod 0644 "$dir/client.pem" "$dir/client.key"
+  changed+=("$dir/client.pem")
+}
+
+make_server_certificate() {
   local tls=$dir/tls
   install -d -m 0755 "$tls"
   if [ ! -s "$dir/ca.pem" ] || [ ! -s "$tls/ca.key" ]; then
@@ -162,6 +193,9 @@ write_env() {
 SMTPDIAG_PEERS_MX=$listen:$mx_port
 SMTPDIAG_PEERS_SUBMISSION=$listen:$submission_port
 SMTPDIAG_PEERS_SMTPS=$listen:$smtps_port
+SMTPDIAG_PEERS_RELAY=$listen:$relay_port
+SMTPDIAG_PEERS_CLIENT_CERT=$dir/client.pem
+SMTPDIAG_PEERS_CLIENT_KEY=$dir/client.key
 SMTPDIAG_PEERS_DNS=$listen:$dns_port
 SMTPDIAG_PEERS_CA=$dir/ca.pem
 SMTPDIAG_PEERS_MAILLOG=$maillog
@@ -178,6 +212,7 @@ print_addresses() {
 mx          $listen:$mx_port   Postfix: STARTTLS, no AUTH, Exchange Online rejections for contoso.test
 submission  $listen:$submission_port   Postfix: STARTTLS required, AUTH PLAIN/LOGIN after TLS ($mailbox)
 smtps       $listen:$smtps_port   Postfix: implicit TLS, AUTH PLAIN/LOGIN
+relay       $listen:$relay_port   Postfix: relays for a client certificate from the test CA ($dir/client.pem)
 dns         $listen:$dns_port   rbldnsd (UDP): zen.peers.test (DNSBL), contoso.test, peers.test
 CA          $dir/ca.pem
 mail log    $maillog
@@ -251,7 +286,7 @@ up() {
   fi
 
   local port tries
-  for port in "$mx_port" "$submission_port" "$smtps_port"; do
+  for port in "$mx_port" "$submission_port" "$smtps_port" "$relay_port"; do
     for tries in $(seq 50); do
       tcp_answers "$port" && break
       [ "$tries" = 50 ] && die "nothing answers on $listen:$port; see $maillog"

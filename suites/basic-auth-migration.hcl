@@ -170,6 +170,17 @@ variable "device_helo" {
   description = "EHLO name to announce; empty: this machine's name"
 }
 
+variable "connector_certificate" {
+  default     = ""
+  description = "For a certificate-based connector: the device's certificate (PEM file relative to this file, or PEM text), its CN or SAN the connector's TlsSenderCertificateName; empty: the connector check proves an IP-based connector only"
+}
+
+variable "connector_key" {
+  sensitive   = true
+  default     = ""
+  description = "The private key of connector_certificate (PEM file or text); empty: in connector_certificate's file"
+}
+
 variable "ca_file" {
   default     = ""
   description = "Extra trust anchors (PEM), only for test servers; relative to this file"
@@ -201,6 +212,17 @@ endpoint "mx" {
   port    = var.mx_port
   helo    = var.device_helo != "" ? var.device_helo : null
   ca_file = var.ca_file != "" ? var.ca_file : null
+}
+
+# The MX endpoint as the connector check sees it: with the device's client
+# certificate when one is given (Direct Send presents none).
+endpoint "mx_connector" {
+  host               = var.mx_host != "" ? var.mx_host : "${replace(lower(var.domain), ".", "-")}.mail.protection.outlook.com"
+  port               = var.mx_port
+  helo               = var.device_helo != "" ? var.device_helo : null
+  ca_file            = var.ca_file != "" ? var.ca_file : null
+  client_certificate = var.connector_certificate
+  client_key         = var.connector_key
 }
 
 # Basic auth: SMTP AUTH client submission with the mailbox's password.
@@ -360,13 +382,15 @@ smtp "Direct Send: the MX endpoint accepts an internal recipient without AUTH" {
 # accepted domain. UNVERIFIED (MC1226222): Microsoft prefers
 # certificate-based connectors. An IP-matched connector relays (250); when
 # none matches, Exchange Online refuses the outside recipient with 550
-# 5.7.64 TenantAttribution; Relay Access Denied. smtpdiag presents no client
-# certificate (its SMTP client sets none), so this check proves an
-# IP-matched connector only: behind a certificate-matched one it fails with
-# 5.7.64 although the device, which presents its certificate, may relay.
+# 5.7.64 TenantAttribution; Relay Access Denied. Without
+# connector_certificate this check proves an IP-matched connector only;
+# with it (-var connector_certificate=relay.pem -var connector_key=relay.key,
+# files next to this suite or under --allow-read DIR), smtpdiag presents
+# the device's certificate when the MX asks for one, and the transcript
+# says whether it asked and which certificate was sent.
 smtp "Connector: the MX endpoint relays to an external recipient" {
   path      = "connector"
-  endpoint  = endpoint.mx
+  endpoint  = endpoint.mx_connector
   mail_from = var.mailbox
   rcpt_to   = [var.external_recipient]
 

@@ -128,7 +128,7 @@ func TestMigrationSuiteEnabledByCredentials(t *testing.T) {
 
 // TestMigrationSuiteComments: each path's check says, from the knowledge
 // base, what a device needs to use the path, keeps the UNVERIFIED marks,
-// and the connector's says that smtpdiag presents no client certificate.
+// and the connector's says how to prove a certificate-based connector.
 func TestMigrationSuiteComments(t *testing.T) {
 	src, err := os.ReadFile(migrationFile)
 	if err != nil {
@@ -150,8 +150,9 @@ func TestMigrationSuiteComments(t *testing.T) {
 				t.Errorf("%s: the knowledge base's UNVERIFIED marks are lost", path)
 			}
 		case "connector":
-			if !strings.Contains(comment, "presents no client\n# certificate") {
-				t.Errorf("connector: the comment does not say that smtpdiag presents no client certificate")
+			if !strings.Contains(comment, "Without\n# connector_certificate this check proves an IP-matched connector only") ||
+				!strings.Contains(comment, "-var connector_certificate=relay.pem") {
+				t.Errorf("connector: the comment does not say how to prove a certificate-based connector")
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/textproto"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,10 +27,13 @@ import (
 const defaultPeersEnv = "/run/smtpdiag-peers/env"
 
 // peers are the real servers scripts/peers.sh starts on loopback: Postfix
-// as an MX, a submission service and an implicit-TLS service, with Dovecot
-// SASL behind the last two.
+// as an MX, a submission service, an implicit-TLS service and a relay
+// that trusts client certificates, with Dovecot SASL behind the two
+// submission services.
 type peers struct {
 	MX, Submission, SMTPS string // host:port
+	Relay                 string // host:port: relays for a client certificate of the test CA
+	ClientCert, ClientKey string // that certificate and its key (PEM files)
 	DNS                   string // rbldnsd, host:port (UDP)
 	CA                    string // PEM of the test CA that issued Postfix's certificate
 	MailLog               string // Postfix's maillog_file
@@ -44,6 +48,9 @@ func loadPeers() peers {
 		MX:         "127.0.0.1:2525",
 		Submission: "127.0.0.1:5587",
 		SMTPS:      "127.0.0.1:4465",
+		Relay:      "127.0.0.1:2526",
+		ClientCert: "/run/smtpdiag-peers/client.pem",
+		ClientKey:  "/run/smtpdiag-peers/client.key",
 		DNS:        "127.0.0.1:5354",
 		CA:         "/run/smtpdiag-peers/ca.pem",
 		MailLog:    "/var/log/smtpdiag-postfix.log",
@@ -60,14 +67,17 @@ func loadPeers() peers {
 	}
 	defer f.Close()
 	fields := map[string]*string{
-		"SMTPDIAG_PEERS_MX":         &p.MX,
-		"SMTPDIAG_PEERS_SUBMISSION": &p.Submission,
-		"SMTPDIAG_PEERS_SMTPS":      &p.SMTPS,
-		"SMTPDIAG_PEERS_DNS":        &p.DNS,
-		"SMTPDIAG_PEERS_CA":         &p.CA,
-		"SMTPDIAG_PEERS_MAILLOG":    &p.MailLog,
-		"SMTPDIAG_PEERS_USER":       &p.User,
-		"SMTPDIAG_PEERS_PASSWORD":   &p.Password,
+		"SMTPDIAG_PEERS_MX":          &p.MX,
+		"SMTPDIAG_PEERS_SUBMISSION":  &p.Submission,
+		"SMTPDIAG_PEERS_SMTPS":       &p.SMTPS,
+		"SMTPDIAG_PEERS_RELAY":       &p.Relay,
+		"SMTPDIAG_PEERS_CLIENT_CERT": &p.ClientCert,
+		"SMTPDIAG_PEERS_CLIENT_KEY":  &p.ClientKey,
+		"SMTPDIAG_PEERS_DNS":         &p.DNS,
+		"SMTPDIAG_PEERS_CA":          &p.CA,
+		"SMTPDIAG_PEERS_MAILLOG":     &p.MailLog,
+		"SMTPDIAG_PEERS_USER":        &p.User,
+		"SMTPDIAG_PEERS_PASSWORD":    &p.Password,
 	}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -82,7 +92,7 @@ func loadPeers() peers {
 // answering returns an error naming the first service that does not
 // accept a TCP connection.
 func (p peers) answering() error {
-	for _, addr := range []string{p.MX, p.Submission, p.SMTPS} {
+	for _, addr := range []string{p.MX, p.Submission, p.SMTPS, p.Relay} {
 		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
 			return err
@@ -114,6 +124,22 @@ func TestPeers(t *testing.T) {
 	mxHost, mxPort, _ := net.SplitHostPort(p.MX)
 	_, subPort, _ := net.SplitHostPort(p.Submission)
 	_, smtpsPort, _ := net.SplitHostPort(p.SMTPS)
+	_, relayPort, _ := net.SplitHostPort(p.Relay)
+	key, err := os.ReadFile(p.ClientKey)
+	if err != nil {
+		t.Fatalf("the peers answer but the client key is missing: %v (run sudo scripts/peers.sh up again)", err)
+	}
+	// A line of the key's base64 body: no output may hold it.
+	var keyLine string
+	for _, l := range strings.Split(string(key), "\n") {
+		if len(l) > 40 && !strings.HasPrefix(l, "-----") {
+			keyLine = l
+			break
+		}
+	}
+	if keyLine == "" {
+		t.Fatalf("%s holds no PEM key", p.ClientKey)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/peers",
 		Setup: func(e *testscript.Env) error {
@@ -121,6 +147,11 @@ func TestPeers(t *testing.T) {
 			e.Setenv("MX_PORT", mxPort)
 			e.Setenv("SUBMISSION_PORT", subPort)
 			e.Setenv("SMTPS_PORT", smtpsPort)
+			e.Setenv("RELAY_PORT", relayPort)
+			e.Setenv("CLIENT_CERT", p.ClientCert)
+			e.Setenv("CLIENT_KEY", p.ClientKey)
+			e.Setenv("CLIENT_DIR", filepath.Dir(p.ClientCert))
+			e.Setenv("CLIENT_KEY_LINE", regexp.QuoteMeta(keyLine))
 			e.Setenv("CA_FILE", p.CA)
 			e.Setenv("PEERS_USER", p.User)
 			e.Setenv("PEERS_PASSWORD", p.Password)

@@ -128,6 +128,12 @@ type TLSInfo struct {
 	Verified bool `json:"verified"`
 	// VerifyError is why verification failed, "" when it succeeded.
 	VerifyError string `json:"verify_error,omitempty"`
+	// ClientCertificateRequested reports whether the server asked for a
+	// client certificate (a CertificateRequest in the handshake).
+	ClientCertificateRequested bool `json:"client_certificate_requested,omitempty"`
+	// ClientCertificate is the leaf this client presented; nil when it
+	// presented none (not asked, or none configured).
+	ClientCertificate *Certificate `json:"client_certificate,omitempty"`
 }
 
 // Direction says who a transcript line came from.

@@ -1,6 +1,7 @@
 package smtpclient
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"time"
 
@@ -41,6 +42,10 @@ type Plan struct {
 	// is accepted without loading the system roots (about 30 ms, once per
 	// process), so prefer this to a RootCAs built from the system pool.
 	ExtraRoots []*x509.Certificate
+	// ClientCertificate is presented when the server asks for a client
+	// certificate (a connector that identifies the sender by its
+	// certificate); nil presents none.
+	ClientCertificate *tls.Certificate
 
 	SourceAddress string // local IP to connect from, "" = any
 	IPVersion     int    // 0, 4 or 6

@@ -40,6 +40,10 @@ func (c *Client) handshake() error {
 	start := c.offset()
 	name := c.serverName()
 	c.transcript(result.TLSEvent, "handshake started, server name "+name)
+	var clientCert struct {
+		requested bool
+		sent      *result.Certificate
+	}
 	cfg := &tls.Config{
 		ServerName:         name,
 		MinVersion:         c.plan.TLSMinVersion,
@@ -55,6 +59,21 @@ func (c *Client) handshake() error {
 			}
 			return nil
 		},
+		// Called only when the server sends a CertificateRequest, after
+		// the server's chain was seen: whether it asked, and what was
+		// sent, are recorded after the handshake.
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			clientCert.requested = true
+			cert := c.plan.ClientCertificate
+			if cert == nil || len(cert.Certificate) == 0 {
+				return &tls.Certificate{}, nil
+			}
+			if leaf, err := x509.ParseCertificate(cert.Certificate[0]); err == nil {
+				d := describeCertificate(leaf)
+				clientCert.sent = &d
+			}
+			return cert, nil
+		},
 	}
 	if !c.arm() {
 		return c.fail(result.StepTLS, "", start, nil, c.canceledFault(stepName(result.StepTLS, "")))
@@ -62,6 +81,7 @@ func (c *Client) handshake() error {
 	tc := tls.Client(quickAckConn{c.raw}, cfg)
 	err := tc.Handshake()
 	if info := c.conv.TLS; info != nil {
+		info.ClientCertificateRequested, info.ClientCertificate = clientCert.requested, clientCert.sent
 		// The chain was seen, whether or not it was accepted.
 		verdict := "certificate verified"
 		if !info.Verified {
@@ -72,6 +92,15 @@ func (c *Client) handshake() error {
 			c.transcript(result.TLSEvent, fmt.Sprintf("certificate %d: %s, issuer %s, not after %s",
 				i, cert.Subject, cert.Issuer, cert.NotAfter.Format(time.RFC3339)))
 		}
+	}
+	switch {
+	case clientCert.sent != nil:
+		c.transcript(result.TLSEvent, fmt.Sprintf("the server asked for a client certificate; sent %s (names %s), issuer %s, not after %s",
+			clientCert.sent.Subject, strings.Join(clientCert.sent.DNSNames, ", "), clientCert.sent.Issuer, clientCert.sent.NotAfter.Format(time.RFC3339)))
+	case clientCert.requested:
+		c.transcript(result.TLSEvent, "the server asked for a client certificate; none configured, none sent")
+	case c.plan.ClientCertificate != nil && err == nil:
+		c.transcript(result.TLSEvent, "the server did not ask for a client certificate; the configured one was not sent")
 	}
 	if err != nil {
 		return c.fail(result.StepTLS, "", start, nil, c.handshakeFault(err))

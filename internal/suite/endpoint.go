@@ -30,6 +30,8 @@ var endpointSchema = &hcl.BodySchema{
 		{Name: "server_name"},
 		{Name: "verify_certificate"},
 		{Name: "ca_file"},
+		{Name: "client_certificate"},
+		{Name: "client_key"},
 		{Name: "source_address"},
 		{Name: "ip_version"},
 		{Name: "mx"}, // instead of host: resolve the domain's MX
@@ -231,6 +233,68 @@ func (d *decoder) endpointCertificates(ep *Endpoint, attrs hcl.Attributes) {
 	if attr := attrs["ca_file"]; attr != nil {
 		ep.CAFile, ep.CACertificates = d.caFile(attr)
 	}
+	d.endpointClientCertificate(ep, attrs)
+}
+
+// endpointClientCertificate decodes the certificate the client presents
+// when the server asks for one (client_certificate, client_key: PEM files
+// relative to the suite file, or PEM text), as a connector that identifies
+// the sender by its certificate needs. The certificate's file may hold the
+// key too. Both empty means none, so that a variable can leave it out.
+func (d *decoder) endpointClientCertificate(ep *Endpoint, attrs hcl.Attributes) {
+	certAttr, keyAttr := attrs["client_certificate"], attrs["client_key"]
+	if certAttr == nil && keyAttr == nil {
+		return
+	}
+	var certS, keyS string
+	var certSens, keySens secrecy
+	if certAttr != nil {
+		s, sens, ok := d.str(certAttr, false)
+		if !ok {
+			return
+		}
+		certS, certSens = s, sens
+	}
+	if keyAttr != nil {
+		s, sens, ok := d.str(keyAttr, false)
+		if !ok {
+			return
+		}
+		keyS, keySens = s, sens
+	}
+	if strings.TrimSpace(certS) == "" {
+		if keyAttr != nil && strings.TrimSpace(keyS) != "" {
+			d.errorAt(keyAttr.Range, "client_key without client_certificate",
+				"client_key is the private key of client_certificate: set client_certificate (a PEM file) as well, or remove client_key.")
+		}
+		return
+	}
+	certPEM, certFile, ok := d.readPEM(certAttr, certS, certSens, "relay.pem")
+	if !ok {
+		return
+	}
+	keyPEM := certPEM
+	if keyAttr != nil && strings.TrimSpace(keyS) != "" {
+		if keyPEM, _, ok = d.readPEM(keyAttr, keyS, keySens, "relay.key"); !ok {
+			return
+		}
+	}
+	// No diagnostic or report may quote the key, wherever it was written.
+	for _, secret := range privateKeyTexts(certPEM, keyPEM) {
+		d.hideStrings(cty.StringVal(secret), sensitive)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		shown := certFile
+		if shown == "" {
+			shown = "The PEM text"
+		}
+		d.errorAt(certAttr.Expr.Range(), "Cannot load client_certificate",
+			fmt.Sprintf("%s: %s. client_certificate is a PEM certificate (its chain may follow) and client_key its private key; "+
+				"without client_key, the certificate's file must hold the key.", shown, strings.TrimPrefix(err.Error(), "tls: ")))
+		return
+	}
+	ep.ClientCertificate, ep.ClientCertificateFile = &pair, certFile
 }
 
 // endpointNetwork decodes the local address to connect from and the IP

@@ -200,31 +200,7 @@ func (d *decoder) oauthCertificate(o *OAuth, probe *oauth.Config, attrs hcl.Attr
 		if !known {
 			return nil, "", false
 		}
-		if strings.Contains(s, "-----BEGIN ") {
-			return []byte(d.wire(attr.Expr, s)), "", true
-		}
-		p := strings.TrimSpace(s)
-		if p == "" || strings.ContainsAny(p, "\r\n\x00") {
-			d.errorAt(attr.Expr.Range(), "Invalid "+attr.Name,
-				fmt.Sprintf("%s must name a PEM file (relative to the suite file's directory) or be PEM text such as file(\"app.pem\").", attr.Name))
-			return nil, "", false
-		}
-		real, src, err := sandbox.ReadConfined(p, d.dir, d.l.opts.AllowRead, attr.Name)
-		if err != nil {
-			shown := real
-			if sens != plain {
-				// A key from a secret variable that is no PEM is no
-				// path to quote either.
-				shown = "The " + attr.Name + " " + show(p, sens)
-			}
-			d.errorAt(attr.Expr.Range(), "Cannot read "+attr.Name,
-				fmt.Sprintf("%s: %v. %s is a PEM file relative to the suite file's directory, or PEM text.", shown, unwrapPathError(err), attr.Name))
-			return nil, "", false
-		}
-		if abs, err := filepath.Abs(real); err == nil {
-			real = abs
-		}
-		return src, real, true
+		return d.readPEM(attr, s, sens, "app.pem")
 	}
 	certPEM, certFile, certOK := read(certAttr)
 	var keyPEM []byte
@@ -244,6 +220,39 @@ func (d *decoder) oauthCertificate(o *OAuth, probe *oauth.Config, attrs hcl.Attr
 	}
 	probe.CertificateFile = ""
 	probe.CertificatePEM, probe.KeyPEM = certPEM, keyPEM
+}
+
+// readPEM reads the value s of attr: PEM text (as file() returns it), or
+// the path of a PEM file relative to the suite file's directory, read
+// inside the suite's tree (sandbox.ReadConfined). It returns the text and
+// the file's absolute path ("" for text). example names a file for the
+// error message.
+func (d *decoder) readPEM(attr *hcl.Attribute, s string, sens secrecy, example string) (pemText []byte, file string, ok bool) {
+	if strings.Contains(s, "-----BEGIN ") {
+		return []byte(d.wire(attr.Expr, s)), "", true
+	}
+	p := strings.TrimSpace(s)
+	if p == "" || strings.ContainsAny(p, "\r\n\x00") {
+		d.errorAt(attr.Expr.Range(), "Invalid "+attr.Name,
+			fmt.Sprintf("%s must name a PEM file (relative to the suite file's directory) or be PEM text such as file(%q).", attr.Name, example))
+		return nil, "", false
+	}
+	real, src, err := sandbox.ReadConfined(p, d.dir, d.l.opts.AllowRead, attr.Name)
+	if err != nil {
+		shown := real
+		if sens != plain {
+			// A key from a secret variable that is no PEM is no path to
+			// quote either.
+			shown = "The " + attr.Name + " " + show(p, sens)
+		}
+		d.errorAt(attr.Expr.Range(), "Cannot read "+attr.Name,
+			fmt.Sprintf("%s: %v. %s is a PEM file relative to the suite file's directory, or PEM text.", shown, unwrapPathError(err), attr.Name))
+		return nil, "", false
+	}
+	if abs, err := filepath.Abs(real); err == nil {
+		real = abs
+	}
+	return src, real, true
 }
 
 // privateKeyTexts returns what must be masked of the private keys in PEM

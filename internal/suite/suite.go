@@ -4,6 +4,7 @@
 package suite
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"time"
 
@@ -107,8 +108,13 @@ type Endpoint struct {
 	// CACertificates are the certificates read from CAFile when the suite
 	// was loaded, so that every check uses what was validated.
 	CACertificates []*x509.Certificate
-	SourceAddress  string
-	IPVersion      int // 0, 4 or 6
+	// ClientCertificate is presented when the server asks for one
+	// (client_certificate, client_key), read when the suite was loaded;
+	// ClientCertificateFile is its file ("" for PEM text in the suite).
+	ClientCertificate     *tls.Certificate
+	ClientCertificateFile string
+	SourceAddress         string
+	IPVersion             int // 0, 4 or 6
 	// CheckTimeout bounds each whole check on this endpoint (every step,
 	// every retry; check_timeout); 0 when unset. A check's own
 	// check_timeout and max_duration win.
