@@ -22,6 +22,11 @@ type session struct {
 	sim *Simulator
 	ep  *endpoint
 	c   *smtpd.Conn
+
+	// relay, once judged (relayJudged), says whether the client's
+	// certificate lets it relay through a certificate-based connector.
+	relayJudged bool
+	relay       bool
 }
 
 // connect is an endpoint's smtpd.Backend.
@@ -118,7 +123,9 @@ func (s *session) Mail(string) error { return nil }
 // Rcpt accepts every recipient after AUTH on the submission endpoints. On
 // the MX endpoint it plays the tenant's edge: local parts starting with
 // "blocked" get the banned-IP rejection, local parts starting with "busy"
-// the throttling reply, other domains than the accepted one a relay denial.
+// the throttling reply, other domains than the accepted one a relay
+// denial, unless a certificate-based inbound connector lets the client
+// relay (connectorRelay).
 func (s *session) Rcpt(to string) error {
 	if s.ep.role != roleMX {
 		return nil
@@ -136,11 +143,48 @@ func (s *session) Rcpt(to string) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 500},
 			Message: fmt.Sprintf("Server busy. Please try again later from [%s]. (S77719) [%s]",
 				s.c.ClientIP(), s.hostname())}
-	case !strings.EqualFold(domain, s.sim.acceptedDomain):
+	case !strings.EqualFold(domain, s.sim.acceptedDomain) && !s.connectorRelay():
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 64},
 			Message: fmt.Sprintf("TenantAttribution; Relay Access Denied [%s]", s.hostname())}
 	}
 	return nil
+}
+
+// connectorRelay reports whether the client may relay to other domains
+// than the accepted one through a certificate-based inbound connector
+// (Options.ConnectorCertificateNames): inside TLS, with a client
+// certificate whose names match the connector's TlsSenderCertificateName
+// and, with Options.ConnectorRoots, whose chain those roots trust. This
+// is option 3 of Microsoft's "How to set up a multifunction device or
+// application to send email using Microsoft 365 or Office 365" (SMTP
+// relay through a connector that recognises the device by its IP
+// address or its certificate),
+// https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365,
+// with the certificate named as New-InboundConnector's
+// -TlsSenderCertificateName names it,
+// https://learn.microsoft.com/en-us/powershell/module/exchangepowershell/new-inboundconnector.
+// The judgement is made once per TLS session, and logged.
+func (s *session) connectorRelay() bool {
+	if s.sim.connector == nil {
+		return false
+	}
+	if s.relayJudged {
+		return s.relay
+	}
+	state, ok := s.c.TLSConnectionState()
+	if !ok {
+		// Not yet judged: TLS may still come with STARTTLS.
+		return false
+	}
+	s.relayJudged = true
+	name, err := s.sim.connector.accepts(state)
+	if err != nil {
+		s.logf("certificate-based connector does not apply: %v", err)
+		return false
+	}
+	s.relay = true
+	s.logf("certificate-based connector applies: the client certificate matches TlsSenderCertificateName %s", name)
+	return true
 }
 
 // splitAddress splits a mailbox at its last "@".

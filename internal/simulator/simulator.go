@@ -13,6 +13,7 @@ package simulator
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
@@ -72,6 +73,22 @@ type Options struct {
 	// provider (such as package idptest's), checked as Exchange Online
 	// checks them. nil: XOAUTH2 accepts only the static User.Token values.
 	OAuth *OAuthOptions
+	// ConnectorCertificateNames are the TlsSenderCertificateName values
+	// of the tenant's certificate-based inbound connectors: a domain
+	// ("relay.contoso.com") or a wildcard ("*.contoso.com", whose "*"
+	// stands for exactly one label, as in Exchange), matched without
+	// regard to case. When there are any, the MX endpoint asks TLS
+	// clients for a certificate (it never requires one), and a client
+	// whose certificate names one of them (its DNS names, or without
+	// any its subject's common name) may relay through the MX endpoint
+	// to any domain. nil or empty: no such connector, and no endpoint
+	// asks for a certificate.
+	ConnectorCertificateNames []string
+	// ConnectorRoots, when set, are the certificate authorities the
+	// connectors trust: a client certificate counts only if its chain
+	// verifies against them for client authentication. nil: a
+	// certificate with a matching name counts, whoever issued it.
+	ConnectorRoots *x509.CertPool
 }
 
 // Envelope is one message that reached the end of DATA (or the last BDAT
@@ -104,6 +121,7 @@ type Simulator struct {
 	acceptedDomain string
 	users          map[string]User
 	tokens         *tokenChecker // nil without Options.OAuth
+	connector      *connector    // nil without Options.ConnectorCertificateNames
 	server         *smtpd.Server
 
 	logMu sync.Mutex
@@ -145,6 +163,11 @@ func Start(opts Options) (*Simulator, error) {
 		}
 		s.tokens = c
 	}
+	conn, err := newConnector(opts.ConnectorCertificateNames, opts.ConnectorRoots)
+	if err != nil {
+		return nil, err
+	}
+	s.connector = conn
 
 	ca, err := pki.NewCA("smtpdiag simulator CA")
 	if err != nil {
@@ -316,6 +339,11 @@ func (s *Simulator) smtpdEndpoint(e *endpoint) *smtpd.Endpoint {
 	}
 	if e.role != roleMX {
 		ep.RequireTLS, ep.RequireAuth = true, true
+	}
+	if e.role == roleMX && s.connector != nil {
+		// A certificate-based connector: the client's certificate is
+		// asked for, not required, and judged at RCPT.
+		ep.ClientAuth = tls.RequestClientCert
 	}
 	return ep
 }

@@ -118,6 +118,18 @@ func (c *Conn) ClientIP() string { return c.clientIP }
 // Encrypted reports whether TLS is up on the connection.
 func (c *Conn) Encrypted() bool { return c.tlsState != nil }
 
+// TLSConnectionState is the state of the connection's TLS session, with
+// the certificates the client presented (Endpoint.ClientAuth), and ok
+// set once TLS is up; like go-smtp's Conn.TLSConnectionState. It is
+// meant for a Handler's methods, which the connection's goroutine calls;
+// the state is a copy, but its slices are shared and must not be changed.
+func (c *Conn) TLSConnectionState() (state tls.ConnectionState, ok bool) {
+	if c.tlsState == nil {
+		return tls.ConnectionState{}, false
+	}
+	return *c.tlsState, true
+}
+
 // Refuse, called from Backend.Connect, turns the connection away: reply
 // (a 421, RFC 5321 section 3.1) is sent in place of the greeting and the
 // connection is closed. A connection beyond Config.MaxConnections is

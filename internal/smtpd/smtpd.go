@@ -119,6 +119,14 @@ type Endpoint struct {
 	// RequireAuth refuses MAIL before a successful AUTH
 	// (msreply.NotAuthenticated).
 	RequireAuth bool
+	// ClientAuth is the endpoint's policy for TLS client certificates;
+	// the zero value, tls.NoClientCert, keeps Config.TLS's own. An
+	// endpoint that judges a client's certificate itself (a
+	// certificate-based connector) sets tls.RequestClientCert, which
+	// asks for one but lets clients without one in, and reads it from
+	// Conn.TLSConnectionState; the verifying policies check against
+	// Config.TLS.ClientCAs.
+	ClientAuth tls.ClientAuthType
 	// Backend makes the Handler of each connection.
 	Backend Backend
 }

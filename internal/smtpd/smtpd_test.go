@@ -28,6 +28,7 @@ type recorder struct {
 	refuse func(Command) []string  // nil: refuse nothing
 	check  func(Credentials) error // nil: accept any credentials
 	closed chan struct{}           // closed at EventClosed
+	conn   *Conn                   // the connection it handles
 
 	mu       sync.Mutex
 	log      []string // "C: ...", "S: ...", "event ..." in order
@@ -35,6 +36,14 @@ type recorder struct {
 	creds    []Credentials
 	messages []string
 	events   []Event
+	// rcptTLS holds, for each RCPT, what Conn.TLSConnectionState said.
+	rcptTLS []rcptTLS
+}
+
+// rcptTLS is the connection's TLS state at a RCPT.
+type rcptTLS struct {
+	state tls.ConnectionState
+	ok    bool
 }
 
 func (r *recorder) add(f func()) {
@@ -76,7 +85,11 @@ func (r *recorder) Authenticate(cred Credentials) error {
 }
 
 func (r *recorder) Mail(string) error { return nil }
-func (r *recorder) Rcpt(string) error { return nil }
+func (r *recorder) Rcpt(string) error {
+	state, ok := r.conn.TLSConnectionState()
+	r.add(func() { r.rcptTLS = append(r.rcptTLS, rcptTLS{state: state, ok: ok}) })
+	return nil
+}
 
 func (r *recorder) Data(tx Transaction, body io.Reader) error {
 	b, err := io.ReadAll(body)
@@ -128,8 +141,8 @@ func serve(t *testing.T, ep Endpoint, setup func(*recorder)) *fixture {
 	if ep.Hostname == "" {
 		ep.Hostname = "mx.example.test"
 	}
-	ep.Backend = BackendFunc(func(*Conn) Handler {
-		r := &recorder{closed: make(chan struct{})}
+	ep.Backend = BackendFunc(func(c *Conn) Handler {
+		r := &recorder{closed: make(chan struct{}), conn: c}
 		if setup != nil {
 			setup(r)
 		}
@@ -865,4 +878,75 @@ func TestStopAccepting(t *testing.T) {
 	}
 	c.want("EHLO client", 250)
 	c.want("QUIT", 221)
+}
+
+// An endpoint's ClientAuth asks for a client certificate, which the
+// Handler reads from Conn.TLSConnectionState; without it none is asked
+// for.
+func TestClientCertificate(t *testing.T) {
+	clientCert, err := pki.SelfSigned(pki.LeafOptions{Names: []string{"relay.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		clientAuth tls.ClientAuthType
+		present    bool // the client has a certificate to give
+		wantAsked  bool
+		wantPeer   string // the common name the Handler sees, "" for none
+	}{
+		{"not asked", tls.NoClientCert, true, false, ""},
+		{"asked and given", tls.RequestClientCert, true, true, "relay.example.test"},
+		{"asked, none given", tls.RequestClientCert, false, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := serve(t, Endpoint{ClientAuth: tc.clientAuth}, nil)
+			c := dial(t, f)
+			rec := f.recorder(t)
+			c.want("EHLO client", 250)
+			c.want("MAIL FROM:<a@example.test>", 250)
+			c.want("RCPT TO:<b@example.test>", 250)
+			c.want("STARTTLS", 220)
+			asked := false
+			tlsConn := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true,
+				GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+					asked = true
+					if !tc.present {
+						return &tls.Certificate{}, nil
+					}
+					return &clientCert, nil
+				}})
+			if err := tlsConn.Handshake(); err != nil {
+				t.Fatalf("handshake: %v", err)
+			}
+			c.conn, c.text = tlsConn, textproto.NewConn(tlsConn)
+			c.want("EHLO client", 250)
+			c.want("MAIL FROM:<a@example.test>", 250)
+			c.want("RCPT TO:<b@example.test>", 250)
+			c.want("QUIT", 221)
+			rec.waitClosed(t)
+			if asked != tc.wantAsked {
+				t.Errorf("asked for a client certificate: %v, want %v", asked, tc.wantAsked)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.rcptTLS) != 2 {
+				t.Fatalf("%d RCPT calls, want 2", len(rec.rcptTLS))
+			}
+			if before := rec.rcptTLS[0]; before.ok || before.state.Version != 0 {
+				t.Errorf("before STARTTLS: TLSConnectionState() = %v, %v; want none", before.state.Version, before.ok)
+			}
+			after := rec.rcptTLS[1]
+			if !after.ok || after.state.Version < tls.VersionTLS12 {
+				t.Fatalf("after STARTTLS: TLSConnectionState() = %v, %v; want TLS", after.state.Version, after.ok)
+			}
+			peer := ""
+			if len(after.state.PeerCertificates) > 0 {
+				peer = after.state.PeerCertificates[0].Subject.CommonName
+			}
+			if peer != tc.wantPeer {
+				t.Errorf("client certificate %q, want %q", peer, tc.wantPeer)
+			}
+		})
+	}
 }

@@ -53,6 +53,9 @@ func (c *Conn) startImplicitTLS() error {
 // then sees the end of input.
 func (c *Conn) handshake() error {
 	cfg := c.srv.cfg.TLS.Clone()
+	if c.ep.ClientAuth != tls.NoClientCert {
+		cfg.ClientAuth = c.ep.ClientAuth
+	}
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		c.h.Event(Event{Kind: EventClientHello, Hello: hello})
 		return nil, nil
