@@ -93,6 +93,9 @@ var (
 			"verify_error": cty.String,
 			"certificate":  certificateType,
 			"chain":        cty.List(certificateType),
+			// What this client presented (client_certificate).
+			"client_certificate_requested": cty.Bool,
+			"client_certificate":           certificateType,
 		}),
 		"auth":    replyType,
 		"mail":    replyType,

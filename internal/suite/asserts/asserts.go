@@ -258,6 +258,10 @@ func tlsValue(t *result.TLSInfo, now time.Time) cty.Value {
 	if len(chain) > 0 {
 		leaf = chain[0]
 	}
+	client := cty.NullVal(certificateType)
+	if t.ClientCertificate != nil {
+		client = certificateValue(*t.ClientCertificate, now)
+	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"version":      version,
 		"version_name": cty.StringVal(t.Version),
@@ -267,6 +271,9 @@ func tlsValue(t *result.TLSInfo, now time.Time) cty.Value {
 		"verify_error": cty.StringVal(t.VerifyError),
 		"certificate":  leaf,
 		"chain":        listOf(chain, certificateType),
+
+		"client_certificate_requested": cty.BoolVal(t.ClientCertificateRequested),
+		"client_certificate":           client,
 	})
 }
 
