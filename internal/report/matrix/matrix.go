@@ -94,6 +94,17 @@ var capabilities = []capability{
 		}
 		return ""
 	}},
+	{"Client certificate", func(c *result.Conversation, _ time.Time) string {
+		switch {
+		case c.TLS == nil:
+			return ""
+		case c.TLS.ClientCertificate != nil:
+			return "asked for; sent " + c.TLS.ClientCertificate.Subject
+		case c.TLS.ClientCertificateRequested:
+			return "asked for; none sent"
+		}
+		return "not asked for"
+	}},
 	{"AUTH before TLS", func(c *result.Conversation, _ time.Time) string {
 		if c.EHLOBeforeTLS == nil || c.TLSMode == "implicit" {
 			return ""
