@@ -961,12 +961,14 @@ func PathsFromRun(runs map[string]PathRun) []PathVerdict {
 		run := runs[p.ID]
 		switch run.Result {
 		case PathPassed:
-			d.add(Yes, fmt.Sprintf("Its check passed: %s works today for this tenant from this machine.", p.Short), p.Endpoint.Host)
 			if p.AfterSwitchOff.Value == switchOffDisabled {
 				// Working today proves nothing about the switch-off:
 				// it is off by default then, and on again only while
 				// an admin keeps re-enabling it.
-				d.add(Maybe, p.AfterSwitchOff.Text, p.AfterSwitchOff)
+				d.add(Maybe, fmt.Sprintf("Its check passed, so %s works today for this tenant from this machine; after the switch-off: %s",
+					p.Short, p.AfterSwitchOff.Text), p.Endpoint.Host, p.AfterSwitchOff)
+			} else {
+				d.add(Yes, fmt.Sprintf("Its check passed: %s works today for this tenant from this machine.", p.Short), p.Endpoint.Host)
 			}
 		case PathFailed:
 			failure := strings.TrimSuffix(strings.TrimSpace(run.Failure), ".")

@@ -326,7 +326,7 @@ func TestSuitePaths(t *testing.T) {
 	want := []string{
 		"Ways scanner@contoso.com can send after the Basic auth switch-off",
 		"this run (this tenant, this machine): a connector is out; maybe Basic auth, OAuth, HVE, the ACS relay or Direct Send; nothing remains for certain",
-		"maybe  basic_auth   Basic authentication for SMTP AUTH is disabled by default from the end of December 2026.",
+		"maybe  basic_auth   Its check passed, so Basic auth works today for this tenant from this machine; after the switch-off: Basic authentication for SMTP AUTH is disabled by default from the end of December 2026.",
 		`maybe  oauth        It was not tested in this run: its check was skipped (enabled = var.client_id != "" && var.client_secret != "").`,
 		"maybe  hve          It was not tested in this run.",
 		"maybe  acs_relay    It was not tested in this run.",

@@ -73,8 +73,7 @@ func MigrationResults() []*result.Suite {
 		Summary: "this run (this tenant, this machine): a connector is out; maybe Basic auth, OAuth, HVE, the ACS relay or Direct Send; nothing remains for certain",
 		Paths: []result.PathVerdict{
 			{Path: "basic_auth", Name: "SMTP AUTH client submission with a password (Basic authentication)", Short: "Basic auth", Usable: "maybe", Recipients: "any",
-				Reasons: []string{"Basic authentication for SMTP AUTH is disabled by default from the end of December 2026.",
-					"Its check passed: Basic auth works today for this tenant from this machine."},
+				Reasons: []string{"Its check passed, so Basic auth works today for this tenant from this machine; after the switch-off: Basic authentication for SMTP AUTH is disabled by default from the end of December 2026."},
 				Sources: []string{microsoft}},
 			{Path: "oauth", Name: "SMTP AUTH client submission with OAuth 2.0 (XOAUTH2)", Short: "OAuth", Usable: "maybe", Recipients: "any",
 				Reasons: []string{`It was not tested in this run: its check was skipped (enabled = var.client_id != "" && var.client_secret != "").`},
