@@ -256,6 +256,13 @@ func (d *decoder) sensitiveValues() []string {
 	for _, c := range d.suite.DNSBLChecks {
 		addValue(c.DQSKey)
 	}
+	for _, name := range d.endpointNames {
+		if ep := d.endpoints[name]; ep != nil {
+			for _, s := range ep.keyTexts {
+				addValue(s)
+			}
+		}
+	}
 	return out
 }
 

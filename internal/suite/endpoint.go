@@ -240,48 +240,72 @@ func (d *decoder) endpointCertificates(ep *Endpoint, attrs hcl.Attributes) {
 // when the server asks for one (client_certificate, client_key: PEM files
 // relative to the suite file, or PEM text), as a connector that identifies
 // the sender by its certificate needs. The certificate's file may hold the
-// key too. Both empty means none, so that a variable can leave it out.
+// key too. "" or null means none, so that a variable can leave it out.
+// Without values (smtpdiag validate), whichever side is known is still
+// read and checked; only the pair is not.
 func (d *decoder) endpointClientCertificate(ep *Endpoint, attrs hcl.Attributes) {
 	certAttr, keyAttr := attrs["client_certificate"], attrs["client_key"]
 	if certAttr == nil && keyAttr == nil {
 		return
 	}
-	var certS, keyS string
-	var certSens, keySens secrecy
-	if certAttr != nil {
-		s, sens, ok := d.str(certAttr, false)
-		if !ok {
-			return
-		}
-		certS, certSens = s, sens
+	type side struct {
+		attr  *hcl.Attribute
+		text  string
+		sens  secrecy
+		state valueState
 	}
-	if keyAttr != nil {
-		s, sens, ok := d.str(keyAttr, false)
-		if !ok {
-			return
+	eval := func(attr *hcl.Attribute) side {
+		if attr == nil {
+			return side{state: valueNull}
 		}
-		keyS, keySens = s, sens
+		v, sens, state := d.attrState(attr, cty.String, false)
+		sd := side{attr: attr, sens: sens, state: state}
+		if state == valueKnown {
+			sd.text = v.AsString()
+			if attr == keyAttr {
+				d.hideKeyText(v)
+			}
+			if strings.TrimSpace(sd.text) == "" {
+				sd.state = valueNull
+			}
+		}
+		return sd
 	}
-	if strings.TrimSpace(certS) == "" {
-		if keyAttr != nil && strings.TrimSpace(keyS) != "" {
-			d.errorAt(keyAttr.Range, "client_key without client_certificate",
+
+	cert, key := eval(certAttr), eval(keyAttr)
+	if cert.state == valueInvalid || key.state == valueInvalid {
+		return
+	}
+	if cert.state == valueNull {
+		if key.state == valueKnown {
+			// At the name, not the value: the value may be the key.
+			d.errorAt(keyAttr.NameRange, "client_key without client_certificate",
 				"client_key is the private key of client_certificate: set client_certificate (a PEM file) as well, or remove client_key.")
 		}
 		return
 	}
-	certPEM, certFile, ok := d.readPEM(certAttr, certS, certSens, "relay.pem")
-	if !ok {
-		return
+	var certPEM, keyPEM []byte
+	certFile := ""
+	ok := true
+	if cert.state == valueKnown {
+		certPEM, certFile, ok = d.readPEM(certAttr, cert.text, cert.sens, "relay.pem")
 	}
-	keyPEM := certPEM
-	if keyAttr != nil && strings.TrimSpace(keyS) != "" {
-		if keyPEM, _, ok = d.readPEM(keyAttr, keyS, keySens, "relay.key"); !ok {
-			return
-		}
+	if key.state == valueKnown {
+		var keyOK bool
+		keyPEM, _, keyOK = d.readPEM(keyAttr, key.text, key.sens, "relay.key")
+		ok = ok && keyOK
 	}
 	// No diagnostic or report may quote the key, wherever it was written.
-	for _, secret := range privateKeyTexts(certPEM, keyPEM) {
+	texts := privateKeyTexts(certPEM, keyPEM)
+	for _, secret := range texts {
 		d.hideStrings(cty.StringVal(secret), sensitive)
+	}
+	ep.keyTexts = texts
+	if !ok || cert.state != valueKnown || key.state == valueUnknown {
+		return
+	}
+	if key.state == valueNull {
+		keyPEM = certPEM
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
@@ -294,7 +318,7 @@ func (d *decoder) endpointClientCertificate(ep *Endpoint, attrs hcl.Attributes) 
 				"without client_key, the certificate's file must hold the key.", shown, strings.TrimPrefix(err.Error(), "tls: ")))
 		return
 	}
-	ep.ClientCertificate, ep.ClientCertificateFile = &pair, certFile
+	ep.ClientCertificate = &pair
 }
 
 // endpointNetwork decodes the local address to connect from and the IP

@@ -79,6 +79,10 @@ type Loader struct {
 	// secrets are the strings of every loaded suite that no diagnostic
 	// may quote.
 	secrets []string
+	// snippetSecrets are, by suite file, its sensitive strings (sensitive
+	// variables, passwords, tokens, private keys) of at least 3 bytes: a
+	// source line that holds one is not shown in a snippet.
+	snippetSecrets map[string][]string
 }
 
 // NewLoader returns a Loader that resolves variables from opts.
@@ -434,8 +438,14 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 			l.hidden[name] = true
 		}
 	}
-	for secret := range d.hidden {
+	for secret, h := range d.hidden {
 		l.secrets = append(l.secrets, secret)
+		if h >= sensitive && len(secret) >= 3 {
+			if l.snippetSecrets == nil {
+				l.snippetSecrets = map[string][]string{}
+			}
+			l.snippetSecrets[filename] = append(l.snippetSecrets[filename], secret)
+		}
 	}
 	l.secrets = append(l.secrets, s.Sensitive...)
 	diags = append(diags, d.diags...)

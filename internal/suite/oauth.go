@@ -186,7 +186,10 @@ func (d *decoder) decodeOAuth(b *hcl.Block) *OAuth {
 func (d *decoder) oauthCertificate(o *OAuth, probe *oauth.Config, attrs hcl.Attributes) {
 	certAttr, keyAttr := attrs["certificate"], attrs["key"]
 	if keyAttr != nil && certAttr == nil {
-		d.errorAt(keyAttr.Range, "key without certificate",
+		if v, _, state := d.attrState(keyAttr, cty.String, false); state == valueKnown {
+			d.hideKeyText(v)
+		}
+		d.errorAt(keyAttr.NameRange, "key without certificate",
 			"key is the private key of a certificate credential: set certificate (the certificate registered on the app) as well, "+
 				"or remove key and use client_secret.")
 		return
@@ -220,6 +223,16 @@ func (d *decoder) oauthCertificate(o *OAuth, probe *oauth.Config, attrs hcl.Attr
 	}
 	probe.CertificateFile = ""
 	probe.CertificatePEM, probe.KeyPEM = certPEM, keyPEM
+}
+
+// hideKeyText keeps the value of a key attribute out of every diagnostic
+// and snippet when it may be key material, even one that is no valid PEM:
+// anything but a short one-line path.
+func (d *decoder) hideKeyText(v cty.Value) {
+	s := v.AsString()
+	if len(s) > 128 || strings.ContainsAny(s, "\r\n") || strings.Contains(s, "-----") {
+		d.hideStrings(v, sensitive)
+	}
 }
 
 // readPEM reads the value s of attr: PEM text (as file() returns it), or

@@ -6,6 +6,7 @@ package suite
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -109,18 +110,28 @@ type Endpoint struct {
 	// was loaded, so that every check uses what was validated.
 	CACertificates []*x509.Certificate
 	// ClientCertificate is presented when the server asks for one
-	// (client_certificate, client_key), read when the suite was loaded;
-	// ClientCertificateFile is its file ("" for PEM text in the suite).
-	ClientCertificate     *tls.Certificate
-	ClientCertificateFile string
-	SourceAddress         string
-	IPVersion             int // 0, 4 or 6
+	// (client_certificate, client_key), read when the suite was loaded.
+	ClientCertificate *tls.Certificate
+	// keyTexts are the forms of its private key that no output may show
+	// (privateKeyTexts), for the suite's redactor.
+	keyTexts      []string
+	SourceAddress string
+	IPVersion     int // 0, 4 or 6
 	// CheckTimeout bounds each whole check on this endpoint (every step,
 	// every retry; check_timeout); 0 when unset. A check's own
 	// check_timeout and max_duration win.
 	CheckTimeout time.Duration
 
 	DeclRange hcl.Range
+}
+
+// GoString keeps %#v from printing the client certificate's private key.
+func (e *Endpoint) GoString() string {
+	if e == nil {
+		return "(*suite.Endpoint)(nil)"
+	}
+	return fmt.Sprintf("&suite.Endpoint{Name: %q, Host: %q, MX: %q, Port: %d, TLS: %q, client certificate: %t}",
+		e.Name, e.Host, e.MX, e.Port, e.TLS, e.ClientCertificate != nil)
 }
 
 // SMTPCheck is one decoded smtp block.

@@ -361,29 +361,47 @@ func (d *decoder) read(text string) {
 // depends on a missing variable, or null for an optional attribute (null
 // means unset, as in Terraform).
 func (d *decoder) attrValue(attr *hcl.Attribute, ty cty.Type, required bool) (v cty.Value, sens secrecy, ok bool) {
-	v = d.eval(attr.Expr, modeGeneral)
+	v, sens, state := d.attrState(attr, ty, required)
+	return v, sens, state == valueKnown
+}
+
+// valueState is what evaluating an attribute gave.
+type valueState int
+
+const (
+	valueKnown   valueState = iota // a value of the type
+	valueNull                      // null: as if the attribute were not set
+	valueUnknown                   // not known yet (smtpdiag validate without values)
+	valueInvalid                   // an error, already reported
+)
+
+// attrState is attrValue that tells a null value and an unknown one (no
+// error) from an invalid one (reported).
+func (d *decoder) attrState(attr *hcl.Attribute, ty cty.Type, required bool) (cty.Value, secrecy, valueState) {
+	v := d.eval(attr.Expr, modeGeneral)
 	if !v.IsWhollyKnown() {
-		return cty.NilVal, plain, false
+		return cty.NilVal, plain, valueUnknown
 	}
 	v, marks := v.UnmarkDeep()
-	sens = secrecyOf(marks)
+	sens := secrecyOf(marks)
 	d.hideStrings(v, sens)
 	if v.IsNull() {
 		if required {
 			d.errorAt(attr.Expr.Range(), "Invalid value", fmt.Sprintf("The argument %q is required and must not be null.", attr.Name))
+			return cty.NilVal, sens, valueInvalid
 		}
-		return cty.NilVal, sens, false
+		return cty.NilVal, sens, valueNull
 	}
 	cv, err := convertValue(v, ty)
 	if err != nil {
 		d.errorAt(attr.Expr.Range(), "Incorrect attribute value type",
 			fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, convertMessage(err)))
-		return cty.NilVal, sens, false
+		return cty.NilVal, sens, valueInvalid
 	}
 	if !cv.IsWhollyKnown() {
-		return cty.NilVal, sens, false
+		return cty.NilVal, sens, valueUnknown
 	}
-	return cv, sens, true
+	return cv, sens, valueKnown
 }
 
 // convertValue is convert.Convert, made linear for the tuples and objects
