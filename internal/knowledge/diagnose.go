@@ -215,6 +215,10 @@ func fromFault(c *result.Conversation, s *result.StepRecord) *result.Diagnosis {
 		}
 	case result.FaultTLSHandshake:
 		handshakeFailed(s, d)
+	case result.FaultClientCertificate:
+		d.Category = result.TLS
+		d.Meaning = "The server asked for a TLS client certificate and then ended the session with an alert: it does not accept the certificate this client sent, or requires one and none was sent."
+		d.Fix = "Give the endpoint client_certificate and client_key with a certificate the server trusts (for a connector that recognises the sender by its certificate, one whose name the connector names); the alert in the message says what the server objected to."
 	case result.FaultCertificate:
 		d.Category = result.TLS
 		d.Meaning = "The server's certificate did not verify."

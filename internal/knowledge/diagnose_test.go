@@ -58,6 +58,13 @@ func TestDiagnose(t *testing.T) {
 			category: result.TLS, meaning: "requires STARTTLS", fix: "Enable STARTTLS", step: result.StepMail, code: "530 5.7.0",
 		},
 		{
+			name: "a relay refuses the client certificate (TLS 1.3: at the EHLO after the handshake)",
+			conv: result.Conversation{Host: "127.0.0.1", Port: 2526, TLS: &result.TLSInfo{Version: "1.3", Verified: true, ClientCertificateRequested: true},
+				Steps: []result.StepRecord{{Step: result.StepConnect}, ok(result.StepBanner), ok(result.StepEHLO), ok(result.StepStartTLS), {Step: result.StepTLS},
+					fault(result.StepEHLO, result.FaultClientCertificate, "EHLO: the server asked for a client certificate (none was sent) and ended the TLS session: tls: certificate required")}},
+			category: result.TLS, meaning: "asked for a TLS client certificate", fix: "client_certificate and client_key", step: result.StepEHLO,
+		},
+		{
 			name: "connect timeout on port 25",
 			conv: result.Conversation{Host: "203.0.113.9", Port: 25, Steps: []result.StepRecord{
 				fault(result.StepConnect, result.FaultTimeout, "no connection within 30s")}},

@@ -48,6 +48,10 @@ const (
 	FaultDeadline      FaultKind = "check-deadline"  // the whole check's deadline passed
 	FaultInjection     FaultKind = "starttls-inject" // data arrived before the TLS handshake (RFC 3207 section 4)
 	FaultPremature     FaultKind = "premature-reply" // a reply arrived with 354, before the message was sent
+	// FaultClientCertificate: the server asked for a TLS client
+	// certificate and then ended the session with an alert, refusing
+	// the one sent or its absence.
+	FaultClientCertificate FaultKind = "client-certificate"
 )
 
 // Fault describes a step that ended without a usable reply.

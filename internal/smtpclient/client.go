@@ -49,6 +49,12 @@ type Client struct {
 	conn  net.Conn      // raw, or the TLS connection over it
 	r     *bufio.Reader // reads from conn
 	inTLS bool
+	// clientCert is what the handshake did about a client certificate:
+	// whether the server asked for one, and the leaf sent.
+	clientCert struct {
+		requested bool
+		sent      *result.Certificate
+	}
 
 	// ext holds the extensions of the last EHLO reply.
 	ext esmtp.Extensions
@@ -488,6 +494,12 @@ func (c *Client) fault(name string, err error, reading bool) *result.Fault {
 		return &result.Fault{Kind: result.FaultClosed, Message: msg + " at " + name}
 	case isBroken(err):
 		return &result.Fault{Kind: result.FaultClosed, Message: "connection reset by the server at " + name}
+	}
+	if f := c.clientCertRefusal(err); f != nil {
+		// Under TLS 1.3 the client's handshake ends before the server has
+		// judged its certificate: the refusal is the first read's error.
+		f.Message = name + ": " + f.Message
+		return f
 	}
 	return &result.Fault{Kind: result.FaultNetwork, Message: name + ": " + err.Error()}
 }

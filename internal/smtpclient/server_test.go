@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -179,6 +180,7 @@ type serverOptions struct {
 	implicit          bool
 	tlsMax            uint16 // highest TLS version the server speaks; 0: crypto/tls default
 	allowInsecureAuth bool
+	clientAuth        tls.ClientAuthType // whether the server asks for a client certificate
 }
 
 // startServer runs a go-smtp server on 127.0.0.1 and returns its port.
@@ -195,7 +197,9 @@ func startServer(t *testing.T, be *backend, opts serverOptions) int {
 		t.Fatal(err)
 	}
 	if opts.cert != nil {
-		cfg := &tls.Config{Certificates: []tls.Certificate{*opts.cert}, MaxVersion: opts.tlsMax}
+		cfg := &tls.Config{Certificates: []tls.Certificate{*opts.cert}, MaxVersion: opts.tlsMax, ClientAuth: opts.clientAuth,
+			// No client CA: RequireAndVerifyClientCert refuses every one.
+			ClientCAs: x509.NewCertPool()}
 		if opts.implicit {
 			l = tls.NewListener(l, cfg)
 		} else {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -40,10 +41,7 @@ func (c *Client) handshake() error {
 	start := c.offset()
 	name := c.serverName()
 	c.transcript(result.TLSEvent, "handshake started, server name "+name)
-	var clientCert struct {
-		requested bool
-		sent      *result.Certificate
-	}
+	clientCert := &c.clientCert
 	cfg := &tls.Config{
 		ServerName:         name,
 		MinVersion:         c.plan.TLSMinVersion,
@@ -95,8 +93,12 @@ func (c *Client) handshake() error {
 	}
 	switch {
 	case clientCert.sent != nil:
-		c.transcript(result.TLSEvent, fmt.Sprintf("the server asked for a client certificate; sent %s (names %s), issuer %s, not after %s",
-			clientCert.sent.Subject, strings.Join(clientCert.sent.DNSNames, ", "), clientCert.sent.Issuer, clientCert.sent.NotAfter.Format(time.RFC3339)))
+		names := ""
+		if len(clientCert.sent.DNSNames) > 0 {
+			names = " (names " + strings.Join(clientCert.sent.DNSNames, ", ") + ")"
+		}
+		c.transcript(result.TLSEvent, fmt.Sprintf("the server asked for a client certificate; sent %s%s, issuer %s, not after %s",
+			clientCert.sent.Subject, names, clientCert.sent.Issuer, clientCert.sent.NotAfter.Format(time.RFC3339)))
 	case clientCert.requested:
 		c.transcript(result.TLSEvent, "the server asked for a client certificate; none configured, none sent")
 	case c.plan.ClientCertificate != nil && err == nil:
@@ -112,9 +114,28 @@ func (c *Client) handshake() error {
 	return nil
 }
 
+// clientCertRefusal is the fault of a TLS alert from a server that asked
+// for a client certificate, nil for any other error: it refused the
+// certificate sent, or the lack of one.
+func (c *Client) clientCertRefusal(err error) *result.Fault {
+	var op *net.OpError
+	if !c.clientCert.requested || !errors.As(err, &op) || op.Op != "remote error" {
+		return nil
+	}
+	sent := "none was sent"
+	if s := c.clientCert.sent; s != nil {
+		sent = "it was sent " + s.Subject
+	}
+	return &result.Fault{Kind: result.FaultClientCertificate,
+		Message: fmt.Sprintf("the server asked for a client certificate (%s) and ended the TLS session: %v", sent, op.Err)}
+}
+
 func (c *Client) handshakeFault(err error) *result.Fault {
 	var ce *certificateError
 	var rh tls.RecordHeaderError
+	if f := c.clientCertRefusal(err); f != nil {
+		return f
+	}
 	switch {
 	case errors.As(err, &ce):
 		return &result.Fault{Kind: result.FaultCertificate, Message: ce.reason}

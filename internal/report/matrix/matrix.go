@@ -102,6 +102,9 @@ var capabilities = []capability{
 			return "asked for; sent " + c.TLS.ClientCertificate.Subject
 		case c.TLS.ClientCertificateRequested:
 			return "asked for; none sent"
+		case c.Stop() != nil && c.Stop().Step == result.StepTLS:
+			// The handshake ended before the server could ask.
+			return ""
 		}
 		return "not asked for"
 	}},
