@@ -27,7 +27,7 @@ func newConnector(names []string, roots *x509.CertPool) (*connector, error) {
 		rest, wildcard := strings.CutPrefix(norm, "*.")
 		if norm == "" || strings.Contains(rest, "*") || (wildcard && rest == "") ||
 			strings.HasPrefix(rest, ".") || strings.Contains(rest, "..") {
-			return nil, fmt.Errorf("simulator: connector certificate name %q: want a domain (relay.contoso.com) or a wildcard over one label (*.contoso.com)", n)
+			return nil, fmt.Errorf("simulator: connector certificate name %q: want a domain (relay.contoso.com) or a wildcard for a domain and its subdomains (*.contoso.com)", n)
 		}
 		c.names = append(c.names, norm)
 	}
@@ -72,9 +72,11 @@ func (c *connector) accepts(state tls.ConnectionState) (matched string, refused 
 	return matched, nil
 }
 
-// certificateNames are the names a connector matches a certificate by:
+// certificateNames are the names the simulator matches a certificate by:
 // its DNS subject alternative names, or, when it has none, its subject's
-// common name.
+// common name. Microsoft's pages say the certificate's subject names the
+// domain (CN or SAN); which one Exchange Online reads first is not
+// documented, so this order is the simulator's, not a fact about Exchange.
 func certificateNames(cert *x509.Certificate) []string {
 	if len(cert.DNSNames) > 0 {
 		return cert.DNSNames
@@ -99,18 +101,18 @@ func (c *connector) match(certNames []string) string {
 }
 
 // matchName reports whether name (lower-case) matches pattern (lower-case):
-// equal, or, for "*.contoso.com", one label (not empty, without a dot)
-// followed by ".contoso.com", as Exchange matches a wildcard
-// TlsSenderCertificateName: relay.contoso.com matches, contoso.com and
-// a.b.contoso.com do not.
+// equal, or, for "*.contoso.com", contoso.com itself or any name under it
+// (relay.contoso.com, a.b.contoso.com; not relaycontoso.com). New-
+// InboundConnector's documentation says a TlsSenderCertificateName
+// wildcard indicates "a domain and all subdomains":
+// https://learn.microsoft.com/en-us/powershell/module/exchangepowershell/new-inboundconnector
 func matchName(pattern, name string) bool {
 	if pattern == name {
 		return true
 	}
-	suffix, ok := strings.CutPrefix(pattern, "*")
+	domain, ok := strings.CutPrefix(pattern, "*.")
 	if !ok {
 		return false
 	}
-	label, ok := strings.CutSuffix(name, suffix)
-	return ok && label != "" && !strings.Contains(label, ".")
+	return name == domain || strings.HasSuffix(name, "."+domain)
 }

@@ -173,6 +173,8 @@ func TestConnectorRoots(t *testing.T) {
 	}
 }
 
+// TestConnectorCertificateNameMatching: names and wildcards as
+// New-InboundConnector documents TlsSenderCertificateName.
 func TestConnectorCertificateNameMatching(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -182,8 +184,10 @@ func TestConnectorCertificateNameMatching(t *testing.T) {
 		want      string
 	}{
 		{"wildcard, one label", "*.contoso.com", "relay.contoso.com", []string{"relay.contoso.com"}, relayAccepted},
-		{"wildcard, the domain itself", "*.contoso.com", "contoso.com", []string{"contoso.com"}, relayDenied},
-		{"wildcard, two labels", "*.contoso.com", "a.b.contoso.com", []string{"a.b.contoso.com"}, relayDenied},
+		// New-InboundConnector: a wildcard indicates "a domain and all
+		// subdomains".
+		{"wildcard, the domain itself", "*.contoso.com", "contoso.com", []string{"contoso.com"}, relayAccepted},
+		{"wildcard, two labels", "*.contoso.com", "a.b.contoso.com", []string{"a.b.contoso.com"}, relayAccepted},
 		{"wildcard, another domain", "*.contoso.com", "relay.fabrikam.com", []string{"relay.fabrikam.com"}, relayDenied},
 		{"wildcard, a suffix that is no label", "*.contoso.com", "relaycontoso.com", []string{"relaycontoso.com"}, relayDenied},
 		{"case", "Relay.Contoso.COM", "RELAY.contoso.com", []string{"RELAY.contoso.com"}, relayAccepted},

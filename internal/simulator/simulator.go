@@ -75,9 +75,9 @@ type Options struct {
 	OAuth *OAuthOptions
 	// ConnectorCertificateNames are the TlsSenderCertificateName values
 	// of the tenant's certificate-based inbound connectors: a domain
-	// ("relay.contoso.com") or a wildcard ("*.contoso.com", whose "*"
-	// stands for exactly one label, as in Exchange), matched without
-	// regard to case. When there are any, the MX endpoint asks TLS
+	// ("relay.contoso.com") or a wildcard ("*.contoso.com": the domain
+	// and all its subdomains, as New-InboundConnector documents it),
+	// matched without regard to case. When there are any, the MX endpoint asks TLS
 	// clients for a certificate (it never requires one), and a client
 	// whose certificate names one of them (its DNS names, or without
 	// any its subject's common name) may relay through the MX endpoint
