@@ -22,7 +22,7 @@ import (
 var tokenErrorFiles embed.FS
 
 // aadstsCode is an AADSTS code as Entra ID writes it.
-var aadstsCode = regexp.MustCompile(`\bAADSTS(\d{4,9})\b`)
+var aadstsCode = regexp.MustCompile(`(?i)\bAADSTS(\d{4,9})\b`)
 
 // tokenErrors is the loaded knowledge about token errors.
 var tokenErrors = sync.OnceValues(func() ([]Entry, error) { return loadTokenErrors(tokenErrorFiles, "kb/aadsts/*.json") })

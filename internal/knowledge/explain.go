@@ -63,24 +63,28 @@ func (x *Explanation) Understood() bool {
 // An input that holds a Microsoft Entra ID error code ("AADSTS7000215",
 // or MSAL's message holding one) is explained as a token error.
 func Explain(input string) (*Explanation, error) {
+	basic, enhanced := ParseCodes(input)
 	if code := aadstsCode.FindString(input); code != "" {
-		x := &Explanation{Input: input, AADSTS: code, Category: result.Auth}
+		x := &Explanation{Input: input, AADSTS: "AADSTS" + code[len("AADSTS"):], Category: result.Auth}
 		if e, ok := ExplainTokenError(input); ok {
 			x.Known, x.Entry, x.Category = true, &e, e.Category
 			// Of several codes ("AADSTS70002: ... AADSTS7000222: ..."),
 			// name the one the entry is about.
 			for _, c := range aadstsCode.FindAllString(input, -1) {
 				if slices.ContainsFunc(e.Codes, func(k string) bool { return strings.EqualFold(k, c) }) {
-					x.AADSTS = c
+					x.AADSTS = "AADSTS" + c[len("AADSTS"):]
 					break
 				}
 			}
-		} else {
-			x.CodeList = entraErrorCodes
+			return x, nil
 		}
-		return x, nil
+		if basic == 0 && enhanced == "" {
+			x.CodeList = entraErrorCodes
+			return x, nil
+		}
+		// An SMTP reply that quotes an unknown AADSTS code: the reply's
+		// code is what can be explained.
 	}
-	basic, enhanced := ParseCodes(input)
 	if basic == 0 && enhanced == "" {
 		return nil, fmt.Errorf("%q holds no SMTP reply code: give a basic code (530), an enhanced code (5.7.139), the reply text that contains one, or an Entra ID token error code (AADSTS7000215)", input)
 	}

@@ -129,6 +129,7 @@ func TestExplainAADSTS(t *testing.T) {
 		{"AADSTS7000215", "AADSTS7000215", "aadsts-7000215"},
 		{"AADSTS70002: Error validating credentials. AADSTS7000222: The provided client secret keys are expired.", "AADSTS7000222", "aadsts-7000222"},
 		{"AADSTS99999: something new", "AADSTS99999", ""},
+		{"aadsts7000215", "AADSTS7000215", "aadsts-7000215"},
 	} {
 		x, err := Explain(tc.in)
 		if err != nil {
@@ -144,5 +145,14 @@ func TestExplainAADSTS(t *testing.T) {
 		if x.Understood() != (tc.id != "") || (tc.id == "") != (x.CodeList == entraErrorCodes) {
 			t.Errorf("%q: understood %v, code list %q", tc.in, x.Understood(), x.CodeList)
 		}
+	}
+}
+
+// TestExplainSMTPReplyQuotingAADSTS: an SMTP reply that quotes an AADSTS
+// code the knowledge base does not know is explained by its SMTP codes.
+func TestExplainSMTPReplyQuotingAADSTS(t *testing.T) {
+	x, err := Explain("535 5.7.3 Authentication unsuccessful AADSTS50126")
+	if err != nil || !x.Known || x.Basic != 535 || x.Enhanced != "5.7.3" || x.AADSTS != "" {
+		t.Errorf("%+v, %v", x, err)
 	}
 }
