@@ -218,3 +218,40 @@ func TestShardDecidesOnItsChecks(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestShardSaysADisabledCheckIsSkipped: a shard that does not hold a
+// disabled path check says it was skipped, with its enabled expression,
+// as the whole run says, not that another shard runs it.
+func TestShardSaysADisabledCheckIsSkipped(t *testing.T) {
+	var checks []*suite.SMTPCheck
+	for _, p := range suite.PathIDs {
+		checks = append(checks, check(p, func(c *suite.SMTPCheck) {
+			c.Path = p
+			c.Auth = &suite.Auth{Username: "scanner@contoso.com", Password: "Pa55-word"}
+			if p == "oauth" {
+				c.Disabled = `enabled = var.client_id != ""`
+			}
+		}))
+	}
+	s := &suite.Suite{Name: "migration", Path: "suites/migration.hcl", Checks: checks}
+	conv := func(context.Context, smtpclient.Plan) *result.Conversation { return okConversation() }
+	want := `It was not tested in this run: its check was skipped (enabled = var.client_id != "").`
+	seen := 0
+	for k := 1; k <= 3; k++ {
+		part := Run(context.Background(), []*suite.Suite{s}, Options{Converse: conv, Shard: Shard{k, 3}}, nil)
+		if len(part) == 0 || part[0].Paths == nil {
+			continue
+		}
+		for _, v := range part[0].Paths.Paths {
+			if v.Path == "oauth" {
+				seen++
+				if v.Usable != "maybe" || v.Reasons[0] != want {
+					t.Errorf("shard %d/3: oauth %s %q", k, v.Usable, v.Reasons)
+				}
+			}
+		}
+	}
+	if seen < 2 {
+		t.Errorf("only %d shards decided on oauth: the test proves nothing", seen)
+	}
+}

@@ -271,9 +271,10 @@ func runSuite(ctx context.Context, s *suite.Suite, all []suite.Check, picked []i
 	return res
 }
 
-// pathsElsewhere lists the paths proven by checks of all that a shard did
-// not pick: another shard tests them.
-func pathsElsewhere(all []suite.Check, picked []int) []string {
+// pathsElsewhere maps the paths proven by checks of all that a shard did
+// not pick to why they are not tested here: "" when another shard tests
+// them, the enabled expression of a disabled check.
+func pathsElsewhere(all []suite.Check, picked []int) map[string]string {
 	if len(picked) == len(all) {
 		return nil
 	}
@@ -281,10 +282,10 @@ func pathsElsewhere(all []suite.Check, picked []int) []string {
 	for _, i := range picked {
 		mine[i] = true
 	}
-	var ids []string
+	ids := map[string]string{}
 	for i, c := range all {
 		if !mine[i] && c.SMTP != nil && c.SMTP.Path != "" {
-			ids = append(ids, c.SMTP.Path)
+			ids[c.SMTP.Path] = c.SMTP.Disabled
 		}
 	}
 	return ids

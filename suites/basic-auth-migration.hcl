@@ -9,8 +9,9 @@
 # matrix "Ways <mailbox> can send after the Basic auth switch-off" (yes:
 # its check passed; no: it failed, with the reply and what it means;
 # maybe: not tested, or Basic auth, which stays maybe even when it passes,
-# being off by default after the switch-off). A path whose credentials are not
-# tested (enabled = false) and shows as maybe, so give only what you have:
+# being off by default after the switch-off). A path whose credentials are
+# not given is not tested (enabled = false) and shows as maybe, so give only
+# what you have:
 #
 #   SMTP_PASSWORD='...' smtpdiag run suites/basic-auth-migration.hcl \
 #     -var domain=contoso.com -var mailbox=scanner@contoso.com \
@@ -385,7 +386,8 @@ smtp "Direct Send: the MX endpoint accepts an internal recipient without AUTH" {
 # 5.7.64 TenantAttribution; Relay Access Denied. Without
 # connector_certificate this check proves an IP-matched connector only;
 # with it (-var connector_certificate=relay.pem -var connector_key=relay.key,
-# files next to this suite or under --allow-read DIR), smtpdiag presents
+# paths relative to this suite's directory, or absolute ones under
+# --allow-read DIR), smtpdiag presents
 # the device's certificate when the MX asks for one, and the transcript
 # says whether it asked and which certificate was sent.
 smtp "Connector: the MX endpoint relays to an external recipient" {

@@ -299,7 +299,7 @@ Exit codes: 0 valid, 2 invalid.
 `
 
 // allowReadUsage is the help of --allow-read, for run and validate.
-const allowReadUsage = "let file() read in `DIR` too, besides each suite's own directory tree (repeatable)"
+const allowReadUsage = "let file() and the key files of an oauth block or client_certificate read in `DIR` too, besides each suite's own directory tree (repeatable)"
 
 func cmdValidate(args []string, e env) error {
 	var (

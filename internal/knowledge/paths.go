@@ -1041,10 +1041,11 @@ func RunDecision(checks []*result.Check) *result.PathDecision {
 const inAnotherShard = "its check runs in another shard; smtpdiag merge decides on the checks of every shard"
 
 // ShardDecision is RunDecision for one shard of a run (smtpdiag run
-// --shard): elsewhere are the paths whose checks other shards run, not
-// tested here, and said so, rather than as paths without a check. A shard
-// without a check that proves a path decides nothing (nil).
-func ShardDecision(checks []*result.Check, elsewhere []string) *result.PathDecision {
+// --shard): elsewhere are, by path, the checks other shards hold, not
+// tested here, with why ("" when another shard runs it; the enabled
+// expression of one that is disabled), rather than as paths without a
+// check. A shard without a check that proves a path decides nothing (nil).
+func ShardDecision(checks []*result.Check, elsewhere map[string]string) *result.PathDecision {
 	runs := map[string]PathRun{}
 	for _, c := range checks {
 		if c == nil || c.Path == "" {
@@ -1077,10 +1078,15 @@ func ShardDecision(checks []*result.Check, elsewhere []string) *result.PathDecis
 	if len(runs) == 0 {
 		return nil
 	}
-	for _, id := range elsewhere {
-		if _, ok := runs[id]; !ok {
-			runs[id] = PathRun{Note: inAnotherShard}
+	for id, disabled := range elsewhere {
+		if _, ok := runs[id]; ok {
+			continue
 		}
+		note := inAnotherShard
+		if disabled != "" {
+			note = "its check was skipped (" + disabled + ")"
+		}
+		runs[id] = PathRun{Note: note}
 	}
 	return Decision(PathsFromRun(runs))
 }

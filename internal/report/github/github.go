@@ -209,7 +209,7 @@ func WriteSummary(w io.Writer, suites []*result.Suite, opts Options) error {
 //
 //	| | path | why |
 //	|---|---|---|
-//	| maybe | Basic auth | Basic authentication for SMTP AUTH is ... |
+//	| ❔ maybe | Basic auth | Its check passed, so Basic auth works today ... |
 func (o Options) paths(b *strings.Builder, who string, d *result.PathDecision) {
 	fmt.Fprintf(b, "\n#### %s\n\n%s\n\n| | path | why |\n|---|---|---|\n",
 		result.PathsTitle(markdown(o.text(who))), markdown(o.text(d.Summary)))
