@@ -336,7 +336,7 @@ status() {
     printf 'postfix  stopped\n'
     all=3
   fi
-  for port in "mx $mx_port" "submission $submission_port" "smtps $smtps_port"; do
+  for port in "mx $mx_port" "submission $submission_port" "smtps $smtps_port" "relay $relay_port"; do
     set -- $port
     if tcp_answers "$2"; then
       printf '  %-11s %s:%s answers\n' "$1" "$listen" "$2"
