@@ -124,38 +124,11 @@ render() {
   changed+=("$2")
 }
 
-# make_certificates: a test CA and a leaf for mx.peers.test, localhost and
-# 127.0.0.1, and a client certificate for relay.contoso.test (what a
-# certificate-based connector trusts), made once and renewed when a leaf
-# has less than 30 days left.
+# make_certificates: a test CA, a leaf for mx.peers.test, localhost and
+# 127.0.0.1 (Postfix's), and a client certificate for relay.contoso.test
+# (what the relay service trusts), made once and renewed when a leaf has
+# less than 30 days left or no longer chains to the CA.
 make_certificates() {
-  make_server_certificate
-  make_client_certificate
-}
-
-# make_client_certificate: the test client's certificate and key, in $dir
-# and readable by the tests (a test credential for loopback only).
-make_client_certificate() {
-  local tls=$dir/tls
-  if [ -s "$dir/client.pem" ] && [ -s "$dir/client.key" ] &&
-    openssl x509 -in "$dir/client.pem" -noout -checkend 2592000 >/dev/null 2>&1 &&
-    openssl verify -CAfile "$dir/ca.pem" "$dir/client.pem" >/dev/null 2>&1; then
-    return
-  fi
-  log "issuing the client certificate for relay.contoso.test"
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$dir/client.key" -out "$tls/client.csr" -subj "/O=smtpdiag/CN=relay.contoso.test" 2>/dev/null
-  printf '%s\n' 'subjectAltName=DNS:relay.contoso.test' \
-    'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
-    'extendedKeyUsage=clientAuth' >"$tls/client.ext"
-  openssl x509 -req -in "$tls/client.csr" -CA "$dir/ca.pem" -CAkey "$tls/ca.key" \
-    -set_serial "0x$(openssl rand -hex 8)" -days 825 -extfile "$tls/client.ext" \
-    -out "$dir/client.pem" 2>/dev/null
-  chmod 0644 "$dir/client.pem" "$dir/client.key"
-  changed+=("$dir/client.pem")
-}
-
-make_server_certificate() {
   local tls=$dir/tls
   install -d -m 0755 "$tls"
   if [ ! -s "$dir/ca.pem" ] || [ ! -s "$tls/ca.key" ]; then
@@ -167,22 +140,34 @@ make_server_certificate() {
       -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
     chmod 0600 "$tls/ca.key"
     chmod 0644 "$dir/ca.pem"
-    rm -f "$tls/mx.pem"
   fi
-  if [ -s "$tls/mx.pem" ] && openssl x509 -in "$tls/mx.pem" -noout -checkend 2592000 >/dev/null 2>&1; then
+  issue_leaf mx.peers.test "DNS:localhost,DNS:mx.peers.test,IP:127.0.0.1" serverAuth "$tls/mx" 0600
+  # The client's key is readable by the tests: a credential for loopback
+  # only.
+  issue_leaf relay.contoso.test "DNS:relay.contoso.test" clientAuth "$dir/client" 0644
+}
+
+# issue_leaf CN SANS EKU BASE KEYMODE: BASE.pem and BASE.key, a P-256 leaf
+# of the test CA, unless a valid one is there already.
+issue_leaf() {
+  local cn=$1 sans=$2 eku=$3 base=$4 mode=$5 tls=$dir/tls
+  if [ -s "$base.pem" ] && [ -s "$base.key" ] &&
+    openssl x509 -in "$base.pem" -noout -checkend 2592000 >/dev/null 2>&1 &&
+    openssl verify -CAfile "$dir/ca.pem" "$base.pem" >/dev/null 2>&1; then
     return
   fi
-  log "issuing the certificate for mx.peers.test"
+  log "issuing the certificate for $cn"
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$tls/mx.key" -out "$tls/mx.csr" -subj "/O=smtpdiag/CN=mx.peers.test" 2>/dev/null
-  printf '%s\n' 'subjectAltName=DNS:localhost,DNS:mx.peers.test,IP:127.0.0.1' \
+    -keyout "$base.key" -out "$tls/$cn.csr" -subj "/O=smtpdiag/CN=$cn" 2>/dev/null
+  printf '%s\n' "subjectAltName=$sans" \
     'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
-    'extendedKeyUsage=serverAuth' >"$tls/mx.ext"
-  openssl x509 -req -in "$tls/mx.csr" -CA "$dir/ca.pem" -CAkey "$tls/ca.key" \
-    -set_serial "0x$(openssl rand -hex 8)" -days 825 -extfile "$tls/mx.ext" \
-    -out "$tls/mx.pem" 2>/dev/null
-  chmod 0600 "$tls/mx.key"
-  changed+=("$tls/mx.pem")
+    "extendedKeyUsage=$eku" >"$tls/$cn.ext"
+  openssl x509 -req -in "$tls/$cn.csr" -CA "$dir/ca.pem" -CAkey "$tls/ca.key" \
+    -set_serial "0x$(openssl rand -hex 8)" -days 825 -extfile "$tls/$cn.ext" \
+    -out "$base.pem" 2>/dev/null
+  chmod "$mode" "$base.key"
+  chmod 0644 "$base.pem"
+  changed+=("$base.pem")
 }
 
 write_env() {
