@@ -167,19 +167,29 @@ func TestSuitePaths(t *testing.T) {
 	}
 }
 
-// TestShardDecidesOnItsChecks: a shard decides on the paths of its own
-// checks only, naming the same subject as the whole run, and says which
-// paths another shard tests; merge makes the decision again from all of
-// them (cmd/smtpdiag's merge test).
-func TestShardDecidesOnItsChecks(t *testing.T) {
+// pathSuite is a suite with one check per path, signing in as
+// scanner@contoso.com; the check of the path disabled, when not "", is
+// disabled by an enabled expression.
+func pathSuite(disabled string) *suite.Suite {
 	var checks []*suite.SMTPCheck
 	for _, p := range suite.PathIDs {
 		checks = append(checks, check(p, func(c *suite.SMTPCheck) {
 			c.Path = p
 			c.Auth = &suite.Auth{Username: "scanner@contoso.com", Password: "Pa55-word"}
+			if p == disabled {
+				c.Disabled = `enabled = var.client_id != ""`
+			}
 		}))
 	}
-	s := &suite.Suite{Name: "migration", Path: "suites/migration.hcl", Checks: checks}
+	return &suite.Suite{Name: "migration", Path: "suites/migration.hcl", Checks: checks}
+}
+
+// TestShardDecidesOnItsChecks: a shard decides on the paths of its own
+// checks only, naming the same subject as the whole run, and says which
+// paths another shard tests; merge makes the decision again from all of
+// them (cmd/smtpdiag's merge test).
+func TestShardDecidesOnItsChecks(t *testing.T) {
+	s := pathSuite("")
 	conv := func(context.Context, smtpclient.Plan) *result.Conversation { return okConversation() }
 	full := Run(context.Background(), []*suite.Suite{s}, Options{Converse: conv}, nil)[0]
 	// Every check passes: all but Basic auth, off by default after the
@@ -223,17 +233,7 @@ func ptr[T any](v T) *T { return &v }
 // disabled path check says it was skipped, with its enabled expression,
 // as the whole run says, not that another shard runs it.
 func TestShardSaysADisabledCheckIsSkipped(t *testing.T) {
-	var checks []*suite.SMTPCheck
-	for _, p := range suite.PathIDs {
-		checks = append(checks, check(p, func(c *suite.SMTPCheck) {
-			c.Path = p
-			c.Auth = &suite.Auth{Username: "scanner@contoso.com", Password: "Pa55-word"}
-			if p == "oauth" {
-				c.Disabled = `enabled = var.client_id != ""`
-			}
-		}))
-	}
-	s := &suite.Suite{Name: "migration", Path: "suites/migration.hcl", Checks: checks}
+	s := pathSuite("oauth")
 	conv := func(context.Context, smtpclient.Plan) *result.Conversation { return okConversation() }
 	want := `It was not tested in this run: its check was skipped (enabled = var.client_id != "").`
 	seen := 0
