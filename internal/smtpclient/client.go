@@ -55,6 +55,10 @@ type Client struct {
 		requested bool
 		sent      *result.Certificate
 	}
+	// tlsUnconfirmed is set from a TLS 1.3 handshake in which the server
+	// asked for a client certificate until the first reply after it: till
+	// then the server may still refuse the certificate.
+	tlsUnconfirmed bool
 
 	// ext holds the extensions of the last EHLO reply.
 	ext esmtp.Extensions
@@ -440,6 +444,9 @@ func (c *Client) readReply() (esmtp.Reply, error) {
 		quickAck(c.raw)
 	}
 	reply, raw, err := ReadReply(c.r)
+	if err == nil {
+		c.tlsUnconfirmed = false
+	}
 	for len(raw) > 0 {
 		line := raw
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -495,11 +502,13 @@ func (c *Client) fault(name string, err error, reading bool) *result.Fault {
 	case isBroken(err):
 		return &result.Fault{Kind: result.FaultClosed, Message: "connection reset by the server at " + name}
 	}
-	if f := c.clientCertRefusal(err); f != nil {
+	if c.tlsUnconfirmed {
 		// Under TLS 1.3 the client's handshake ends before the server has
 		// judged its certificate: the refusal is the first read's error.
-		f.Message = name + ": " + f.Message
-		return f
+		if f := c.clientCertRefusal(err); f != nil {
+			f.Message = name + ": " + f.Message
+			return f
+		}
 	}
 	return &result.Fault{Kind: result.FaultNetwork, Message: name + ": " + err.Error()}
 }

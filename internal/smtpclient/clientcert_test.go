@@ -8,7 +8,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"io"
 	"math/big"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +87,90 @@ func TestClientCertificate(t *testing.T) {
 				t.Errorf("%s: stop %+v, want a client-certificate fault at %s %q\n%s", name, stop, refusedAt, tc.fault, transcriptText(conv))
 			}
 		}
+	}
+}
+
+// corruptingProxy forwards to port and, in the client's direction after
+// STARTTLS, flips a byte of the k-th encrypted record, so that the server
+// answers with a bad record MAC alert.
+func corruptingProxy(t *testing.T, port, k int) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			c.Close()
+			return
+		}
+		go func() { io.Copy(c, s); c.Close() }()
+		defer s.Close()
+		var plain []byte
+		one := make([]byte, 1)
+		for !strings.Contains(string(plain), "STARTTLS\r\n") {
+			if _, err := c.Read(one); err != nil {
+				return
+			}
+			plain = append(plain, one[0])
+			s.Write(one)
+		}
+		for n := 0; ; {
+			hdr := make([]byte, 5)
+			if _, err := io.ReadFull(c, hdr); err != nil {
+				return
+			}
+			body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+			if _, err := io.ReadFull(c, body); err != nil {
+				return
+			}
+			if hdr[0] == 23 { // application data: every encrypted record under TLS 1.3
+				if n++; n == k {
+					body[len(body)-1] ^= 0xff
+				}
+			}
+			s.Write(append(hdr, body...))
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestOtherAlertsAreNotAboutTheCertificate: a server that asks for a client
+// certificate but does not require one, and later ends the session with an
+// alert for another reason (a record that does not decrypt), is no
+// client-certificate fault, whenever the alert comes.
+func TestOtherAlertsAreNotAboutTheCertificate(t *testing.T) {
+	p := newPKI(t)
+	client := selfSignedClient(t, "relay.contoso.example")
+	faults := 0
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for _, cert := range []*tls.Certificate{client, nil} {
+			for k := 1; k <= 4; k++ {
+				port := startServer(t, &backend{}, serverOptions{cert: &p.cert, tlsMax: version, clientAuth: tls.RequestClientCert})
+				plan := basePlan(corruptingProxy(t, port, k))
+				plan.ExtraRoots = []*x509.Certificate{p.ca.Cert}
+				plan.ClientCertificate = cert
+				plan.MailFrom = ptr("scanner@contoso.example")
+				plan.RcptTo = []string{"helpdesk@contoso.example"}
+				conv := Converse(context.Background(), plan)
+				stop := conv.Stop()
+				if stop == nil || stop.Fault == nil {
+					continue
+				}
+				faults++
+				if stop.Fault.Kind == result.FaultClientCertificate {
+					t.Errorf("%s, certificate %v, record %d: %s %q", tls.VersionName(version), cert != nil, k, stop.Step, stop.Fault.Message)
+				}
+			}
+		}
+	}
+	if faults == 0 {
+		t.Error("no conversation failed: the proxy corrupted nothing")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,16 +111,29 @@ func (c *Client) handshake() error {
 	c.conn = tc
 	c.r = bufio.NewReader(tc)
 	c.inTLS = true
+	c.tlsUnconfirmed = c.clientCert.requested && tc.ConnectionState().Version == tls.VersionTLS13
 	c.record(result.StepTLS, "", start, nil, nil)
 	return nil
 }
 
-// clientCertRefusal is the fault of a TLS alert from a server that asked
-// for a client certificate, nil for any other error: it refused the
-// certificate sent, or the lack of one.
+// certificateAlerts are the TLS alerts (RFC 8446 section 6.2, as
+// crypto/tls writes them) with which a server refuses a client
+// certificate, or the lack of one, while it finishes the handshake.
+var certificateAlerts = []string{
+	"tls: bad certificate", "tls: unsupported certificate", "tls: revoked certificate", "tls: expired certificate",
+	"tls: unknown certificate", "tls: unknown certificate authority", "tls: access denied", "tls: certificate required",
+	"tls: handshake failure", "tls: error decrypting message",
+}
+
+// clientCertRefusal is the fault of a certificate alert (certificateAlerts)
+// from a server that asked for a client certificate, while the server
+// finishes the handshake: in the handshake itself, or, under TLS 1.3,
+// where the client's handshake ends first, before the first reply after
+// it (Client.tlsUnconfirmed). Any other error is nil: a later alert, or
+// another one (bad record MAC), is not about the certificate.
 func (c *Client) clientCertRefusal(err error) *result.Fault {
 	var op *net.OpError
-	if !c.clientCert.requested || !errors.As(err, &op) || op.Op != "remote error" {
+	if !c.clientCert.requested || !errors.As(err, &op) || op.Op != "remote error" || !slices.Contains(certificateAlerts, op.Err.Error()) {
 		return nil
 	}
 	sent := "none was sent"
