@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,12 +79,14 @@ func Explain(input string) (*Explanation, error) {
 			}
 			return x, nil
 		}
-		if basic == 0 && enhanced == "" {
+		if enhanced == "" && !smtpReplyStart.MatchString(input) {
+			// An HTTP status ("400 (Bad Request)") next to the code is
+			// no SMTP reply.
 			x.CodeList = entraErrorCodes
 			return x, nil
 		}
 		// An SMTP reply that quotes an unknown AADSTS code: the reply's
-		// code is what can be explained.
+		// codes are what can be explained.
 	}
 	if basic == 0 && enhanced == "" {
 		return nil, fmt.Errorf("%q holds no SMTP reply code: give a basic code (530), an enhanced code (5.7.139), the reply text that contains one, or an Entra ID token error code (AADSTS7000215)", input)
@@ -109,6 +112,10 @@ func Explain(input string) (*Explanation, error) {
 	}
 	return x, nil
 }
+
+// smtpReplyStart is the start of a pasted SMTP reply: a basic code
+// followed by a space or a hyphen.
+var smtpReplyStart = regexp.MustCompile(`^\s*[2-5]\d\d[ -]`)
 
 // ParseCodes finds the reply codes in a reply or NDR line: the enhanced
 // status code (RFC 3463 section 2: class.subject.detail, class 2, 4 or 5)

@@ -130,6 +130,9 @@ func TestExplainAADSTS(t *testing.T) {
 		{"AADSTS70002: Error validating credentials. AADSTS7000222: The provided client secret keys are expired.", "AADSTS7000222", "aadsts-7000222"},
 		{"AADSTS99999: something new", "AADSTS99999", ""},
 		{"aadsts7000215", "AADSTS7000215", "aadsts-7000215"},
+		// HTTP statuses next to an unknown code are no SMTP reply.
+		{"Response status code does not indicate success: 400 (Bad Request). AADSTS50126: Error validating credentials.", "AADSTS50126", ""},
+		{"(401) Unauthorized. AADSTS53003: Access has been blocked by Conditional Access policies.", "AADSTS53003", ""},
 	} {
 		x, err := Explain(tc.in)
 		if err != nil {
