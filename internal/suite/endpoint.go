@@ -262,9 +262,9 @@ func (d *decoder) endpointClientCertificate(ep *Endpoint, attrs hcl.Attributes) 
 		sd := side{attr: attr, sens: sens, state: state}
 		if state == valueKnown {
 			sd.text = v.AsString()
-			if attr == keyAttr {
-				d.hideKeyText(v)
-			}
+			// Key material, in the key or in the certificate's text, is
+			// never quoted.
+			d.hideKeyText(v)
 			if strings.TrimSpace(sd.text) == "" {
 				sd.state = valueNull
 			}

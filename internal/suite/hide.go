@@ -22,8 +22,8 @@ import (
 // them anyway (hideQuoted, scrub).
 
 // secretVariables returns the names of the variables that an auth block's
-// password or token, its oauth block's client_secret or key, a dnsbl
-// block's dqs_key, or an endpoint's client_key, refers to. It reads the
+// password or token, its oauth block's client_secret or key, or a dnsbl
+// block's dqs_key, refers to. It reads the
 // syntax only, before any value is resolved, so that the values of those
 // variables are hidden from the first diagnostic on.
 func secretVariables(body *hclsyntax.Body) map[string]bool {
@@ -57,8 +57,6 @@ func secretVariables(body *hclsyntax.Body) map[string]bool {
 			}
 		case "dnsbl":
 			collect(b.Body.Attributes["dqs_key"])
-		case "endpoint":
-			collect(b.Body.Attributes["client_key"])
 		}
 	}
 	return out

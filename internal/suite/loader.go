@@ -79,10 +79,9 @@ type Loader struct {
 	// secrets are the strings of every loaded suite that no diagnostic
 	// may quote.
 	secrets []string
-	// snippetSecrets are, by suite file, its sensitive strings (sensitive
-	// variables, passwords, tokens, private keys) of at least 3 bytes: a
-	// source line that holds one is not shown in a snippet.
-	snippetSecrets map[string][]string
+	// secretRanges are, by suite file, the expressions that write a secret
+	// or key material into it, which no snippet shows (secretRanges).
+	secretRanges map[string][]hcl.Range
 }
 
 // NewLoader returns a Loader that resolves variables from opts.
@@ -400,6 +399,12 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 	if limit := sandbox.CheckSyntax(body); limit.HasErrors() {
 		return nil, nil, append(diags, limit...)
 	}
+	if ranges := secretRanges(body, src); len(ranges) > 0 {
+		if l.secretRanges == nil {
+			l.secretRanges = map[string][]hcl.Range{}
+		}
+		l.secretRanges[filename] = ranges
+	}
 	if len(body.Blocks) == 0 && len(body.Attributes) > 0 {
 		// Not a suite: it declares no variable. Its snippet hides values
 		// as a -var-file's does: it may hold a password.
@@ -438,14 +443,8 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 			l.hidden[name] = true
 		}
 	}
-	for secret, h := range d.hidden {
+	for secret := range d.hidden {
 		l.secrets = append(l.secrets, secret)
-		if h >= sensitive && len(secret) >= 3 {
-			if l.snippetSecrets == nil {
-				l.snippetSecrets = map[string][]string{}
-			}
-			l.snippetSecrets[filename] = append(l.snippetSecrets[filename], secret)
-		}
 	}
 	l.secrets = append(l.secrets, s.Sensitive...)
 	diags = append(diags, d.diags...)

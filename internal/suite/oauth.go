@@ -203,6 +203,8 @@ func (d *decoder) oauthCertificate(o *OAuth, probe *oauth.Config, attrs hcl.Attr
 		if !known {
 			return nil, "", false
 		}
+		// A certificate's text may hold the key too.
+		d.hideKeyText(cty.StringVal(s))
 		return d.readPEM(attr, s, sens, "app.pem")
 	}
 	certPEM, certFile, certOK := read(certAttr)
@@ -229,8 +231,7 @@ func (d *decoder) oauthCertificate(o *OAuth, probe *oauth.Config, attrs hcl.Attr
 // and snippet when it may be key material, even one that is no valid PEM:
 // anything but a short one-line path.
 func (d *decoder) hideKeyText(v cty.Value) {
-	s := v.AsString()
-	if len(s) > 128 || strings.ContainsAny(s, "\r\n") || strings.Contains(s, "-----") {
+	if looksLikeKey(v.AsString()) || len(v.AsString()) > 128 {
 		d.hideStrings(v, sensitive)
 	}
 }
@@ -253,6 +254,10 @@ func (d *decoder) readPEM(attr *hcl.Attribute, s string, sens secrecy, example s
 	real, src, err := sandbox.ReadConfined(p, d.dir, d.l.opts.AllowRead, attr.Name)
 	if err != nil {
 		shown := real
+		if sens == plain && looksLikeKey(p) {
+			// No path: key material written where a path was expected.
+			sens = sensitive
+		}
 		if sens != plain {
 			// A key from a secret variable that is no PEM is no path to
 			// quote either.

@@ -186,7 +186,7 @@ func (r *renderer) snippet(buf *bytes.Buffer, diag *hcl.Diagnostic, highlightCod
 			fmt.Fprintf(buf, "%4d: %s\n", i+1, sanitize(hidden))
 			continue
 		}
-		if hidden, ok := r.hideSecretLine(subject.Filename, lineRange.SliceBytes(src)); ok {
+		if hidden, ok := r.hideSecretRange(subject.Filename, lineRange, src); ok {
 			fmt.Fprintf(buf, "%4d: %s\n", i+1, sanitize(hidden))
 			continue
 		}
@@ -341,36 +341,6 @@ func (r *renderer) secret(v cty.Value) bool {
 	}
 	walk(v)
 	return found
-}
-
-// hideSecretLine returns what to show of a suite file's line that holds
-// one of its sensitive strings, written in it (a key or a password given
-// as text): its length, not the line.
-func (r *renderer) hideSecretLine(filename string, line []byte) (string, bool) {
-	if r.l == nil {
-		return "", false
-	}
-	for _, secret := range r.l.snippetSecrets[filename] {
-		if bytes.Contains(line, []byte(secret)) || hasSecretLine(line, secret) {
-			return fmt.Sprintf("(%d bytes not shown: the line holds a sensitive value)", len(bytes.TrimRight(line, "\r\n"))), true
-		}
-	}
-	return "", false
-}
-
-// hasSecretLine reports whether line holds one line of a sensitive
-// string written over several (a heredoc, or "\n" escapes), trimmed; lines
-// under 8 bytes, such as "-----", are not telling.
-func hasSecretLine(line []byte, secret string) bool {
-	if !strings.Contains(secret, "\n") {
-		return false
-	}
-	for _, part := range strings.Split(secret, "\n") {
-		if part = strings.TrimSpace(part); len(part) >= 8 && !strings.HasPrefix(part, "-----") && bytes.Contains(line, []byte(part)) {
-			return true
-		}
-	}
-	return false
 }
 
 // varFileLine matches the start of a -var-file line that sets a value.

@@ -12,35 +12,46 @@ import (
 
 // TestRenderMatchesHCL renders the diagnostics of every broken suite both
 // with WriteDiagnostics and with HCL's own text writer: for ordinary input
-// the two must not differ by a byte, in color or not.
+// the two must not differ by a byte, in color or not. A diagnostic whose
+// snippet covers a secret written into the file differs on purpose
+// (TestSnippetHidesSecrets) and is left out.
 func TestRenderMatchesHCL(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	compared, hidden := 0, 0
 	for _, path := range paths {
 		l := NewLoader(optionsFromHeader(t, path))
 		_, diags := l.LoadFile(path)
 		for _, color := range []bool{false, true} {
 			for _, width := range []uint{0, 80} {
-				var got, want bytes.Buffer
-				if err := l.WriteDiagnostics(&got, diags, color, width); err != nil {
-					t.Fatal(err)
-				}
-				wr := hcl.NewDiagnosticTextWriter(&want, l.parser.Files(), width, color)
 				for _, d := range diags {
+					var got, want bytes.Buffer
+					if err := l.WriteDiagnostics(&got, hcl.Diagnostics{d}, color, width); err != nil {
+						t.Fatal(err)
+					}
+					if strings.Contains(got.String(), "bytes not shown: a secret)") {
+						hidden++
+						continue
+					}
+					compared++
+					wr := hcl.NewDiagnosticTextWriter(&want, l.parser.Files(), width, color)
 					if d.Subject != nil {
 						fmt.Fprintf(&want, "%s: ", posString(*d.Subject))
 					}
 					if err := wr.WriteDiagnostic(d); err != nil {
 						t.Fatal(err)
 					}
-				}
-				if got.String() != want.String() {
-					t.Errorf("%s (color %v, width %d): got\n%s\nwant (HCL)\n%s", path, color, width, got.String(), want.String())
+					if got.String() != want.String() {
+						t.Errorf("%s (color %v, width %d): got\n%s\nwant (HCL)\n%s", path, color, width, got.String(), want.String())
+					}
 				}
 			}
 		}
+	}
+	if compared < 10*hidden {
+		t.Errorf("%d diagnostics compared, %d left out for secrets: the comparison proves little", compared, hidden)
 	}
 }
 
