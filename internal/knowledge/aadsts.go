@@ -2,11 +2,9 @@ package knowledge
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -31,39 +29,7 @@ var tokenErrors = sync.OnceValues(func() ([]Entry, error) { return loadTokenErro
 // matching pattern: the schema of Entry.check, with AADSTS codes for
 // selectors.
 func loadTokenErrors(fsys fs.FS, pattern string) ([]Entry, error) {
-	names, err := fs.Glob(fsys, pattern)
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var all []Entry
-	ids := map[string]bool{}
-	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		var file struct {
-			Entries []Entry `json:"entries"`
-		}
-		dec := json.NewDecoder(strings.NewReader(string(data)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&file); err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		for i := range file.Entries {
-			e := &file.Entries[i]
-			if err := e.checkTokenError(); err != nil {
-				return nil, fmt.Errorf("%s: %v", name, err)
-			}
-			if ids[e.ID] {
-				return nil, fmt.Errorf("%s: id %s is used twice", name, e.ID)
-			}
-			ids[e.ID] = true
-			all = append(all, *e)
-		}
-	}
-	return all, nil
+	return loadEntries(fsys, pattern, (*Entry).checkTokenError)
 }
 
 // checkTokenError validates a token error entry as check validates a
@@ -81,29 +47,7 @@ func (e *Entry) checkTokenError() error {
 			return fmt.Errorf("%s: code %q is not an AADSTS code such as AADSTS7000215", e.ID, c)
 		}
 	}
-	switch {
-	case !validCategories[e.Category]:
-		return fmt.Errorf("%s: category %q", e.ID, e.Category)
-	case e.Title == "" || e.Meaning == "" || len(e.Steps) == 0:
-		return fmt.Errorf("%s: title, meaning and fix are required", e.ID)
-	case len(e.Sources) == 0:
-		return fmt.Errorf("%s: no source", e.ID)
-	case e.Note != "" && !strings.HasPrefix(e.Note, "UNVERIFIED"):
-		return fmt.Errorf("%s: a note must start with UNVERIFIED", e.ID)
-	}
-	for _, step := range e.Steps {
-		if strings.TrimSpace(step) == "" {
-			return fmt.Errorf("%s: an empty fix step", e.ID)
-		}
-	}
-	for _, s := range e.Sources {
-		if !strings.HasPrefix(s.URL, "https://") || s.Title == "" || !datePattern.MatchString(s.Read) {
-			return fmt.Errorf("%s: source %+v needs an https URL, a title and the day it was read", e.ID, s)
-		}
-	}
-	e.Fix = strings.Join(e.Steps, " ")
-	e.Source = e.Sources[0].URL
-	return nil
+	return e.checkContent()
 }
 
 // TokenErrors returns what the knowledge base says about Microsoft Entra

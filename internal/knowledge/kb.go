@@ -154,6 +154,13 @@ func (e *Entry) check() error {
 			return fmt.Errorf("%s: an empty text", e.ID)
 		}
 	}
+	return e.checkContent()
+}
+
+// checkContent checks what every entry, a reply's or a token error's,
+// holds beside its codes (category, title, meaning, fix steps, sources,
+// note), and derives Fix and Source.
+func (e *Entry) checkContent() error {
 	switch {
 	case !validCategories[e.Category]:
 		return fmt.Errorf("%s: category %q", e.ID, e.Category)
@@ -182,9 +189,14 @@ func (e *Entry) check() error {
 // base is the loaded knowledge base, in file order (files by name).
 var base = sync.OnceValues(func() ([]Entry, error) { return load(kbFiles, "kb/*.json") })
 
-// load reads the entries of the files matching pattern in fsys, checking
-// each against the schema and that no id is used twice.
+// load reads the reply entries of the files matching pattern in fsys.
 func load(fsys fs.FS, pattern string) ([]Entry, error) {
+	return loadEntries(fsys, pattern, (*Entry).check)
+}
+
+// loadEntries reads the entries of the files matching pattern in fsys,
+// checking each with check and that no id is used twice.
+func loadEntries(fsys fs.FS, pattern string, check func(*Entry) error) ([]Entry, error) {
 	names, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		return nil, err
@@ -207,7 +219,7 @@ func load(fsys fs.FS, pattern string) ([]Entry, error) {
 		}
 		for i := range file.Entries {
 			e := &file.Entries[i]
-			if err := e.check(); err != nil {
+			if err := check(e); err != nil {
 				return nil, fmt.Errorf("%s: %v", name, err)
 			}
 			if ids[e.ID] {
