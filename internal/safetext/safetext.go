@@ -109,3 +109,33 @@ func Segments(s string, keepNewline bool, fn func(text string, escaped bool)) {
 		fn(s[start:], false)
 	}
 }
+
+// markdownSpecial lists the ASCII punctuation that can start or end
+// Markdown (CommonMark and GitHub Flavored Markdown) syntax inside a line:
+// escapes, code spans, emphasis, links and images, raw HTML and
+// autolinks, entities, table cells, headings' closing sequences,
+// strikethrough and GitHub's math. CommonMark allows a backslash before
+// any ASCII punctuation (spec section 2.4), so escaping these is always
+// safe. Characters that are significant only at the start of a line
+// (list markers, block quotes, headings, thematic breaks) need no escape
+// as long as the writer never starts a line with the text.
+const markdownSpecial = "\\`*_[]<>|#~&!$"
+
+// Markdown renders a line, already made safe, as Markdown inline text:
+// every significant character is backslash-escaped and tabs become
+// spaces, so that it reads as itself in a paragraph or a table cell.
+func Markdown(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r < utf8.RuneSelf && strings.ContainsRune(markdownSpecial, r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -2,7 +2,6 @@ package evidence
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/smtpdiag/smtpdiag/internal/safetext"
 )
@@ -55,33 +54,11 @@ func visibleText(s string) Text {
 	return out
 }
 
-// markdownSpecial lists the ASCII punctuation that can start or end
-// Markdown (CommonMark and GitHub Flavored Markdown) syntax inside a line:
-// escapes, code spans, emphasis, links and images, raw HTML and
-// autolinks, entities, table cells, headings' closing sequences,
-// strikethrough and GitHub's math. CommonMark allows a backslash before
-// any ASCII punctuation (spec section 2.4), so escaping these is always
-// safe. Characters that are significant only at the start of a line
-// (list markers, block quotes, headings, thematic breaks) need no escape
-// because the renderer never starts a line with run text.
-const markdownSpecial = "\\`*_[]<>|#~&!$"
-
-// markdown renders t as Markdown inline text: every significant character
-// is backslash-escaped and tabs become spaces.
+// markdown renders t as Markdown inline text (safetext.Markdown).
 func markdown(t Text) string {
 	var b strings.Builder
 	for _, seg := range t {
-		for _, r := range seg.Text {
-			switch {
-			case r == '\t':
-				b.WriteByte(' ')
-			case r < utf8.RuneSelf && strings.ContainsRune(markdownSpecial, r):
-				b.WriteByte('\\')
-				b.WriteRune(r)
-			default:
-				b.WriteRune(r)
-			}
-		}
+		b.WriteString(safetext.Markdown(seg.Text))
 	}
 	return b.String()
 }

@@ -147,7 +147,7 @@ func WriteSummary(w io.Writer, suites []*result.Suite, opts Options) error {
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n", len(suites), c.Total(), c.Passed, c.Failed, c.Errored, c.Skipped)
 	for _, s := range suites {
 		if s.Interrupted != "" {
-			fmt.Fprintf(&b, "\n**%s**: %s; %d of %d checks did not finish.\n", markdown(opts.text(s.Name)), markdown(opts.text(s.Interrupted)), s.Unfinished(), len(s.Checks))
+			fmt.Fprintf(&b, "\n**%s**: %s; %d of %d checks did not finish.\n", safetext.Markdown(opts.text(s.Name)), safetext.Markdown(opts.text(s.Interrupted)), s.Unfinished(), len(s.Checks))
 		}
 	}
 	if c.Failed+c.Errored > 0 {
@@ -175,10 +175,10 @@ func WriteSummary(w io.Writer, suites []*result.Suite, opts Options) error {
 					mark, category = "!", "runner error"
 				}
 				if r.Diagnosis != nil {
-					category = markdown(opts.text(string(r.Diagnosis.Category)))
+					category = safetext.Markdown(opts.text(string(r.Diagnosis.Category)))
 				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mark, markdown(opts.text(r.Label)), markdown(opts.text(s.Name)),
-					markdown(where), markdown(cut(opts.text(r.FirstFailure()), 300)), category)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mark, safetext.Markdown(opts.text(r.Label)), safetext.Markdown(opts.text(s.Name)),
+					safetext.Markdown(where), safetext.Markdown(cut(opts.text(r.FirstFailure()), 300)), category)
 			}
 		}
 		if rows > limit {
@@ -212,7 +212,7 @@ func WriteSummary(w io.Writer, suites []*result.Suite, opts Options) error {
 //	| ❔ maybe | Basic auth | Its check passed, so Basic auth works today ... |
 func (o Options) paths(b *strings.Builder, who string, d *result.PathDecision) {
 	fmt.Fprintf(b, "\n#### %s\n\n%s\n\n| | path | why |\n|---|---|---|\n",
-		result.PathsTitle(markdown(o.text(who))), markdown(o.text(d.Summary)))
+		result.PathsTitle(safetext.Markdown(o.text(who))), safetext.Markdown(o.text(d.Summary)))
 	for _, p := range d.Paths {
 		mark := "❔"
 		switch p.Usable {
@@ -225,30 +225,8 @@ func (o Options) paths(b *strings.Builder, who string, d *result.PathDecision) {
 		if len(p.Reasons) > 0 {
 			reason = p.Reasons[0]
 		}
-		fmt.Fprintf(b, "| %s %s | %s | %s |\n", mark, markdown(o.text(p.Usable)), markdown(o.text(p.Column())), markdown(cut(o.text(reason), 300)))
+		fmt.Fprintf(b, "| %s %s | %s | %s |\n", mark, safetext.Markdown(o.text(p.Usable)), safetext.Markdown(o.text(p.Column())), safetext.Markdown(cut(o.text(reason), 300)))
 	}
-}
-
-// markdownSpecial is the ASCII punctuation that can start or end Markdown
-// syntax inside a table cell (the same set as the evidence report's):
-// CommonMark allows a backslash before any ASCII punctuation.
-const markdownSpecial = "\\`*_[]<>|#~&!$"
-
-// markdown renders a safe line as Markdown inline text.
-func markdown(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteByte(' ')
-		case r < utf8.RuneSelf && strings.ContainsRune(markdownSpecial, r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // cut shortens s to at most n runes, ending in "…" when cut.
