@@ -28,18 +28,7 @@ import (
 // variables are hidden from the first diagnostic on.
 func secretVariables(body *hclsyntax.Body) map[string]bool {
 	out := map[string]bool{}
-	collect := func(attr *hclsyntax.Attribute) {
-		if attr == nil {
-			return
-		}
-		for _, t := range attr.Expr.Variables() {
-			if t.RootName() == "var" {
-				if name, ok := traversalName(t); ok {
-					out[name] = true
-				}
-			}
-		}
-	}
+	collect := func(attr *hclsyntax.Attribute) { addVariableRefs(out, attr) }
 	for _, b := range body.Blocks {
 		switch b.Type {
 		case "smtp":
@@ -60,6 +49,21 @@ func secretVariables(body *hclsyntax.Body) map[string]bool {
 		}
 	}
 	return out
+}
+
+// addVariableRefs adds to out the names of the variables attr refers to
+// (var.NAME); a nil attr adds none.
+func addVariableRefs(out map[string]bool, attr *hclsyntax.Attribute) {
+	if attr == nil {
+		return
+	}
+	for _, t := range attr.Expr.Variables() {
+		if t.RootName() == "var" {
+			if name, ok := traversalName(t); ok {
+				out[name] = true
+			}
+		}
+	}
 }
 
 // hideStrings remembers the strings of a value that may not be quoted.

@@ -399,7 +399,8 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 	if limit := sandbox.CheckSyntax(body); limit.HasErrors() {
 		return nil, nil, append(diags, limit...)
 	}
-	if ranges := secretRanges(body, src); len(ranges) > 0 {
+	secretVars := secretVariables(body)
+	if ranges := secretRanges(body, src, secretVars); len(ranges) > 0 {
 		if l.secretRanges == nil {
 			l.secretRanges = map[string][]hcl.Range{}
 		}
@@ -422,7 +423,7 @@ func (l *Loader) loadSource(filename string, src []byte) (*Suite, map[string]boo
 		decls:        map[string]*variableDecl{},
 		endpoints:    map[string]*Endpoint{},
 		noCalls:      !callsFunctions(body),
-		secretVars:   secretVariables(body),
+		secretVars:   secretVars,
 		hidden:       map[string]secrecy{},
 		hints:        map[hcl.Range]string{},
 		unsetEnv:     map[string]string{},

@@ -18,8 +18,8 @@ import (
 // file("relay.key")) shows no secret and stays.
 
 // secretRanges returns the ranges of the expressions of body whose source
-// a snippet may not show (see above).
-func secretRanges(body *hclsyntax.Body, src []byte) []hcl.Range {
+// a snippet may not show (see above); secret are its secretVariables.
+func secretRanges(body *hclsyntax.Body, src []byte, secret map[string]bool) []hcl.Range {
 	var out []hcl.Range
 	add := func(attr *hclsyntax.Attribute, keyOnly bool) {
 		if attr == nil || !writesValue(attr.Expr) {
@@ -31,7 +31,7 @@ func secretRanges(body *hclsyntax.Body, src []byte) []hcl.Range {
 		}
 		out = append(out, r)
 	}
-	secret, keys := secretVariables(body), keyVariables(body)
+	keys := keyVariables(body)
 	for _, b := range body.Blocks {
 		switch b.Type {
 		case "smtp":
@@ -77,18 +77,7 @@ func secretRanges(body *hclsyntax.Body, src []byte) []hcl.Range {
 // hold key material.
 func keyVariables(body *hclsyntax.Body) map[string]bool {
 	out := map[string]bool{}
-	collect := func(attr *hclsyntax.Attribute) {
-		if attr == nil {
-			return
-		}
-		for _, t := range attr.Expr.Variables() {
-			if t.RootName() == "var" {
-				if name, ok := traversalName(t); ok {
-					out[name] = true
-				}
-			}
-		}
-	}
+	collect := func(attr *hclsyntax.Attribute) { addVariableRefs(out, attr) }
 	for _, b := range body.Blocks {
 		switch b.Type {
 		case "endpoint":
