@@ -278,6 +278,21 @@ func checkFormatList(args []cty.Value) error {
 	return nil
 }
 
+// concrete returns args unmarked, and whether all of them are known and
+// not null: a guard bounds only what it can measure, and leaves unknown
+// and null arguments to the function.
+func concrete(args []cty.Value) ([]cty.Value, bool) {
+	out := make([]cty.Value, len(args))
+	for i, a := range args {
+		a, _ = a.Unmark()
+		if !a.IsKnown() || a.IsNull() {
+			return nil, false
+		}
+		out[i] = a
+	}
+	return out, true
+}
+
 // checkJoin bounds join(separator, lists...).
 func checkJoin(args []cty.Value) error {
 	sep, _ := args[0].Unmark()
@@ -310,11 +325,11 @@ func checkJoin(args []cty.Value) error {
 
 // checkIndent bounds indent(spaces, string).
 func checkIndent(args []cty.Value) error {
-	n, _ := args[0].Unmark()
-	s, _ := args[1].Unmark()
-	if !n.IsKnown() || n.IsNull() || !s.IsKnown() || s.IsNull() {
+	v, ok := concrete(args[:2])
+	if !ok {
 		return nil
 	}
+	n, s := v[0], v[1]
 	f := n.AsBigFloat()
 	if f.Sign() < 0 || f.Cmp(big.NewFloat(maxFormatWidth)) > 0 {
 		return function.NewArgErrorf(0, "the number of spaces must be between 0 and %d", maxFormatWidth)
@@ -332,15 +347,11 @@ func checkIndent(args []cty.Value) error {
 // many as the result could hold) and the $n references of the
 // replacement, each of which can repeat a whole match.
 func checkReplace(args []cty.Value) error {
-	for _, a := range args {
-		if a, _ := a.Unmark(); !a.IsKnown() || a.IsNull() {
-			return nil
-		}
+	v, ok := concrete(args[:3])
+	if !ok {
+		return nil
 	}
-	str, _ := args[0].Unmark()
-	sub, _ := args[1].Unmark()
-	rep, _ := args[2].Unmark()
-	s, substr, repl := str.AsString(), sub.AsString(), rep.AsString()
+	s, substr, repl := v[0].AsString(), v[1].AsString(), v[2].AsString()
 	if len(substr) > 1 && strings.HasPrefix(substr, "/") && strings.HasSuffix(substr, "/") {
 		re, err := regexp.Compile(substr[1 : len(substr)-1])
 		if err != nil {
@@ -367,11 +378,11 @@ func checkReplace(args []cty.Value) error {
 // counted up to the limit, and their capture groups, each at most as long
 // as the string.
 func checkRegex(args []cty.Value) error {
-	pat, _ := args[0].Unmark()
-	str, _ := args[1].Unmark()
-	if !pat.IsKnown() || pat.IsNull() || !str.IsKnown() || str.IsNull() {
+	v, ok := concrete(args[:2])
+	if !ok {
 		return nil
 	}
+	pat, str := v[0], v[1]
 	re, err := regexp.Compile(pat.AsString())
 	if err != nil {
 		return nil // the function reports it
@@ -389,11 +400,11 @@ func checkRegex(args []cty.Value) error {
 
 // checkSplit bounds split(separator, string).
 func checkSplit(args []cty.Value) error {
-	sep, _ := args[0].Unmark()
-	str, _ := args[1].Unmark()
-	if !sep.IsKnown() || sep.IsNull() || !str.IsKnown() || str.IsNull() {
+	v, ok := concrete(args[:2])
+	if !ok {
 		return nil
 	}
+	sep, str := v[0], v[1]
 	n := 0
 	if sep.AsString() == "" {
 		n = utf8.RuneCountInString(str.AsString())
@@ -427,11 +438,11 @@ func checkSetProduct(args []cty.Value) error {
 
 // checkCSV bounds csvdecode(string): every field becomes a value.
 func checkCSV(args []cty.Value) error {
-	str, _ := args[0].Unmark()
-	if !str.IsKnown() || str.IsNull() {
+	v, ok := concrete(args[:1])
+	if !ok {
 		return nil
 	}
-	s := str.AsString()
+	s := v[0].AsString()
 	if strings.Count(s, ",")+strings.Count(s, "\n") > maxElements {
 		return fmt.Errorf("the result would hold more than %d values, the limit", maxElements)
 	}
@@ -441,12 +452,12 @@ func checkCSV(args []cty.Value) error {
 // checkJSON bounds jsondecode(string): nesting, which cty decodes
 // recursively, and the number of values.
 func checkJSON(args []cty.Value) error {
-	str, _ := args[0].Unmark()
-	if !str.IsKnown() || str.IsNull() {
+	v, ok := concrete(args[:1])
+	if !ok {
 		return nil
 	}
 	depth, values, inString := 0, 0, false
-	s := str.AsString()
+	s := v[0].AsString()
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if inString {
