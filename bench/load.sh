@@ -21,21 +21,9 @@ trap cleanup EXIT
 die() { printf 'load: %s\n' "$*" >&2; exit 1; }
 
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
-smtpdiag=${SMTPDIAG:-}
-simserver=${SIMSERVER:-}
-if [ -z "$smtpdiag" ] || [ -z "$simserver" ]; then
-  (cd "$root" && go build -o "$work/smtpdiag" ./cmd/smtpdiag && go build -o "$work/simserver" ./bench/simserver) ||
-    die "build failed"
-  smtpdiag=$work/smtpdiag simserver=$work/simserver
-fi
-
-"$simserver" -ca-dir "$work" >"$work/sim.env" &
-sim_pid=$!
-for _ in $(seq 50); do grep -q '^CA_FILE=' "$work/sim.env" 2>/dev/null && break; sleep 0.1; done
-submission=$(sed -n 's/^SUBMISSION_ADDR=//p' "$work/sim.env")
-mx=$(sed -n 's/^MX_ADDR=//p' "$work/sim.env")
-ca=$(sed -n 's/^CA_FILE=//p' "$work/sim.env")
-[ -n "$ca" ] || die "the simulator did not start"
+# shellcheck source=bench/simulator.sh
+. "$root/bench/simulator.sh"
+start_simulator
 
 # Three kinds of check, in turn: submission with STARTTLS and AUTH LOGIN,
 # an MX recipient refused as a banned IP next to an accepted one, and an
