@@ -95,14 +95,14 @@ var capabilities = []capability{
 		return ""
 	}},
 	{"Client certificate", func(c *result.Conversation, _ time.Time) string {
-		switch {
+		switch stop := c.Stop(); {
 		case c.TLS == nil:
 			return ""
 		case c.TLS.ClientCertificate != nil:
 			return "asked for; sent " + c.TLS.ClientCertificate.Subject
 		case c.TLS.ClientCertificateRequested:
 			return "asked for; none sent"
-		case c.Stop() != nil && c.Stop().Step == result.StepTLS:
+		case stop != nil && stop.Step == result.StepTLS:
 			// The handshake ended before the server could ask.
 			return ""
 		}
