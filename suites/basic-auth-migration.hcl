@@ -387,9 +387,9 @@ smtp "Direct Send: the MX endpoint accepts an internal recipient without AUTH" {
 # connector_certificate this check proves an IP-matched connector only;
 # with it (-var connector_certificate=relay.pem -var connector_key=relay.key,
 # paths relative to this suite's directory, or absolute ones under
-# --allow-read DIR), smtpdiag presents
-# the device's certificate when the MX asks for one, and the transcript
-# says whether it asked and which certificate was sent.
+# --allow-read DIR), smtpdiag presents the device's certificate when the
+# MX asks for one, and the transcript says whether it asked and which
+# certificate was sent.
 smtp "Connector: the MX endpoint relays to an external recipient" {
   path      = "connector"
   endpoint  = endpoint.mx_connector
