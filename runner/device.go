@@ -39,16 +39,10 @@ func DeviceResult(d *suite.Device, s *result.DeviceSession, label string, index 
 	return r
 }
 
-// DeviceNoShow is the result of a device block when no device connected
-// to listen within waited.
-func DeviceNoShow(d *suite.Device, listen string, started time.Time, waited time.Duration, index int) *result.Check {
-	return DeviceNoSMTP(d, listen, started, waited, 0, index)
-}
-
 // DeviceNoSMTP is the result of a device block when no device session
 // was tested within waited, although others connections came: untested
 // of them, which never spoke SMTP or were refused (DeviceSession.NotTested).
-// With untested 0 it is DeviceNoShow.
+// With untested 0, no device connected at all.
 func DeviceNoSMTP(d *suite.Device, listen string, started time.Time, waited time.Duration, untested, index int) *result.Check {
 	msg := fmt.Sprintf("connect: no device connected to %s within %s", listen, waited.Round(time.Second))
 	diag := knowledge.DeviceNoShow(listen)

@@ -92,7 +92,7 @@ func TestDeviceResultDiagnoses(t *testing.T) {
 }
 
 func TestDeviceNoShow(t *testing.T) {
-	r := DeviceNoShow(copierBlock(t), "0.0.0.0:2525", time.Now(), 5*time.Minute, 0)
+	r := DeviceNoSMTP(copierBlock(t), "0.0.0.0:2525", time.Now(), 5*time.Minute, 0, 0)
 	if r.Status != result.Failed || r.FirstFailure() != "connect: no device connected to 0.0.0.0:2525 within 5m0s" ||
 		r.Diagnosis == nil || r.Diagnosis.Category != result.Network {
 		t.Fatalf("result = %+v", r)

@@ -61,17 +61,17 @@ func TestGenericFallback(t *testing.T) {
 		{"4.3.2", "temporary failure: system not accepting network messages", result.Configuration, rfc3463Source},
 	}
 	for _, tc := range tests {
-		got, cat, ok := Generic(tc.enhanced)
-		if !ok || got != tc.want || cat != tc.cat {
-			t.Errorf("Generic(%q) = %q, %q, %v; want %q, %q", tc.enhanced, got, cat, ok, tc.want, tc.cat)
+		m, ok := genericMeaning(tc.enhanced)
+		if !ok || m.text != tc.want || m.cat != tc.cat {
+			t.Errorf("genericMeaning(%q) = %q, %q, %v; want %q, %q", tc.enhanced, m.text, m.cat, ok, tc.want, tc.cat)
 		}
-		if s := GenericSource(tc.enhanced); s != tc.source {
-			t.Errorf("GenericSource(%q) = %q, want %q", tc.enhanced, s, tc.source)
+		if s := m.rfc(); s != tc.source {
+			t.Errorf("genericMeaning(%q).rfc() = %q, want %q", tc.enhanced, s, tc.source)
 		}
 	}
 	for _, bad := range []string{"", "5.7", "6.1.1", "3.0.0", "5.9.1", "5.x.1", "5.7.1000"} {
-		if m, _, ok := Generic(bad); ok {
-			t.Errorf("Generic(%q) = %q, want no meaning", bad, m)
+		if m, ok := genericMeaning(bad); ok {
+			t.Errorf("genericMeaning(%q) = %q, want no meaning", bad, m.text)
 		}
 	}
 }

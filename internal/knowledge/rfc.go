@@ -16,21 +16,10 @@ const (
 	rfc7372Source = "https://www.rfc-editor.org/rfc/rfc7372#section-3"
 )
 
-// Generic returns the RFC 3463 meaning of an enhanced code ("5.7.1:
+// genericMeaning is the RFC 3463 meaning of an enhanced code ("5.7.1:
 // permanent failure: delivery not authorized, message refused") from its
-// detail where the RFCs define one, else from its class and subject. It is
-// the fallback for codes with no Exchange Online entry.
-func Generic(enhanced string) (string, result.Category, bool) {
-	m, ok := genericMeaning(enhanced)
-	return m.text, m.cat, ok
-}
-
-// GenericSource returns the RFC that defines an enhanced code's meaning.
-func GenericSource(enhanced string) string {
-	m, _ := genericMeaning(enhanced)
-	return m.rfc()
-}
-
+// detail where the RFCs define one, else from its class and subject: the
+// fallback for codes with no Exchange Online entry.
 func genericMeaning(enhanced string) (meaning, bool) {
 	e, ok := esmtp.ParseEnhanced(enhanced)
 	if !ok {

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -216,24 +215,6 @@ func encode(w io.Writer, v any, red *redact.Redactor) error {
 	}
 	_, err = w.Write(append(out, '\n'))
 	return err
-}
-
-// maskValues re-encodes the JSON document doc with every string value
-// passed through mask; member names, numbers and the order of members are
-// kept. Working on decoded string values, not on the JSON text, means a
-// mask can neither break an escape sequence nor miss a secret that the
-// encoder escaped.
-func maskValues(doc []byte, mask func(string) string) ([]byte, error) {
-	if !json.Valid(doc) {
-		return nil, errors.New("not a valid JSON document")
-	}
-	return maskCompact(nil, doc, mask)
-}
-
-// maskCompact appends doc, a valid JSON document, to dst with every string
-// value passed through mask, as maskValues.
-func maskCompact(dst, doc []byte, mask func(string) string) ([]byte, error) {
-	return transform(dst, doc, mask, false, "")
 }
 
 // transform appends doc, a valid compact JSON document (as json.Marshal

@@ -3,6 +3,7 @@ package jsonreport
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -305,4 +306,14 @@ func TestTransformIndentsAsJSONIndent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// maskValues re-encodes the JSON document doc with every string value
+// passed through mask (transform, without indent): member names, numbers
+// and the order of members are kept.
+func maskValues(doc []byte, mask func(string) string) ([]byte, error) {
+	if !json.Valid(doc) {
+		return nil, errors.New("not a valid JSON document")
+	}
+	return transform(nil, doc, mask, false, "")
 }
