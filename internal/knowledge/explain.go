@@ -66,14 +66,14 @@ func (x *Explanation) Understood() bool {
 func Explain(input string) (*Explanation, error) {
 	basic, enhanced := ParseCodes(input)
 	if code := aadstsCode.FindString(input); code != "" {
-		x := &Explanation{Input: input, AADSTS: "AADSTS" + code[len("AADSTS"):], Category: result.Auth}
+		x := &Explanation{Input: input, AADSTS: strings.ToUpper(code), Category: result.Auth}
 		if e, ok := ExplainTokenError(input); ok {
 			x.Known, x.Entry, x.Category = true, &e, e.Category
 			// Of several codes ("AADSTS70002: ... AADSTS7000222: ..."),
 			// name the one the entry is about.
 			for _, c := range aadstsCode.FindAllString(input, -1) {
 				if slices.ContainsFunc(e.Codes, func(k string) bool { return strings.EqualFold(k, c) }) {
-					x.AADSTS = "AADSTS" + c[len("AADSTS"):]
+					x.AADSTS = strings.ToUpper(c)
 					break
 				}
 			}
